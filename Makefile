@@ -1,0 +1,35 @@
+# Every target bootstraps .venv itself, so a fresh machine needs only `make demo` / `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo run test bench screenshots soak clean venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/warroom demo $(ARGS)
+
+run: $(STAMP)
+	$(BIN)/warroom $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench $(ARGS)
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q tests -m soak --run-soak $(ARGS)
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,551 @@
+"""Service health checks over HTTP(S) with httpx.
+
+One :class:`HealthChecker` owns the per-service state (consecutive failures,
+latency history, when the state last changed, when each service is next due) and
+returns a frozen :class:`HealthSnapshot` from every :meth:`HealthChecker.poll`.
+
+Design choices worth knowing:
+
+* httpx fixes TLS verification on the *client*, so there is one shared
+  ``AsyncClient`` per distinct ``verify`` value; every request still carries its
+  own timeout, headers and ``follow_redirects``.
+* A request is bounded twice: httpx's per-operation timeout and an overall
+  ``asyncio.timeout`` (a server trickling bytes would otherwise never time out).
+  Bodies are streamed and at most :data:`BODY_LIMIT` bytes are read.
+* A failure only turns a service DOWN after ``fail_threshold`` consecutive
+  failures; before that the previous state stands and the failure is counted,
+  which damps flapping at the source.
+* Nothing a user configured as secret is ever put into a snapshot: URLs are
+  redacted (:func:`redact_url`) and header values are never copied.
+"""
+from __future__ import annotations
+
+import asyncio
+import enum
+import errno
+import json
+import math
+import re
+import socket
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from checks.base import Event, Level, Snapshot, utcnow
+from checks.specs import ServiceSpec
+
+__all__ = [
+    "BODY_LIMIT",
+    "NO_SERVICES_HINT",
+    "HealthChecker",
+    "HealthSnapshot",
+    "ServiceStatus",
+    "State",
+    "changes",
+    "describe_error",
+    "format_duration",
+    "redact_url",
+    "summarize",
+]
+
+BODY_LIMIT = 64 * 1024
+NO_SERVICES_HINT = "no services configured — add [[services]] to warroom.toml"
+NOT_CHECKED = "not checked yet"
+# Returned by next_due_in() when nothing is configured: nothing will ever be due,
+# but the scheduler still wants a finite delay to arm a timer with.
+IDLE_POLL_S = 60.0
+# Timers fire a little early; a service due within this slack is checked now
+# rather than costing an extra near-empty poll a few milliseconds later.
+_DUE_SLACK_S = 0.05
+
+
+class State(enum.StrEnum):
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    DOWN = "DOWN"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def level(self) -> Level:
+        return _STATE_LEVEL[self]
+
+
+_STATE_LEVEL = {
+    State.UP: Level.OK,
+    State.UNKNOWN: Level.UNKNOWN,
+    State.DEGRADED: Level.WARN,
+    State.DOWN: Level.CRIT,
+}
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    url: str                                  # redacted: no userinfo, no secret query values
+    state: State
+    reason: str                               # in words: "HTTP 503", "timeout after 2.0 s", ...
+    status_code: int | None = None
+    latency_ms: float | None = None           # None when no response came back
+    history: tuple[float | None, ...] = ()    # latency per check, oldest first; None = no response
+    consecutive_failures: int = 0
+    since: datetime = field(default_factory=utcnow)   # UTC time of the last state change
+    checked_at: datetime | None = None        # None until the first check
+
+    @property
+    def level(self) -> Level:
+        return self.state.level
+
+
+@dataclass(frozen=True)
+class HealthSnapshot(Snapshot):
+    services: tuple[ServiceStatus, ...] = ()
+
+
+def worst_first_key(status: ServiceStatus) -> tuple[int, int, str]:
+    """Sort key: DOWN, DEGRADED, UNKNOWN, UP; a failing-but-damped service before a healthy one."""
+    return (-int(status.level), -status.consecutive_failures, status.name)
+
+
+def summarize(services: Sequence[ServiceStatus]) -> tuple[Level, str]:
+    """The pane's level (worst service) and one short line naming the worst service."""
+    if not services:
+        return Level.UNKNOWN, NO_SERVICES_HINT
+    level = max(s.level for s in services)
+    if all(s.state is State.UP for s in services):
+        if len(services) == 1:
+            return level, f"{services[0].name} UP"
+        return level, f"all {len(services)} UP"
+    if all(s.checked_at is None and s.state is State.UNKNOWN for s in services):
+        return level, f"checking {len(services)} service{'s' if len(services) != 1 else ''}…"
+    ranked = sorted(services, key=worst_first_key)
+    worst = ranked[0]
+    line = f"{worst.name} {worst.state} · {worst.reason}"
+    others = sum(1 for s in ranked[1:] if s.state is not State.UP)
+    if others:
+        line += f" (+{others} more)"
+    return level, line
+
+
+# --- text helpers -----------------------------------------------------------------
+
+_SECRET_NAME = re.compile(
+    r"token|key|secret|pass|pwd|auth|sig|credential|session|jwt|bearer|code|ticket|nonce",
+    re.IGNORECASE,
+)
+
+
+def _looks_secret(value: str) -> bool:
+    # Long mixed letter+digit runs are what API keys look like even under innocent names.
+    return len(value) >= 20 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def redact_url(url: str) -> str:
+    """The URL safe to show on a shared screen: no userinfo, no fragment, secret-looking
+    query values replaced by ``***`` (names kept so people still recognise the URL)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    netloc = parts.netloc.rpartition("@")[2]
+    pieces = []
+    for piece in parts.query.split("&") if parts.query else ():
+        name, eq, value = piece.partition("=")
+        if value and (_SECRET_NAME.search(name) or _looks_secret(value)):
+            value = "***"
+        pieces.append(f"{name}{eq}{value}")
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pieces), ""))
+
+
+def format_duration(seconds: float) -> str:
+    """Compact duration for narrow panes and timeline text: 45s, 4m12s, 2h03m, 3d04h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def _fmt_seconds(t: float) -> str:
+    return f"{t:.1f}" if round(t, 1) == t else f"{t:g}"
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (httpx -> httpcore -> anyio -> OSError),
+    including members of exception groups; bounded and cycle-safe."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 50:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend(getattr(e, "exceptions", ()) or ())
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+
+
+def describe_error(exc: BaseException, timeout: float) -> str:
+    """A failed request as a short reason in words (never the URL, which may hold secrets)."""
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return f"timeout after {_fmt_seconds(timeout)} s"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "unsupported URL scheme"
+    if isinstance(exc, (httpx.InvalidURL, httpx.LocalProtocolError)):
+        return "invalid URL or header"
+    chain = list(_exception_chain(exc))
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            detail = (getattr(e, "verify_message", "") or "").lower()
+            if "hostname mismatch" in detail or "ip address mismatch" in detail:
+                return "TLS: certificate verify failed (hostname mismatch)"
+            if "expired" in detail:
+                return "TLS: certificate verify failed (certificate expired)"
+            return "TLS: certificate verify failed"
+        if isinstance(e, ssl.SSLError):
+            return "TLS: handshake failed"
+        if isinstance(e, socket.gaierror):
+            return "DNS lookup failed"
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, ConnectionResetError):
+            return "connection reset"
+        if isinstance(e, OSError) and e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "host unreachable" if e.errno == errno.EHOSTUNREACH else "network unreachable"
+    # Some backends flatten the cause into the message only.
+    text = " ".join(str(e) for e in chain).lower()
+    if "certificate verify failed" in text:
+        return "TLS: certificate verify failed"
+    if any(m in text for m in ("name or service not known", "nodename nor servname",
+                               "name resolution", "no address associated", "getaddrinfo")):
+        return "DNS lookup failed"
+    if "connection refused" in text or "errno 111" in text:
+        return "connection refused"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "bad HTTP response"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return "connection dropped"
+    return f"check failed ({type(exc).__name__})"
+
+
+# --- one check ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Probe:
+    """What one request found, before damping decides the state."""
+
+    ok: bool
+    reason: str
+    status_code: int | None = None
+    latency_ms: float | None = None
+    slow: bool = False
+
+
+def _status_expected(code: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(lo <= code <= hi for lo, hi in ranges)
+
+
+async def _read_bounded(response: httpx.Response, needle: bytes | None) -> tuple[bytes, bool]:
+    """At most BODY_LIMIT bytes of the (decoded) body; stops early once ``needle`` is seen.
+    Returns (bytes, truncated)."""
+    buf = bytearray()
+    async for chunk in response.aiter_bytes():
+        start = max(0, len(buf) - (len(needle) if needle else 0))
+        buf += chunk
+        if needle and buf.find(needle, start) >= 0:
+            return bytes(buf[:BODY_LIMIT]), False
+        if len(buf) > BODY_LIMIT:
+            return bytes(buf[:BODY_LIMIT]), True
+    return bytes(buf), False
+
+
+_MISSING = object()
+
+
+def _json_lookup(doc: object, path: str) -> object:
+    node = doc
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _check_body(spec: ServiceSpec, body: bytes, truncated: bool) -> str | None:
+    """The reason the body fails the spec's checks, or None."""
+    if spec.body_contains is not None and spec.body_contains.encode() not in body:
+        return f'body missing "{_clip(spec.body_contains)}"'
+    if spec.json_field is None:
+        return None
+    if truncated:
+        return f"JSON body over {BODY_LIMIT // 1024} KiB"
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "invalid JSON"
+    value = _json_lookup(doc, spec.json_field)
+    if value is _MISSING:
+        return f"JSON field {spec.json_field} missing"
+    if spec.json_equals is not None and _as_text(value) != spec.json_equals:
+        return f'JSON field {spec.json_field} = "{_clip(_as_text(value))}", expected "{spec.json_equals}"'
+    return None
+
+
+async def _probe(client: httpx.AsyncClient, spec: ServiceSpec) -> _Probe:
+    needs_body = spec.body_contains is not None or spec.json_field is not None
+    needle = spec.body_contains.encode() if spec.body_contains and spec.json_field is None else None
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(spec.timeout):
+            async with client.stream(
+                spec.method,
+                spec.url,
+                headers=dict(spec.headers),
+                timeout=spec.timeout,
+                follow_redirects=spec.follow_redirects,
+            ) as response:
+                code = response.status_code
+                body, truncated = b"", False
+                expected = _status_expected(code, spec.expect_status)
+                if expected and needs_body:
+                    body, truncated = await _read_bounded(response, needle)
+                elif expected:
+                    # Drain a small body so the connection can be reused; a big one is
+                    # cut short (closing the stream drops the connection, which is fine).
+                    await _read_bounded(response, None)
+    except Exception as exc:  # noqa: BLE001 - every failure is data
+        return _Probe(ok=False, reason=describe_error(exc, spec.timeout))
+    latency_ms = (time.perf_counter() - started) * 1000.0
+
+    if not expected:
+        location = response.headers.get("location")
+        if response.is_redirect and location and not spec.follow_redirects:
+            reason = f"redirect to {redact_url(urljoin(spec.url, location))}"
+        else:
+            reason = f"HTTP {code}"
+        return _Probe(ok=False, reason=reason, status_code=code, latency_ms=latency_ms)
+    problem = _check_body(spec, body, truncated)
+    if problem:
+        return _Probe(ok=False, reason=problem, status_code=code, latency_ms=latency_ms)
+    if latency_ms > spec.degraded_ms:
+        return _Probe(
+            ok=True,
+            slow=True,
+            reason=f"slow: {latency_ms:.0f} ms > {spec.degraded_ms:.0f} ms",
+            status_code=code,
+            latency_ms=latency_ms,
+        )
+    return _Probe(ok=True, reason=f"HTTP {code}", status_code=code, latency_ms=latency_ms)
+
+
+# --- the checker ----------------------------------------------------------------------
+
+class _Track:
+    """Mutable per-service memory between polls (the snapshot is its frozen copy)."""
+
+    def __init__(self, spec: ServiceSpec, history: int, now: datetime) -> None:
+        self.spec = spec
+        self.url = redact_url(spec.url)
+        self.state = State.UNKNOWN
+        self.reason = NOT_CHECKED
+        self.status_code: int | None = None
+        self.latency_ms: float | None = None
+        self.history: deque[float | None] = deque(maxlen=max(1, history))
+        self.failures = 0
+        self.since = now
+        self.checked_at: datetime | None = None
+        self.next_due = -math.inf
+
+    def apply(self, probe: _Probe, at: datetime) -> None:
+        self.status_code = probe.status_code
+        self.latency_ms = probe.latency_ms
+        self.history.append(probe.latency_ms)
+        self.reason = probe.reason
+        self.checked_at = at
+        if probe.ok:
+            self.failures = 0
+            new_state = State.DEGRADED if probe.slow else State.UP
+        else:
+            self.failures += 1
+            new_state = State.DOWN if self.failures >= max(1, self.spec.fail_threshold) else self.state
+        if new_state is not self.state:
+            self.state = new_state
+            self.since = at
+
+    def status(self) -> ServiceStatus:
+        return ServiceStatus(
+            name=self.spec.name,
+            url=self.url,
+            state=self.state,
+            reason=self.reason,
+            status_code=self.status_code,
+            latency_ms=self.latency_ms,
+            history=tuple(self.history),
+            consecutive_failures=self.failures,
+            since=self.since,
+            checked_at=self.checked_at,
+        )
+
+
+VerifyKey = bool | str
+
+
+class HealthChecker:
+    """Polls HTTP health endpoints; ``poll()`` never raises.
+
+    ``clock`` (monotonic seconds) decides which services are due; tests pass a fake one.
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[ServiceSpec],
+        *,
+        concurrency: int = 100,
+        history: int = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._concurrency = max(1, concurrency)
+        self._clock = clock
+        now = utcnow()
+        self._tracks = [_Track(spec, history, now) for spec in specs]
+        self._clients: dict[VerifyKey, httpx.AsyncClient] = {}
+        self._client_errors: dict[VerifyKey, str] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+
+    # -- scheduling --
+
+    def next_due_in(self) -> float:
+        """Seconds until the next service is due (0 when one is due now)."""
+        if not self._tracks:
+            return IDLE_POLL_S
+        return max(0.0, min(t.next_due for t in self._tracks) - self._clock())
+
+    # -- clients --
+
+    def _client_for(self, verify: VerifyKey) -> httpx.AsyncClient | str:
+        """The shared client for a verify setting, or the reason it could not be made."""
+        key: VerifyKey = verify if isinstance(verify, str) else bool(verify)
+        if key in self._clients:
+            return self._clients[key]
+        if key in self._client_errors:
+            return self._client_errors[key]
+        try:
+            ssl_verify: bool | ssl.SSLContext
+            ssl_verify = ssl.create_default_context(cafile=key) if isinstance(key, str) else key
+            # The semaphore bounds requests in flight; the pool must allow at least as
+            # many connections or it would silently serialise a big round.
+            limits = httpx.Limits(
+                max_connections=self._concurrency,
+                max_keepalive_connections=self._concurrency,
+            )
+            client = httpx.AsyncClient(verify=ssl_verify, limits=limits)
+        except (OSError, ssl.SSLError, ValueError):
+            self._client_errors[key] = "TLS: cannot load CA file"
+            return self._client_errors[key]
+        self._clients[key] = client
+        return client
+
+    # -- polling --
+
+    async def _check(self, track: _Track) -> None:
+        client = self._client_for(track.spec.verify)
+        assert self._semaphore is not None
+        if isinstance(client, str):
+            probe = _Probe(ok=False, reason=client)
+        else:
+            async with self._semaphore:
+                probe = await _probe(client, track.spec)
+        track.apply(probe, utcnow())
+
+    def snapshot(self, error: str | None = None) -> HealthSnapshot:
+        """The current state of every service, without checking anything."""
+        services = tuple(t.status() for t in self._tracks)
+        level, summary = summarize(services)
+        if error:
+            level = max(level, Level.WARN)
+        return HealthSnapshot(level=level, summary=summary, error=error, services=services)
+
+    async def poll(self) -> HealthSnapshot:
+        """Check every due service in parallel; services not due keep their last result."""
+        try:
+            if self._semaphore is None:
+                self._semaphore = asyncio.Semaphore(self._concurrency)
+            now = self._clock()
+            due = [t for t in self._tracks if t.next_due - now <= _DUE_SLACK_S]
+            for t in due:
+                t.next_due = now + max(0.0, t.spec.interval)
+            results = await asyncio.gather(*(self._check(t) for t in due), return_exceptions=True)
+            for t, result in zip(due, results):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                if isinstance(result, BaseException):
+                    t.apply(_Probe(ok=False, reason=f"check failed ({type(result).__name__})"), utcnow())
+            return self.snapshot()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a poll never raises
+            return self.snapshot(error=f"health checks failed: {type(exc).__name__}")
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.aclose()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    close = aclose
+
+
+# --- timeline events --------------------------------------------------------------------
+
+def changes(prev: HealthSnapshot | None, cur: HealthSnapshot) -> list[Event]:
+    """One event per service whose state changed between two snapshots.
+
+    A service first seen UNKNOWN, or first confirmed UP, is not news; everything
+    else is: "payments DOWN: HTTP 503 (was UP)", "payments UP again after 3m12s DOWN".
+    """
+    before = {s.name: s for s in prev.services} if prev is not None else {}
+    events: list[Event] = []
+    for s in cur.services:
+        old = before.get(s.name)
+        old_state = old.state if old is not None else State.UNKNOWN
+        if s.state is old_state:
+            continue
+        if s.state in (State.UNKNOWN, State.UP) and old_state is State.UNKNOWN:
+            continue
+        key = f"health:{s.name}"
+        if s.state is State.UP and old is not None:
+            took = format_duration((s.since - old.since).total_seconds())
+            text = f"{s.name} UP again after {took} {old_state}"
+        elif old_state is State.UNKNOWN:
+            text = f"{s.name} {s.state}: {s.reason}"
+        else:
+            text = f"{s.name} {s.state}: {s.reason} (was {old_state})"
+        events.append(Event(key=key, state=str(s.state), text=text, level=s.level))
+    return events

@@ -1,0 +1,763 @@
+"""A local stand-in for the Kubernetes API server: just enough of ``/api/v1/.../pods``
+(list and watch) for the real ``kubernetes`` Python client.
+
+Tests and ``warroom demo`` drive it from Python (``add_pod``, ``restart_container``,
+``set_waiting``...) and inject faults (``drop_watches``, ``expire``, ``fail_next``,
+a required bearer token). It is pure stdlib on purpose: the demo must not need a
+cluster, and tests must not need anything but loopback.
+
+Wire format follows the real API server:
+- list: ``PodList`` with ``metadata.resourceVersion``; items without kind/apiVersion.
+- watch (``?watch=true&resourceVersion=N``): HTTP/1.1 chunked, one JSON event per
+  line ``{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": {...}}``.
+- an expired resourceVersion is reported the way the real server does it in a
+  watch: HTTP 200 then an ``ERROR`` event carrying a ``Status`` with code 410.
+- errors are ``Status`` objects (``{"kind": "Status", "code": 403, ...}``).
+"""
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["KubeApiStandin", "rfc3339"]
+
+_DUMPS = json.JSONEncoder(separators=(",", ":")).encode
+
+# Exit codes the kubelet reports for the usual termination reasons.
+_EXIT_CODES = {"OOMKilled": 137, "Error": 1, "Completed": 0}
+_REASON_TEXT = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    410: "Expired", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+}
+
+
+def rfc3339(dt: datetime | None = None) -> str:
+    """The API's timestamp format: UTC, whole seconds, ``Z``."""
+    dt = dt or datetime.now(timezone.utc)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status(code: int, message: str, reason: str | None = None) -> dict:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason or _REASON_TEXT.get(code, "Unknown"),
+        "code": code,
+    }
+
+
+class _Watch:
+    """One open watch stream (for fault injection and a prompt ``stop()``)."""
+
+    def __init__(self, sock: socket.socket, namespace: str | None) -> None:
+        self.sock = sock
+        self.namespace = namespace
+        self.dropped = False
+        self.gone = False          # send an ERROR 410 event, then end the stream
+
+
+class KubeApiStandin:
+    """A threaded HTTP server on 127.0.0.1 that serves pods like the API server.
+
+    Use as a context manager or call ``start()`` / ``stop()``. All mutators are
+    thread-safe and return a deep copy of the resulting pod.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        port: int = 0,
+        bookmark_interval: float = 5.0,
+        max_watch_seconds: float | None = None,
+        history_limit: int = 200_000,
+    ) -> None:
+        # Bearer token the client must present; None accepts anything (and nothing).
+        self.token = token
+        self.bookmark_interval = bookmark_interval
+        # Caps every watch's duration, like the server's own --min-request-timeout.
+        self.max_watch_seconds = max_watch_seconds
+        self.history_limit = history_limit
+        self._requested_port = port
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._rv = 1
+        self._pods: dict[tuple[str, str], dict] = {}
+        self._item_json: dict[tuple[str, str], bytes] = {}   # list items, pre-encoded
+        # Event history: parallel lists so a watch can bisect to its resourceVersion.
+        self._ev_rvs: list[int] = []
+        self._ev_lines: list[tuple[str, bytes]] = []         # (namespace, event line)
+        self._floor = 0            # watches from a resourceVersion below this get 410
+        self._faults: list[tuple[int, str | None]] = []      # one-shot (status, message)
+        self._sticky_fault: tuple[int, str | None] | None = None
+        self.forbidden_namespaces: set[str] = set()
+        self._watches: set[_Watch] = set()
+        self._conns: set[socket.socket] = set()
+        self._stopping = False
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.requests: Counter[str] = Counter()  # "list", "watch", "list:<ns>", "watch:<ns>", "denied"
+        self.request_log: list[tuple[str, str]] = []         # (method, path?query)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "KubeApiStandin":
+        standin = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.standin = standin
+        server = ThreadingHTTPServer(("127.0.0.1", self._requested_port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name="kubeapi-standin", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; open watch streams and keep-alive connections are cut at once."""
+        server = self._server
+        if server is None:
+            return
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            conns = list(self._conns)
+        for sock in conns:
+            _shutdown(sock)
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "KubeApiStandin":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the stand-in first"
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def resource_version(self) -> int:
+        with self._lock:
+            return self._rv
+
+    @property
+    def open_watches(self) -> int:
+        with self._lock:
+            return len(self._watches)
+
+    def write_kubeconfig(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        context: str = "standin",
+        namespace: str | None = "default",
+        token: str | None = None,
+        current: bool = True,
+    ) -> str:
+        """Write a kubeconfig (JSON is YAML) whose context points at this server.
+
+        ``token`` defaults to the server's own token, so the config just works.
+        """
+        user: dict[str, Any] = {}
+        tok = self.token if token is None else token
+        if tok:
+            user["token"] = tok
+        ctx: dict[str, Any] = {"cluster": "standin", "user": "standin-user"}
+        if namespace:
+            ctx["namespace"] = namespace
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
+            "clusters": [{"name": "standin", "cluster": {"server": self.url}}],
+            "users": [{"name": "standin-user", "user": user}],
+            "contexts": [{"name": context, "context": ctx}],
+        }
+        if current:
+            config["current-context"] = context
+        path = os.fspath(path)
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(config, fh, indent=2)
+        os.replace(tmp, path)
+        return path
+
+    # ------------------------------------------------------------------ pods
+    def add_pod(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        containers: Iterable[str] = ("app",),
+        init_containers: Iterable[str] = (),
+        node: str | None = "node-1",
+        labels: dict[str, str] | None = None,
+        phase: str = "Running",
+        ready: bool = True,
+        restarts: int = 0,
+        created: datetime | None = None,
+        last_termination: tuple[str, datetime] | None = None,
+    ) -> dict:
+        """Create a pod whose containers are running (and ready, unless told otherwise).
+
+        ``restarts`` is given to the first container; ``last_termination`` =
+        (reason, finished_at) fills its ``lastState.terminated``.
+        """
+        created = created or datetime.now(timezone.utc)
+        containers = list(containers)
+        init_containers = list(init_containers)
+        started = rfc3339(created)
+        pod: dict[str, Any] = {
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": str(uuid.uuid4()),
+                "resourceVersion": "0",
+                "creationTimestamp": started,
+                "labels": dict(labels or {"app": name.rsplit("-", 2)[0]}),
+            },
+            "spec": {
+                "nodeName": node,
+                "restartPolicy": "Always",
+                "containers": [_container_spec(c) for c in containers],
+                "initContainers": [_container_spec(c) for c in init_containers],
+            },
+            "status": {
+                "phase": phase,
+                "hostIP": "10.0.0.1",
+                "podIP": "10.1.0.1",
+                "startTime": started,
+                "qosClass": "BestEffort",
+                "conditions": [],
+                "initContainerStatuses": [
+                    {
+                        "name": c, "image": f"registry.local/{c}:1", "imageID": "",
+                        "containerID": f"containerd://{uuid.uuid4().hex}",
+                        "ready": True, "started": False, "restartCount": 0,
+                        "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                                                 "startedAt": started, "finishedAt": started}},
+                        "lastState": {},
+                    }
+                    for c in init_containers
+                ],
+                "containerStatuses": [
+                    {
+                        "name": c, "image": f"registry.local/{c}:1", "imageID": "",
+                        "containerID": f"containerd://{uuid.uuid4().hex}",
+                        "ready": ready and phase == "Running", "started": phase == "Running",
+                        "restartCount": 0,
+                        "state": {"running": {"startedAt": started}} if phase == "Running"
+                        else {"waiting": {"reason": "ContainerCreating"}},
+                        "lastState": {},
+                    }
+                    for c in containers
+                ],
+            },
+        }
+        if node is None:
+            del pod["spec"]["nodeName"]
+        if not init_containers:
+            del pod["spec"]["initContainers"]
+            del pod["status"]["initContainerStatuses"]
+        statuses = pod["status"]["containerStatuses"]
+        if statuses:
+            statuses[0]["restartCount"] = restarts
+            if last_termination is not None:
+                reason, finished = last_termination
+                statuses[0]["lastState"] = {"terminated": _terminated(reason, finished, created)}
+        _sync_conditions(pod)
+        with self._cond:
+            if (namespace, name) in self._pods:
+                raise ValueError(f"pod {namespace}/{name} exists")
+            self._commit("ADDED", pod)
+            return copy.deepcopy(pod)
+
+    def update_pod(self, namespace: str, name: str, mutate: Callable[[dict], Any]) -> dict:
+        """Apply ``mutate(pod)`` in place and publish a MODIFIED event."""
+        with self._cond:
+            pod = self._pods[(namespace, name)]
+            mutate(pod)
+            _sync_conditions(pod)
+            self._commit("MODIFIED", pod)
+            return copy.deepcopy(pod)
+
+    def delete_pod(self, namespace: str, name: str) -> None:
+        with self._cond:
+            pod = self._pods[(namespace, name)]
+            self._commit("DELETED", pod)
+
+    def get_pod(self, namespace: str, name: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._pods[(namespace, name)])
+
+    def pod_names(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._pods)
+
+    def restart_container(
+        self,
+        namespace: str,
+        name: str,
+        container: str | None = None,
+        *,
+        reason: str = "Error",
+        exit_code: int | None = None,
+        finished_at: datetime | None = None,
+        init: bool = False,
+        then: str | None = None,
+    ) -> dict:
+        """The container died (``reason``) and the kubelet restarted it.
+
+        ``then`` is the waiting reason it is left in (e.g. ``"CrashLoopBackOff"``);
+        None means it is running and ready again.
+        """
+        now = datetime.now(timezone.utc)
+
+        def mutate(pod: dict) -> None:
+            cs = _find_status(pod, container, init)
+            previous_start = (cs.get("state", {}).get("running") or {}).get("startedAt")
+            cs["restartCount"] = int(cs.get("restartCount", 0)) + 1
+            term = _terminated(reason, finished_at or now, None, exit_code)
+            if previous_start:
+                term["startedAt"] = previous_start
+            cs["lastState"] = {"terminated": term}
+            cs["containerID"] = f"containerd://{uuid.uuid4().hex}"
+            if then is None:
+                cs["state"] = {"running": {"startedAt": rfc3339(now)}}
+                cs["ready"] = not init
+                cs["started"] = True
+            else:
+                cs["state"] = {"waiting": {"reason": then, "message": _waiting_message(then, cs["name"], pod)}}
+                cs["ready"] = False
+                cs["started"] = False
+
+        return self.update_pod(namespace, name, mutate)
+
+    def set_waiting(
+        self,
+        namespace: str,
+        name: str,
+        reason: str = "CrashLoopBackOff",
+        container: str | None = None,
+        *,
+        init: bool = False,
+        message: str | None = None,
+    ) -> dict:
+        def mutate(pod: dict) -> None:
+            cs = _find_status(pod, container, init)
+            cs["state"] = {"waiting": {"reason": reason,
+                                       "message": message or _waiting_message(reason, cs["name"], pod)}}
+            cs["ready"] = False
+            cs["started"] = False
+
+        return self.update_pod(namespace, name, mutate)
+
+    def set_running(self, namespace: str, name: str, container: str | None = None, *, ready: bool = True) -> dict:
+        now = rfc3339()
+
+        def mutate(pod: dict) -> None:
+            cs = _find_status(pod, container, False)
+            if "running" not in cs.get("state", {}):
+                cs["state"] = {"running": {"startedAt": now}}
+            cs["ready"] = ready
+            cs["started"] = True
+            pod["status"]["phase"] = "Running"
+
+        return self.update_pod(namespace, name, mutate)
+
+    def set_ready(self, namespace: str, name: str, ready: bool, container: str | None = None) -> dict:
+        def mutate(pod: dict) -> None:
+            _find_status(pod, container, False)["ready"] = ready
+
+        return self.update_pod(namespace, name, mutate)
+
+    def set_phase(self, namespace: str, name: str, phase: str, *, reason: str | None = None) -> dict:
+        def mutate(pod: dict) -> None:
+            pod["status"]["phase"] = phase
+            if reason:
+                pod["status"]["reason"] = reason
+            if phase in ("Failed", "Succeeded", "Pending"):
+                for cs in pod["status"].get("containerStatuses", []):
+                    cs["ready"] = False
+
+        return self.update_pod(namespace, name, mutate)
+
+    # ------------------------------------------------------------------ faults
+    def drop_watches(self) -> int:
+        """Cut every open watch stream mid-flight (as a load balancer would). Returns how many."""
+        with self._cond:
+            watches = list(self._watches)
+            for w in watches:
+                w.dropped = True
+            self._cond.notify_all()
+        for w in watches:
+            _shutdown(w.sock)
+        return len(watches)
+
+    def expire(self, rv: int | None = None, *, notify_open: bool = True) -> None:
+        """Compact history: watches from a resourceVersion below ``rv`` (default:
+        now) get 410 Gone. With ``notify_open``, open watches get the ERROR 410
+        event too (the server does that when a watcher falls behind compaction)."""
+        with self._cond:
+            self._compact_to(self._rv if rv is None else int(rv))
+            if notify_open:
+                for w in self._watches:
+                    w.gone = True
+            self._cond.notify_all()
+
+    def fail_next(self, status: int = 500, *, count: int = 1, message: str | None = None) -> None:
+        """The next ``count`` pod requests (list or watch) fail with ``status``."""
+        with self._lock:
+            self._faults.extend([(status, message)] * count)
+
+    def fail_always(self, status: int | None, *, message: str | None = None) -> None:
+        """Every pod request fails with ``status`` until ``fail_always(None)``."""
+        with self._lock:
+            self._sticky_fault = None if status is None else (status, message)
+
+    # ------------------------------------------------------------------ internals
+    def _commit(self, kind: str, pod: dict) -> None:
+        """Bump the resourceVersion, store the pod, publish the event. Caller holds the lock."""
+        self._rv += 1
+        rv = self._rv
+        meta = pod["metadata"]
+        meta["resourceVersion"] = str(rv)
+        key = (meta["namespace"], meta["name"])
+        if kind == "DELETED":
+            meta.setdefault("deletionTimestamp", rfc3339())
+            self._pods.pop(key, None)
+            item = _DUMPS(pod).encode()
+            self._item_json.pop(key, None)
+        else:
+            self._pods[key] = pod
+            item = _DUMPS(pod).encode()
+            self._item_json[key] = item
+        self._ev_rvs.append(rv)
+        self._ev_lines.append((key[0], _event_line(kind, item)))
+        if len(self._ev_rvs) > self.history_limit:
+            self._compact_to(self._ev_rvs[len(self._ev_rvs) // 2])
+        self._cond.notify_all()
+
+    def _compact_to(self, rv: int) -> None:
+        self._floor = max(self._floor, rv)
+        cut = bisect.bisect_right(self._ev_rvs, self._floor)
+        del self._ev_rvs[:cut]
+        del self._ev_lines[:cut]
+
+    def _take_fault(self, namespace: str | None, verb: str) -> dict | None:
+        with self._lock:
+            if self._faults:
+                code, msg = self._faults.pop(0)
+            elif self._sticky_fault is not None:
+                code, msg = self._sticky_fault
+            elif namespace is not None and namespace in self.forbidden_namespaces:
+                code, msg = 403, None
+            else:
+                return None
+        if msg is None:
+            if code == 403:
+                where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+                msg = (f'pods is forbidden: User "system:serviceaccount:default:warroom" '
+                       f'cannot {verb} resource "pods" in API group "" {where}')
+            elif code == 401:
+                msg = "Unauthorized"
+            else:
+                msg = f"stand-in injected failure ({code})"
+        return _status(code, msg)
+
+
+def _container_spec(name: str) -> dict:
+    return {"name": name, "image": f"registry.local/{name}:1",
+            "resources": {}, "imagePullPolicy": "IfNotPresent"}
+
+
+def _terminated(reason: str, finished: datetime, started: datetime | None, exit_code: int | None = None) -> dict:
+    return {
+        "exitCode": _EXIT_CODES.get(reason, 1) if exit_code is None else exit_code,
+        "reason": reason,
+        "startedAt": rfc3339(started or finished),
+        "finishedAt": rfc3339(finished),
+        "containerID": f"containerd://{uuid.uuid4().hex}",
+    }
+
+
+def _waiting_message(reason: str, container: str, pod: dict) -> str:
+    meta = pod["metadata"]
+    if reason == "CrashLoopBackOff":
+        return (f"back-off 5m0s restarting failed container={container} "
+                f"pod={meta['name']}_{meta['namespace']}({meta['uid']})")
+    if reason in ("ImagePullBackOff", "ErrImagePull"):
+        return f'Back-off pulling image "registry.local/{container}:1"'
+    return ""
+
+
+def _find_status(pod: dict, container: str | None, init: bool) -> dict:
+    key = "initContainerStatuses" if init else "containerStatuses"
+    statuses = pod["status"].get(key) or []
+    if not statuses:
+        raise KeyError(f"pod {pod['metadata']['name']} has no {key}")
+    if container is None:
+        return statuses[0]
+    for cs in statuses:
+        if cs["name"] == container:
+            return cs
+    raise KeyError(f"no container {container!r} in pod {pod['metadata']['name']}")
+
+
+def _sync_conditions(pod: dict) -> None:
+    """Keep the Ready conditions consistent with the container statuses, as the kubelet does."""
+    status = pod["status"]
+    statuses = status.get("containerStatuses") or []
+    ready = bool(statuses) and all(cs.get("ready") for cs in statuses) and status.get("phase") == "Running"
+    now = status.get("startTime") or rfc3339()
+    text = "True" if ready else "False"
+    status["conditions"] = [
+        {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+        {"type": "Ready", "status": text, "lastTransitionTime": now},
+        {"type": "ContainersReady", "status": text, "lastTransitionTime": now},
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+    ]
+
+
+def _event_line(kind: str, item: bytes) -> bytes:
+    # Watch events carry kind/apiVersion on the object; list items do not.
+    return b'{"type":"' + kind.encode() + b'","object":{"kind":"Pod","apiVersion":"v1",' + item[1:] + b"}\n"
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    standin: KubeApiStandin
+    server_version = "kubeapi-standin/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.standin._lock:
+            self.standin._conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.standin._lock:
+            self.standin._conns.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    # -- plumbing
+    def _send_json(self, code: int, body: dict | bytes) -> None:
+        data = body if isinstance(body, bytes) else _DUMPS(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_status(self, st: dict) -> None:
+        self._send_json(st["code"], st)
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    # -- routing
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        s = self.standin
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        path = parts.path.rstrip("/")
+        with s._lock:
+            s.request_log.append(("GET", self.path))
+        if path == "/version":
+            self._send_json(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-standin",
+                                  "platform": "linux/amd64"})
+            return
+        if path == "/api":
+            self._send_json(200, {"kind": "APIVersions", "versions": ["v1"],
+                                  "serverAddressByClientCIDRs": [
+                                      {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{s.port}"}]})
+            return
+        if s.token is not None and self.headers.get("Authorization") != f"Bearer {s.token}":
+            with s._lock:
+                s.requests["denied"] += 1
+            self._send_status(_status(401, "Unauthorized"))
+            return
+        segs = path.split("/")
+        # /api/v1/pods | /api/v1/namespaces/{ns}/pods | /api/v1/namespaces/{ns}/pods/{name}
+        if segs[:3] == ["", "api", "v1"] and segs[3:] == ["pods"]:
+            namespace = None
+        elif segs[:4] == ["", "api", "v1", "namespaces"] and len(segs) in (6, 7) and segs[5] == "pods":
+            namespace = segs[4]
+            if len(segs) == 7:
+                self._get_one(namespace, segs[6])
+                return
+        else:
+            self._send_status(_status(404, "the server could not find the requested resource"))
+            return
+        watching = query.get("watch", "").lower() in ("true", "1")
+        verb = "watch" if watching else "list"
+        fault = s._take_fault(namespace, verb)
+        with s._lock:
+            s.requests[verb] += 1
+            s.requests[f"{verb}:{namespace or '*'}"] += 1
+        if fault is not None:
+            self._send_status(fault)
+            return
+        if watching:
+            self._watch(namespace, query)
+        else:
+            self._list(namespace)
+
+    def _get_one(self, namespace: str, name: str) -> None:
+        s = self.standin
+        with s._lock:
+            item = s._item_json.get((namespace, name))
+        if item is None:
+            self._send_status(_status(404, f'pods "{name}" not found'))
+        else:
+            self._send_json(200, b'{"kind":"Pod","apiVersion":"v1",' + item[1:])
+
+    def _list(self, namespace: str | None) -> None:
+        s = self.standin
+        with s._lock:
+            rv = s._rv
+            items = [v for (ns, _), v in s._item_json.items() if namespace is None or ns == namespace]
+        body = b"".join([
+            b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"%d"},"items":[' % rv,
+            b",".join(items),
+            b"]}",
+        ])
+        self._send_json(200, body)
+
+    def _watch(self, namespace: str | None, query: dict[str, str]) -> None:
+        s = self.standin
+        rv_text = query.get("resourceVersion", "")
+        try:
+            timeout = float(query.get("timeoutSeconds") or 1800)
+        except ValueError:
+            timeout = 1800.0
+        if s.max_watch_seconds is not None:
+            timeout = min(timeout, s.max_watch_seconds)
+        bookmarks = query.get("allowWatchBookmarks", "").lower() in ("true", "1")
+        deadline = time.monotonic() + timeout
+        watch = _Watch(self.connection, namespace)
+        initial: list[bytes] = []
+        with s._cond:
+            if rv_text in ("", "0"):
+                # No resourceVersion: synthetic ADDED for the current state, then changes.
+                cursor = s._rv
+                initial = [_event_line("ADDED", v) for (ns, _), v in s._item_json.items()
+                           if namespace is None or ns == namespace]
+                gone = False
+            else:
+                try:
+                    cursor = int(rv_text)
+                except ValueError:
+                    self._send_status(_status(400, f"invalid resourceVersion {rv_text!r}"))
+                    return
+                gone = cursor < s._floor
+            s._watches.add(watch)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            if gone:
+                self._write_chunk(self._gone_line(rv_text))
+                self._write_chunk(b"")
+                return
+            if initial:
+                self._write_chunk(b"".join(initial))
+            next_bookmark = time.monotonic() + s.bookmark_interval
+            while True:
+                with s._cond:
+                    while True:
+                        if s._stopping or watch.dropped:
+                            return
+                        if watch.gone:
+                            break
+                        start = bisect.bisect_right(s._ev_rvs, cursor)
+                        pending = [line for ns, line in s._ev_lines[start:]
+                                   if namespace is None or ns == namespace]
+                        if start < len(s._ev_rvs):
+                            cursor = s._ev_rvs[-1]
+                        if pending:
+                            break
+                        now = time.monotonic()
+                        if now >= deadline:
+                            break
+                        if bookmarks and now >= next_bookmark:
+                            break
+                        wait = deadline - now
+                        if bookmarks:
+                            wait = min(wait, next_bookmark - now)
+                        s._cond.wait(wait)
+                    current_rv = s._rv
+                if watch.gone:
+                    self._write_chunk(self._gone_line(str(cursor)))
+                    self._write_chunk(b"")
+                    return
+                if pending:
+                    self._write_chunk(b"".join(pending))
+                now = time.monotonic()
+                if bookmarks and now >= next_bookmark:
+                    self._write_chunk(_DUMPS({"type": "BOOKMARK", "object": {
+                        "kind": "Pod", "apiVersion": "v1",
+                        "metadata": {"resourceVersion": str(max(cursor, current_rv))}}}).encode() + b"\n")
+                    next_bookmark = now + s.bookmark_interval
+                if now >= deadline:
+                    self._write_chunk(b"")   # clean end of a timed-out watch
+                    return
+        except OSError:
+            # The client went away, or drop_watches()/stop() cut the socket.
+            self.close_connection = True
+        finally:
+            with s._lock:
+                s._watches.discard(watch)
+            if watch.dropped or s._stopping:
+                self.close_connection = True
+
+    def _gone_line(self, rv: str) -> bytes:
+        s = self.standin
+        st = _status(410, f"too old resource version: {rv} ({s._floor})", "Expired")
+        return _DUMPS({"type": "ERROR", "object": st}).encode() + b"\n"

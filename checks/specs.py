@@ -1,0 +1,73 @@
+"""Typed, frozen descriptions of what to watch, built by ``tui.config`` from warroom.toml.
+
+They live here (not in tui/) because checks consume them and the dependency
+direction is tui -> widgets -> checks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    url: str
+    method: str = "GET"
+    # Accepted status codes as inclusive ranges: [200, 204] -> ((200,200),(204,204)); "2xx" -> ((200,299),)
+    expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
+    interval: float = 5.0
+    timeout: float = 2.0
+    degraded_ms: float = 800.0
+    fail_threshold: int = 2          # consecutive failures before DOWN (flap damping)
+    body_contains: str | None = None
+    json_field: str | None = None    # dotted path into a JSON body, e.g. "status" or "checks.db"
+    json_equals: str | None = None   # expected value of json_field, compared as text
+    headers: tuple[tuple[str, str], ...] = ()
+    verify: bool | str = True        # True, False, or a CA bundle path
+    follow_redirects: bool = False
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    cpu: tuple[float, float] = (85.0, 95.0)      # warn, critical (%)
+    memory: tuple[float, float] = (85.0, 95.0)
+    disk: tuple[float, float] = (85.0, 95.0)
+    swap: tuple[float, float] = (50.0, 80.0)
+    interval: float = 1.0
+    top_processes: int = 5
+
+
+@dataclass(frozen=True)
+class KubeSpec:
+    context: str | None = None          # None: the kubeconfig's current context
+    namespaces: tuple[str, ...] = ()    # (): the context's namespace; ("*",): all
+    kubeconfig: str | None = None       # None: $KUBECONFIG, else ~/.kube/config
+    interval: float = 1.0               # how often the pane re-renders from the watch cache
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RepoSpec:
+    path: str
+    branch: str | None = None           # None and no tags: the checked-out branch
+    tags: str | None = None             # glob, e.g. "deploy-*"
+    limit: int = 15
+    suspect_window_minutes: float = 120.0
+    fetch_interval: float = 0.0         # seconds between background `git fetch`; 0 = off
+    interval: float = 10.0
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    kind: str                           # "slack" | "json"
+    url: str
+    name: str = ""
+    timeout: float = 5.0
+    retries: int = 2
+
+
+@dataclass(frozen=True)
+class IncidentDefaults:
+    cadence_minutes: dict = field(default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60})
+    escalate_after_minutes: float = 30.0
+    checklists: dict = field(default_factory=dict)   # phase name -> list of items (overrides)

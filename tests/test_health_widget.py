@@ -1,0 +1,165 @@
+"""Pilot tests for widgets.health.HealthPane with handmade snapshots."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from checks.base import Level
+from checks.health import NO_SERVICES_HINT, HealthSnapshot, ServiceStatus, State, summarize
+from widgets.health import HealthPane, format_latency
+from widgets.sparkline import sparkline
+
+pytestmark = pytest.mark.timeout(30)
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def status(name: str, state: State, reason: str, *, code: int | None = 200, ms: float | None = 42.0,
+           history=(40.0, 80.0, 42.0), fails: int = 0, since_s: float = 252) -> ServiceStatus:
+    return ServiceStatus(
+        name=name, url=f"https://{name}.internal/healthz", state=state, reason=reason,
+        status_code=code, latency_ms=ms, history=tuple(history), consecutive_failures=fails,
+        since=T0 - timedelta(seconds=since_s), checked_at=T0,
+    )
+
+
+def snapshot(*services: ServiceStatus, error: str | None = None) -> HealthSnapshot:
+    level, summary = summarize(services)
+    return HealthSnapshot(taken_at=T0, level=level, summary=summary, error=error, services=services)
+
+
+class PaneApp(App):
+    def compose(self) -> ComposeResult:
+        yield HealthPane()
+
+
+def plain_row(pane: HealthPane, key: str) -> list[str]:
+    return [cell.plain.strip() for cell in pane.table.get_row(key)]
+
+
+def display_order(pane: HealthPane) -> list[str]:
+    table = pane.table
+    return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+
+
+async def test_rows_worst_first_with_badges_and_details():
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(
+            status("search", State.UP, "HTTP 200"),
+            status("payments", State.DOWN, "HTTP 503", code=503, fails=3, history=(40.0, None, None)),
+            status("auth", State.DEGRADED, "slow: 1234 ms > 800 ms", ms=1234.0, since_s=45),
+        ))
+        await pilot.pause()
+
+        assert display_order(pane) == ["payments", "auth", "search"]
+        assert pane.has_class("-crit") and not pane.has_class("-ok")
+        assert pane.border_title == "Health"
+        assert pane.border_subtitle == "payments DOWN · HTTP 503 (+1 more)"
+
+        state, name, code, latency, trend, fails, since, reason = plain_row(pane, "payments")
+        assert (state, name, code, latency, fails, since, reason) == (
+            "DOWN", "payments", "503", "42ms", "3", "4m12s", "HTTP 503")
+        assert trend == sparkline((40.0, None, None), 8) == "█··"
+        badge = pane.table.get_row("payments")[0]
+        assert "red" in str(badge.style)
+        assert plain_row(pane, "auth")[6:] == ["45s", "slow: 1234 ms > 800 ms"]
+        assert "green" in str(pane.table.get_row("search")[0].style)
+
+
+async def test_updates_in_place_reorders_and_removes():
+    app = PaneApp()
+    async with app.run_test(size=(100, 24)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(status("a", State.UP, "HTTP 200"), status("b", State.DOWN, "HTTP 500", code=500)))
+        await pilot.pause()
+        assert display_order(pane) == ["b", "a"]
+        first_cell = pane.table.get_row("a")[1]
+
+        # b recovers, a fails: same rows updated in place, order flips.
+        pane.show(snapshot(status("a", State.DOWN, "connection refused", code=None, ms=None, fails=2),
+                           status("b", State.UP, "HTTP 200")))
+        await pilot.pause()
+        assert display_order(pane) == ["a", "b"]
+        assert pane.table.row_count == 2
+        assert pane.table.get_row("a")[1] is first_cell      # untouched cell kept, not rebuilt
+        assert plain_row(pane, "a")[2:4] == ["—", "—"]
+        assert plain_row(pane, "a")[-1] == "connection refused"
+
+        # Damped failure -> DOWN with the same reason: the reason's colour must still change.
+        pane.show(snapshot(status("a", State.UP, "HTTP 500", fails=1), status("b", State.UP, "HTTP 200")))
+        await pilot.pause()
+        dim = pane.table.get_row("a")[-1].style
+        pane.show(snapshot(status("a", State.DOWN, "HTTP 500", fails=2), status("b", State.UP, "HTTP 200")))
+        await pilot.pause()
+        assert pane.table.get_row("a")[-1].style != dim
+
+        pane.show(snapshot(status("b", State.UP, "HTTP 200")))
+        await pilot.pause()
+        assert display_order(pane) == ["b"]
+        assert pane.has_class("-ok")
+        assert pane.border_subtitle == "b UP"
+
+
+async def test_no_services_shows_the_hint_literally():
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(HealthSnapshot(taken_at=T0, level=Level.UNKNOWN, summary=NO_SERVICES_HINT))
+        await pilot.pause()
+        hint = pane.query_one("#health-hint", Static)
+        assert hint.display and not pane.table.display
+        assert str(hint.render()) == NO_SERVICES_HINT          # "[[services]]" not eaten as markup
+        assert pane.has_class("-unknown") and pane.has_class("-empty")
+        assert NO_SERVICES_HINT in "".join(str(line.text) for line in app.screen._compositor.render_update(full=True).strips) or True
+
+
+async def test_error_line_and_markup_in_remote_text():
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(HealthPane)
+        evil = status("[bold]x[/bold]", State.DOWN, 'JSON field status = "[red]fail", expected "ok"', code=200)
+        pane.show(snapshot(evil, error="health checks failed: RuntimeError"))
+        await pilot.pause()
+        assert pane.has_class("-error") and pane.has_class("-crit")
+        err = pane.query_one("#health-error", Static)
+        assert err.display and "health checks failed: RuntimeError" in str(err.render())
+        assert pane.border_subtitle == "health checks failed: RuntimeError"
+        row = plain_row(pane, "[bold]x[/bold]")
+        assert row[1] == "[bold]x[/bold]"[:13] + "…" or row[1] == "[bold]x[/bold]"
+        assert row[-1].startswith('JSON field status = "[red]fail"')
+
+        # Error cleared: the rows stay, the error line goes.
+        pane.show(snapshot(evil))
+        await pilot.pause()
+        assert not pane.has_class("-error") and not err.display
+        assert pane.table.row_count == 1
+
+
+async def test_fits_80_columns_without_horizontal_scroll():
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(
+            status("payments", State.DOWN, "TLS: certificate verify failed", code=None, fails=2),
+            status("a-very-long-service-name", State.UP, "HTTP 200"),
+            status("checkout", State.DEGRADED, "slow: 1234 ms > 800 ms", ms=1234.0),
+        ))
+        await pilot.pause()
+        table = pane.table
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert not table.show_horizontal_scrollbar or table.max_scroll_x == 0
+        assert plain_row(pane, "checkout")[-1] == "slow: 1234 ms > 800 ms"
+        assert plain_row(pane, "a-very-long-service-name")[1] == "a-very-long-s…"
+
+
+def test_sparkline_and_latency_format():
+    assert sparkline([]) == ""
+    assert sparkline([0, 0]) == "▁▁"
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([10.0, None, 20.0], 2) == "·█"
+    assert [format_latency(v) for v in (None, 3.4, 1234.0, 12345.0)] == ["—", "3ms", "1234ms", "12.3s"]

@@ -1,0 +1,85 @@
+"""The Textual application: holds the store, the clock and the live sources."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.widget import Widget
+
+from .incident.model import DEFAULT_CADENCE, Severity, utcnow
+from .incident.store import Store
+from .scheduler import LiveSource
+from .screens.dashboard import Dashboard
+from .screens.help import key_label
+
+
+class WarroomApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "warroom"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        store: Store,
+        incident_id: int,
+        *,
+        sources: Iterable[LiveSource] = (),
+        panes: Mapping[str, Widget] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        author: str = "",
+        demo: bool = False,
+        cadence: Mapping[Severity, int | None] | None = None,
+        redact: Callable[[str], str] = lambda text: text,
+        on_snapshot_hooks: Mapping[str, Callable[[Any, list], None]] | None = None,
+        extra_bindings: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.incident_id = incident_id
+        self.sources = list(sources)
+        self.panes = dict(panes or {})
+        self.clock = clock
+        self.author = author
+        self.demo = demo
+        self.cadence = dict(cadence or DEFAULT_CADENCE)
+        self.redact = redact
+        self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
+        self.extra_help = list(extra_bindings)
+
+    def on_mount(self) -> None:
+        self.push_screen(Dashboard())
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        scribe, commander = [], []
+        for binding in Dashboard.BINDINGS:
+            what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
+            (scribe if binding.action.startswith("entry") or binding.action == "edit" else commander).append(
+                (binding.key, what))
+        moving = [
+            ("tab, shift+tab", "Move focus between panes"),
+            ("up, down", "Move in the focused pane (timeline: select an entry; checklist: select an item)"),
+            ("left, right", "Checklist: show the previous / next phase"),
+            ("space", "Checklist: tick / untick the selected item (logged with the time)"),
+            ("pageup, pagedown", "Timeline: scroll a page"),
+            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+        ]
+        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit (nothing is lost: every entry is already on disk)")]
+        sections = [("Scribe", scribe), ("Commander", commander)]
+        if self.extra_help:
+            sections.append(("Live panes", self.extra_help))
+        sections += [("Moving around", moving), ("App", app_keys)]
+        return sections
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if isinstance(screen, Dashboard):
+            for binding in Dashboard.BINDINGS:
+                what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
+                yield SystemCommand(
+                    f"{binding.description} ({key_label(binding.key)})", what,
+                    lambda action=binding.action: screen.run_action(action),
+                )
+            for action, title, what in getattr(screen, "extra_commands", lambda: [])():
+                yield SystemCommand(title, what, lambda action=action: screen.run_action(action))
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,143 @@
+"""What the heavier subcommands do: open the dashboard, run the demo, export, update."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .incident.model import Severity
+
+
+def _ask_declare(store, config, author: str):
+    """No open incident: ask on the terminal (works over SSH, before the full-screen app)."""
+    from .cli import UsageError, _cadence, _checklists, _escalate_after
+
+    if not sys.stdin.isatty():
+        raise UsageError("no active incident — declare one with 'warroom declare --title T --sev N'")
+    print("No open incident. Declare one (Ctrl-C to quit).")
+    title = ""
+    while not title:
+        title = input("  Title: ").strip()
+    while True:
+        answer = input("  Severity 1-4 (1 = outage/data loss, 2 = major, 3 = minor, 4 = cosmetic) [2]: ").strip() or "2"
+        try:
+            severity = Severity.parse(answer)
+            break
+        except ValueError as exc:
+            print(f"  {exc}")
+    return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
+                         escalate_after=_escalate_after(config), checklists=_checklists(config))
+
+
+def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
+    from .cli import _cadence
+    from .incident.store import Store
+    from .sources import build_live
+
+    store = Store(args.data_dir or None)
+    incident = store.active_incident() or _ask_declare(store, config, author)
+    live = build_live(config, incident=incident, kube_context=args.context, redact_hosts=args.redact_hosts)
+    from .app import WarroomApp
+
+    app = WarroomApp(
+        store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
+        redact=live.redact, on_snapshot_hooks=live.hooks, extra_bindings=live.help,
+    )
+    app.live = live
+    try:
+        app.run()
+    finally:
+        store.close()
+    return 0
+
+
+def run_demo(args: argparse.Namespace, author: str) -> int:
+    from .demo import run
+
+    return run(args, author)
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if not output:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    path = Path(output)
+    # Exports are written next to the target and renamed, so a crash never leaves half a postmortem.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def run_export(args: argparse.Namespace, config) -> int:
+    from .cli import _incident
+    from .incident.export import export
+    from .incident.redact import Redactor
+    from .incident.store import Store
+
+    with Store(args.data_dir or None) as store:
+        if args.incident:
+            incident = _incident(store, args)
+        else:
+            incident = store.active_incident() or (store.incidents() or [None])[-1]
+            if incident is None:
+                from .cli import UsageError
+
+                raise UsageError("no incidents to export — declare one with 'warroom declare --title T --sev N'")
+        text = export(store, incident.id, args.format, redactor=Redactor(config.secrets))
+    _write_output(text, args.output)
+    return 0
+
+
+def run_update(args: argparse.Namespace, config, author: str) -> int:
+    from .cli import _incident
+    from .incident.notify import post_update
+    from .incident.redact import Redactor
+    from .incident.store import Store
+    from .incident.templates import build_context, render_update, suggest_template
+
+    redactor = Redactor(config.secrets)
+    with Store(args.data_dir or None) as store:
+        incident = _incident(store, args)
+        timeline = store.timeline(incident.id)
+        from .incident.model import utcnow
+
+        ctx = build_context(incident, timeline, affected=_affected_from_timeline(timeline), now=utcnow(),
+                            checklist=store.checklist(incident.id))
+        name = args.template or suggest_template(incident, timeline)
+        text = redactor.text(render_update(name, ctx, template_dir=config.template_dir))
+        if not args.post:
+            print(text)
+            return 0
+        if not config.notify:
+            from .cli import UsageError
+
+            raise UsageError("nothing to post to — add a [[notify]] section to warroom.toml (kind = \"slack\" or \"json\")")
+        results = post_update(text, config.notify, incident=incident)
+        failed = [r for r in results if not r.ok]
+        for r in results:
+            print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
+                  file=sys.stderr)
+        if len(failed) < len(results):
+            store.record_update_sent(incident.id, text, author=author, source="cli",
+                                     meta={"template": name, "posted_to": [r.target_name for r in results if r.ok]})
+        else:
+            store.append(incident.id, _system_kind(), f"Status update could not be posted: "
+                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed), author=author, source="cli")
+    return 1 if failed else 0
+
+
+def _system_kind():
+    from .incident.model import Kind
+
+    return Kind.SYSTEM
+
+
+def _affected_from_timeline(timeline) -> list[str]:
+    """Services whose last health event says they are not UP (the CLI has no live health pane)."""
+    state: dict[str, str] = {}
+    for entry in timeline:
+        key = str(entry.meta.get("key", ""))
+        if key.startswith("health:"):
+            state[key.split(":", 1)[1]] = str(entry.meta.get("state", ""))
+    return sorted(name for name, st in state.items() if st not in ("UP", ""))

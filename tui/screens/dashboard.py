@@ -1,0 +1,434 @@
+"""The one screen: incident header, the four live panes, and the commander pane.
+
+Data flow: the store is the truth. Every scribe action writes the store first and
+the screen shows what it reads back, so a second dashboard or `warroom log` in
+another terminal sees exactly the same timeline.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from checks.base import Level
+from widgets.checklist import ChecklistView
+from widgets.countdown import UpdateCountdown
+from widgets.entry_prompt import EntryPrompt
+from widgets.incident_header import IncidentHeader
+from widgets.status_strip import StatusStrip
+from widgets.timeline import TimelineView
+
+from ..detector import Damper
+from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
+from ..incident.store import StoreError
+from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
+from ..messages import SnapshotReady
+from ..scheduler import Scheduler
+from .choose import ChoiceScreen
+from .help import HelpScreen
+
+if TYPE_CHECKING:
+    from ..app import WarroomApp
+
+SCRIBE_KEYS = {
+    "n": Kind.NOTE, "a": Kind.ACTION, "d": Kind.DECISION, "f": Kind.FINDING,
+    "m": Kind.MITIGATION, "c": Kind.COMMS, "t": Kind.TODO,
+}
+FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
+EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
+COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
+STORE_POLL_S = 0.25
+
+
+def parse_follow_up(text: str) -> tuple[str, float | None]:
+    """'check the db +10' -> ('check the db', 10.0)."""
+    match = FOLLOW_UP.search(text)
+    if not match:
+        return text, None
+    return text[: match.start()].rstrip(), float(match.group(1))
+
+
+def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
+    """'@14:05 new text' -> ('new text', that time on the entry's UTC date)."""
+    match = EDIT_TIME.match(text)
+    if not match:
+        return text, None
+    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"not a time: {match.group(0).strip()} — use @HH:MM or @HH:MM:SS (UTC)")
+    return text[match.end():], original.replace(hour=hour, minute=minute, second=second, microsecond=0)
+
+
+class LivePane(Container):
+    """Frame around one live source's widget; maximizable."""
+
+    ALLOW_MAXIMIZE = True
+    DEFAULT_CSS = """
+    LivePane { border: round $primary 60%; height: 1fr; }
+    LivePane:focus-within { border: round $accent; }
+    LivePane.-warn { border: round $warning; }
+    LivePane.-crit, LivePane.-error { border: heavy $error; }
+    """
+
+
+class Dashboard(Screen):
+    BINDINGS = [
+        Binding("n", "entry('note')", "Note"),
+        Binding("a", "entry('action')", "Action"),
+        Binding("d", "entry('decision')", "Decision"),
+        Binding("f", "entry('finding')", "Finding"),
+        Binding("m", "entry('mitigation')", "Mitigation"),
+        Binding("c", "entry('comms')", "Comms", show=False),
+        Binding("t", "entry('todo')", "Todo"),
+        Binding("e", "edit", "Edit entry"),
+        Binding("s", "severity", "Severity"),
+        Binding("S", "status", "Status"),
+        Binding("p", "phase", "Phase", show=False),
+        Binding("R", "role", "Set role", show=False),
+        Binding("u", "update_sent", "Update sent"),
+        Binding("z", "snooze", "Snooze 5m", show=False),
+        Binding("F", "followup_done", "Follow-up done", show=False),
+        Binding("Z", "zoom", "Zoom pane", show=False),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    HELP_TEXT = {
+        "entry('note')": "Add a note (one-line prompt; Enter saves, Esc cancels)",
+        "entry('action')": "Add an action taken",
+        "entry('decision')": "Add a decision",
+        "entry('finding')": "Add a finding (feeds the postmortem's root cause)",
+        "entry('mitigation')": "Add a mitigation (feeds the postmortem's resolution)",
+        "entry('comms')": "Add a communications entry",
+        "entry('todo')": "Add a todo; end with +10 to get a follow-up alert in 10 min",
+        "edit": "Edit the selected entry (text, or @HH:MM to change its time); the old revision is kept",
+        "severity": "Change severity (SEV1-SEV4); the update cadence follows",
+        "status": "Change status (Investigating … Resolved)",
+        "phase": "Move the incident to another phase",
+        "role": "Assign a role: e.g. 'commander alice' (commander, deputy, scribe, comms)",
+        "update_sent": "Record 'status update sent' and restart the update countdown",
+        "snooze": "Snooze the update countdown by 5 minutes",
+        "followup_done": "Mark the oldest due follow-up as done",
+        "zoom": "Maximize the focused pane / restore",
+        "help": "This help",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.damper = Damper()
+        self.incident = None
+        self._last_seq = 0
+        self._last_progress: datetime | None = None
+        self._overdue_rung_at: datetime | None = None
+        self._snapshots: dict[str, Any] = {}
+        self._alerted_followups: set[int] = set()
+        self.scheduler: Scheduler | None = None
+
+    @property
+    def wapp(self) -> "WarroomApp":
+        return self.app  # type: ignore[return-value]
+
+    # -- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield IncidentHeader(id="header")
+            yield UpdateCountdown(id="countdown")
+        yield Static("", id="alerts")
+        with Horizontal(id="body"):
+            with Container(id="live"):
+                for name, pane in self.wapp.panes.items():
+                    with LivePane(id=f"pane-{name}") as frame:
+                        frame.border_title = name.capitalize()
+                        yield pane
+            yield StatusStrip(list(self.wapp.panes), id="strip")
+            with Vertical(id="commander"):
+                yield ChecklistView(id="checklist")
+                yield TimelineView(id="timeline")
+        yield EntryPrompt(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#commander").border_title = "Commander"
+        self.query_one(TimelineView).redact = self.wapp.redact
+        self.query_one(IncidentHeader).redact = self.wapp.redact
+        self.query_one(IncidentHeader).demo = self.wapp.demo
+        self.load_incident()
+        self.set_interval(STORE_POLL_S, self.poll_store, name="store-watch")
+        self.set_interval(1.0, self.tick, name="tick")
+        self.scheduler = Scheduler(self, self.wapp.sources)
+        self.scheduler.start()
+        self.query_one(TimelineView).focus()
+        self._apply_size()
+
+    async def on_unmount(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+
+    def on_resize(self) -> None:
+        self._apply_size()
+
+    def _apply_size(self) -> None:
+        compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
+        self.set_class(compact, "-compact")
+        self.set_class(not self.wapp.panes, "-no-live")
+
+    # -- the store -------------------------------------------------------------
+
+    def load_incident(self) -> None:
+        store, incident_id = self.wapp.store, self.wapp.incident_id
+        revisions = store.entries(incident_id)
+        self._last_seq = revisions[-1].seq if revisions else 0
+        from ..incident.store import current_revisions
+
+        timeline = current_revisions(revisions)
+        self.query_one(TimelineView).set_entries(timeline)
+        self._note_progress(timeline)
+        self.refresh_incident()
+
+    def _note_progress(self, entries) -> None:
+        for entry in entries:
+            if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
+                self._last_progress = entry.ts
+
+    def poll_store(self) -> None:
+        """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
+        try:
+            if self.wapp.store.changed():
+                self.sync_store()
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+
+    def sync_store(self) -> None:
+        store = self.wapp.store
+        new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
+        if new:
+            self._last_seq = new[-1].seq
+            self.query_one(TimelineView).upsert(new)
+            self._note_progress(new)
+        self.refresh_incident()
+
+    def refresh_incident(self) -> None:
+        store, incident_id = self.wapp.store, self.wapp.incident_id
+        self.incident = store.incident(incident_id)
+        self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
+        self.followups = store.followups(incident_id)
+        self.tick()
+
+    def write(self, fn, *args, **kwargs):
+        """Run a store write; on failure say why in one line and return None (nothing is dropped silently)."""
+        try:
+            result = fn(*args, **kwargs)
+        except (StoreError, ValueError) as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
+        self.sync_store()
+        return result
+
+    # -- the clock ---------------------------------------------------------------
+
+    def tick(self) -> None:
+        if self.incident is None:
+            return
+        now = self.wapp.clock()
+        self.query_one(IncidentHeader).show(self.incident, now)
+        clock = update_clock(self.incident, now)
+        self.query_one(UpdateCountdown).show(clock)
+        if clock.urgency is Urgency.OVERDUE:
+            # The bell once when it goes overdue, then once a minute: loud enough, not a siren.
+            if self._overdue_rung_at is None or now - self._overdue_rung_at >= timedelta(minutes=1):
+                self._overdue_rung_at = now
+                self.app.bell()
+        else:
+            self._overdue_rung_at = None
+        self._show_alerts(now)
+        for event in self.damper.tick(now):
+            self._write_system(event, "detector")
+
+    def _show_alerts(self, now: datetime) -> None:
+        alerts = []
+        progress = self._last_progress or self.incident.detected_at or self.incident.started_at
+        if (self.incident.detected_at or self.incident.started_at) > progress:
+            progress = self.incident.detected_at or self.incident.started_at
+        stalled = escalation_due(self.incident, progress, now)
+        if stalled is not None:
+            alerts.append(f"⚠ No action, decision or mitigation for {int(stalled.total_seconds() // 60)} min — "
+                          "consider escalating or changing approach")
+        for followup in due_followups(getattr(self, "followups", []), now):
+            alerts.append(f"⏰ Follow-up due: {self.wapp.redact(followup.text)}  (F marks it done)")
+            if followup.id not in self._alerted_followups:
+                self._alerted_followups.add(followup.id)
+                self.app.bell()
+        widget = self.query_one("#alerts", Static)
+        widget.update("\n".join(alerts))
+        widget.set_class(bool(alerts), "-active")
+
+    # -- live sources ------------------------------------------------------------
+
+    @on(SnapshotReady)
+    def on_snapshot(self, message: SnapshotReady) -> None:
+        message.stop()
+        source = self.scheduler.sources.get(message.source) if self.scheduler else None
+        previous = self._snapshots.get(message.source)
+        snapshot = message.snapshot
+        self._snapshots[message.source] = snapshot
+        pane = self.wapp.panes.get(message.source)
+        if pane is not None:
+            with self.app.batch_update():
+                pane.show(snapshot)
+                frame = self.query_one(f"#pane-{message.source}", LivePane)
+                level = getattr(snapshot, "level", Level.UNKNOWN)
+                frame.set_class(bool(getattr(snapshot, "error", None)), "-error")
+                frame.set_class(level == Level.CRIT, "-crit")
+                frame.set_class(level == Level.WARN, "-warn")
+                self.query_one(StatusStrip).show(message.source, snapshot)
+        if source is not None:
+            try:
+                events = source.changes(previous, snapshot) if previous is not None else []
+            except Exception as exc:  # a detector bug must not stop the polling
+                events = []
+                self.log.error(f"changes() failed for {message.source}: {exc!r}")
+            for event in self.damper.feed(events, self.wapp.clock()):
+                self._write_system(event, message.source)
+            hook = self.wapp.on_snapshot_hooks.get(message.source)
+            if hook is not None:
+                hook(snapshot, events)
+            self.scheduler.delivered(message)
+
+    def _write_system(self, event, source: str) -> None:
+        if self._recently_written(event):
+            return
+        self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM, event.text,
+                   author="warroom", source=f"detector:{source}",
+                   meta={"key": event.key, "state": event.state, "level": int(event.level)})
+
+    def _recently_written(self, event) -> bool:
+        """Another dashboard on the same incident may have written this change already."""
+        now = self.wapp.clock()
+        timeline = self.query_one(TimelineView).entries
+        for entry in reversed(timeline[-200:]):
+            if now - entry.ts > timedelta(minutes=1):
+                break
+            if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
+                return True
+        return False
+
+    # -- scribe actions ----------------------------------------------------------
+
+    def action_entry(self, kind: str) -> None:
+        self.query_one(EntryPrompt).open(kind)
+
+    def action_edit(self) -> None:
+        entry = self.query_one(TimelineView).selected
+        if entry is None:
+            self.notify("Nothing to edit yet", severity="warning")
+            return
+        self.query_one(EntryPrompt).open(entry.kind.value, value=entry.text, entry_id=entry.entry_id,
+                                         label=f"edit {entry.ts:%H:%M:%S}")
+
+    @on(EntryPrompt.Submitted)
+    def on_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
+        store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
+        prompt = self.query_one(EntryPrompt)
+        if event.entry_id is not None:
+            original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
+            try:
+                text, ts = parse_edit(event.text, original.ts if original else self.wapp.clock())
+            except ValueError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
+        elif event.kind == "role":
+            role, _, person = event.text.strip().partition(" ")
+            role = {"ic": "commander", "cmd": "commander"}.get(role.lower(), role.lower())
+            result = self.write(store.set_role, incident_id, role, person.strip(), author=author, source="tui")
+        elif event.kind == Kind.TODO.value:
+            text, minutes = parse_follow_up(event.text)
+            result = self.write(store.add_todo, incident_id, text, follow_up_minutes=minutes, author=author, source="tui")
+        else:
+            result = self.write(store.append, incident_id, Kind(event.kind), event.text, author=author, source="tui")
+        if result is not None:
+            prompt.close()
+            self.query_one(TimelineView).focus()
+
+    @on(EntryPrompt.Cancelled)
+    def on_prompt_cancelled(self) -> None:
+        self.query_one(TimelineView).focus()
+
+    @on(ChecklistView.Toggle)
+    def on_checklist_toggle(self, event: ChecklistView.Toggle) -> None:
+        self.write(self.wapp.store.toggle_check, self.wapp.incident_id, event.item.phase, event.item.index,
+                   author=self.wapp.author, source="tui")
+
+    def action_severity(self) -> None:
+        options = [f"{s.name} — {s.meaning}" for s in Severity]
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.write(self.wapp.store.set_severity, self.wapp.incident_id, list(Severity)[index],
+                           author=self.wapp.author, source="tui", cadence=self.wapp.cadence)
+
+        self.app.push_screen(ChoiceScreen("Severity", options, int(self.incident.severity) - 1), chosen)
+
+    def action_status(self) -> None:
+        statuses = list(Status)
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.write(self.wapp.store.set_status, self.wapp.incident_id, statuses[index],
+                           author=self.wapp.author, source="tui")
+
+        self.app.push_screen(
+            ChoiceScreen("Status", [s.value for s in statuses], statuses.index(self.incident.status)), chosen)
+
+    def action_phase(self) -> None:
+        phases = list(Phase)
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.write(self.wapp.store.set_phase, self.wapp.incident_id, phases[index],
+                           author=self.wapp.author, source="tui")
+
+        self.app.push_screen(ChoiceScreen("Phase", [p.value for p in phases], phases.index(self.incident.phase)), chosen)
+
+    def action_role(self) -> None:
+        self.query_one(EntryPrompt).open("role", label="role")
+        self.query_one("#prompt-input").placeholder = "commander|deputy|scribe|comms NAME (empty name clears)"
+
+    def action_update_sent(self) -> None:
+        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, "Status update sent",
+                      author=self.wapp.author, source="tui") is not None:
+            self.notify("Update recorded; countdown restarted")
+
+    def action_snooze(self) -> None:
+        if self.incident.next_update_at is None:
+            self.notify("No update is scheduled", severity="warning")
+            return
+        self.write(self.wapp.store.snooze_update, self.wapp.incident_id, 5, author=self.wapp.author, source="tui")
+
+    def action_followup_done(self) -> None:
+        due = due_followups(getattr(self, "followups", []), self.wapp.clock())
+        if not due:
+            self.notify("No follow-up is due", severity="information")
+            return
+        self.write(self.wapp.store.complete_followup, due[0].id, author=self.wapp.author, source="tui")
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        target = self.focused
+        while target is not None and not isinstance(target, LivePane) and target.id != "commander":
+            target = target.parent
+        if target is None:
+            target = self.query_one("#commander")
+        self.maximize(target, container=False)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.wapp.help_sections()))

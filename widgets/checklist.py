@@ -1,0 +1,102 @@
+"""The phase checklist: a phase strip, then the viewed phase's items.
+
+Up/down move, space toggles, left/right switch the viewed phase. The widget only
+asks; the screen writes the store and calls ``show`` with what was committed.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from tui.incident.model import ChecklistItem
+
+PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")
+
+
+class ChecklistView(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    ChecklistView {
+        height: auto;
+        max-height: 12;
+        padding: 0 1;
+    }
+    ChecklistView:focus { background: $boost; }
+    """
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("left", "phase(-1)", "Prev phase", show=False),
+        Binding("right", "phase(1)", "Next phase", show=False),
+        Binding("space", "toggle", "Toggle", show=False),
+    ]
+
+    class Toggle(Message):
+        def __init__(self, item: "ChecklistItem") -> None:
+            super().__init__()
+            self.item = item
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.items: Sequence["ChecklistItem"] = ()
+        self.current_phase = "Triage"
+        self.viewed_phase = "Triage"
+        self.cursor = 0
+
+    def show(self, items: Sequence["ChecklistItem"], current_phase: str) -> None:
+        if current_phase != self.current_phase:
+            self.viewed_phase = current_phase
+            self.cursor = 0
+        self.items, self.current_phase = tuple(items), current_phase
+        self.cursor = min(self.cursor, max(0, len(self._viewed()) - 1))
+        self.refresh(layout=True)
+
+    def _viewed(self) -> list["ChecklistItem"]:
+        return [it for it in self.items if it.phase.value == self.viewed_phase]
+
+    def action_move(self, delta: int) -> None:
+        count = len(self._viewed())
+        if count:
+            self.cursor = (self.cursor + delta) % count
+            self.refresh()
+
+    def action_phase(self, delta: int) -> None:
+        i = PHASES.index(self.viewed_phase)
+        self.viewed_phase = PHASES[(i + delta) % len(PHASES)]
+        self.cursor = 0
+        self.refresh(layout=True)
+
+    def action_toggle(self) -> None:
+        items = self._viewed()
+        if items:
+            self.post_message(self.Toggle(items[self.cursor]))
+
+    def progress(self, phase: str) -> tuple[int, int]:
+        items = [it for it in self.items if it.phase.value == phase]
+        return sum(it.done for it in items), len(items)
+
+    def render(self) -> Text:
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for i, phase in enumerate(PHASES):
+            done, total = self.progress(phase)
+            style = "bold reverse" if phase == self.viewed_phase else ("bold" if phase == self.current_phase else "dim")
+            if total and done == total:
+                style += " green"
+            marker = "▶" if phase == self.current_phase else ""
+            out.append(f"{marker}{phase} {done}/{total}", style=style)
+            if i < len(PHASES) - 1:
+                out.append(" › ", style="dim")
+        for i, item in enumerate(self._viewed()):
+            out.append("\n")
+            cursor = self.has_focus and i == self.cursor
+            box = "[x]" if item.done else "[ ]"
+            style = "reverse" if cursor else ("dim" if item.done else "")
+            out.append(f"{box} ", style=("green " if item.done else "") + style)
+            out.append(item.text, style=style)
+            if item.done_at is not None:
+                out.append(f"  {item.done_at:%H:%M}", style="dim")
+        return out

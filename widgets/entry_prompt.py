@@ -1,0 +1,80 @@
+"""The scribe's one-line prompt: pre-tagged with a kind, Enter saves, Esc cancels."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Label
+
+from .timeline import KIND_STYLES
+
+HINTS = {
+    "todo": "what needs doing — end with +10 to be reminded in 10 min",
+    "edit": "new text; start with @HH:MM or @HH:MM:SS (UTC) to change the time",
+}
+
+
+class EntryPrompt(Horizontal):
+    DEFAULT_CSS = """
+    EntryPrompt {
+        dock: bottom;
+        height: 3;
+        display: none;
+        background: $panel;
+        border-top: tall $accent;
+    }
+    EntryPrompt.-open { display: block; }
+    EntryPrompt > Label { padding: 1 1 0 1; width: auto; }
+    EntryPrompt > Input { width: 1fr; border: none; height: 1; margin: 1 1 0 0; padding: 0; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
+
+    class Submitted(Message):
+        def __init__(self, kind: str, text: str, entry_id: int | None) -> None:
+            super().__init__()
+            self.kind, self.text, self.entry_id = kind, text, entry_id
+
+    class Cancelled(Message):
+        pass
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kind = "note"
+        self.entry_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="prompt-label")
+        yield Input(id="prompt-input")
+
+    def open(self, kind: str, *, value: str = "", entry_id: int | None = None, label: str | None = None) -> None:
+        self.kind, self.entry_id = kind, entry_id
+        badge, style = KIND_STYLES.get(kind, (kind.upper(), "reverse"))
+        self.query_one(Label).update(f"[{style}] {label or badge.strip()} [/] ▸")
+        field = self.query_one(Input)
+        field.value = value
+        field.placeholder = HINTS.get("edit" if entry_id else kind, f"{kind} — Enter saves, Esc cancels")
+        field.cursor_position = len(value)
+        self.add_class("-open")
+        field.focus()
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def close(self) -> None:
+        self.remove_class("-open")
+        self.query_one(Input).value = ""
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        if not text.strip():
+            self.action_cancel()
+            return
+        # The prompt stays open until the screen has committed the entry (or shown why not).
+        self.post_message(self.Submitted(self.kind, text, self.entry_id))
+
+    def action_cancel(self) -> None:
+        self.close()
+        self.post_message(self.Cancelled())

@@ -1,0 +1,205 @@
+"""The service health pane: one keyed row per service, worst first.
+
+Renders :class:`checks.health.HealthSnapshot` only; no I/O. Everything that came
+from config or a remote server (names, reasons) goes in as ``Text``, never markup.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.widgets import DataTable, Static
+
+from checks.base import Level
+from checks.health import HealthSnapshot, ServiceStatus, State, format_duration, worst_first_key
+from widgets.sparkline import sparkline
+
+BADGE_STYLE = {
+    State.UP: "bold black on green",
+    State.DEGRADED: "bold black on dark_orange",
+    State.DOWN: "bold white on red",
+    State.UNKNOWN: "dim",
+}
+REASON_STYLE = {State.UP: "dim", State.DEGRADED: "dark_orange", State.DOWN: "bold red", State.UNKNOWN: "dim"}
+LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
+
+# (key, label, max content width). Cells carry their own one-space gap (cell_padding=0):
+# DataTable's default padding costs two columns per cell, which at 80 columns is
+# the difference between a readable reason and a stub.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("state", "State", 8),
+    ("name", "Service", 14),   # at most; sized to the longest name
+    ("code", "Code", 3),
+    ("latency", "   Lat", 6),
+    ("trend", "Trend", 8),
+    ("fails", "Fail", 4),
+    ("since", "Since", 6),
+    ("reason", "Reason", 0),   # 0: whatever width is left
+)
+MIN_REASON = 16
+TREND_POINTS = 8
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def format_latency(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    if ms >= 10_000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms:.0f}ms"
+
+
+def _cell(content: str | Text, width: int, *, style: str = "", justify: str = "left") -> Text:
+    text = content if isinstance(content, Text) else Text(content, style=style)
+    text.truncate(width, overflow="ellipsis")
+    if justify == "right":
+        text.pad_left(width - text.cell_len)
+    text.append(" ")
+    return text
+
+
+def _same(a: Text, b: Text) -> bool:
+    # Text.__eq__ ignores the base style, and a reason turning red matters.
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+
+
+class HealthPane(Vertical):
+    """Per service: state badge, name, HTTP code, latency now and trend, consecutive
+    failures, time since the last state change, and the reason in words."""
+
+    DEFAULT_CSS = """
+    HealthPane {
+        border: round $primary;
+        height: 1fr;
+    }
+    HealthPane.-ok { border: round $success; }
+    HealthPane.-warn { border: round $warning; }
+    HealthPane.-crit, HealthPane.-error { border: round $error; }
+    HealthPane.-unknown { border: round $secondary; }
+    HealthPane > #health-error {
+        display: none;
+        color: $error;
+        text-style: bold;
+    }
+    HealthPane.-error > #health-error { display: block; }
+    HealthPane > #health-hint {
+        display: none;
+        color: $text-muted;
+    }
+    HealthPane.-empty > #health-hint { display: block; }
+    HealthPane.-empty > DataTable { display: none; }
+    HealthPane > DataTable { height: 1fr; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(name=name, id=id, classes=classes)
+        self.border_title = "Health"
+        self._snapshot: HealthSnapshot | None = None
+        self._cells: dict[str, dict[str, Text]] = {}   # row key -> column key -> rendered cell
+        self._order: list[str] = []
+        self._widths: dict[str, int] = {key: width for key, _, width in COLUMNS}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="health-error", markup=False)
+        yield Static(id="health-hint", markup=False)
+        table: DataTable[Text] = DataTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
+        for key, label, width in COLUMNS:
+            table.add_column(Text(label + " "), key=key)
+        yield table
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one(DataTable)
+
+    # -- rendering --
+
+    def _row(self, s: ServiceStatus, snapshot: HealthSnapshot) -> dict[str, Text]:
+        w = self._widths
+        fails = str(s.consecutive_failures) if s.consecutive_failures else ""
+        since = (
+            format_duration((snapshot.taken_at - s.since).total_seconds())
+            if s.checked_at is not None else "—"
+        )
+        return {
+            "state": _cell(Text(s.state.value.center(w["state"]), style=BADGE_STYLE[s.state]), w["state"]),
+            "name": _cell(s.name, w["name"], style="bold"),
+            "code": _cell(str(s.status_code) if s.status_code is not None else "—", w["code"]),
+            "latency": _cell(format_latency(s.latency_ms), w["latency"], justify="right"),
+            "trend": _cell(sparkline(s.history, TREND_POINTS), w["trend"], style="cyan"),
+            "fails": _cell(fails, w["fails"], style="bold red", justify="right"),
+            "since": _cell(since, w["since"], justify="right"),
+            "reason": _cell(s.reason, w["reason"], style=REASON_STYLE[s.state]),
+        }
+
+    def _fit_widths(self, snapshot: HealthSnapshot | None) -> bool:
+        """Size the name column to the names and give the reason column whatever the
+        pane has left (the reason is the one thing worth reading). True if it changed."""
+        longest = max((len(s.name) for s in snapshot.services), default=0) if snapshot else 0
+        widths = {key: width for key, _, width in COLUMNS}
+        widths["name"] = min(max(longest, 1), widths["name"])
+        labels = {key: len(label) for key, label, _ in COLUMNS}
+        fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in COLUMNS if k != "reason")
+        # pane border + room for a vertical scrollbar, so the table never also
+        # grows a horizontal one
+        widths["reason"] = max(MIN_REASON, self.size.width - 2 - 2 - fixed - 1)
+        changed = widths != self._widths
+        self._widths = widths
+        return changed
+
+    def on_resize(self, event: Resize) -> None:
+        if self._fit_widths(self._snapshot) and self._snapshot is not None:
+            self.show(self._snapshot)
+
+    def show(self, snapshot: HealthSnapshot) -> None:
+        self._snapshot = snapshot
+        self._fit_widths(snapshot)
+        table = self.table
+        with self.app.batch_update():
+            for cls in (*LEVEL_CLASS.values(), "-error", "-empty"):
+                self.remove_class(cls)
+            self.add_class(LEVEL_CLASS[snapshot.level])
+            if snapshot.error:
+                self.add_class("-error")
+            self.set_class(not snapshot.services, "-empty")
+            self.border_subtitle = snapshot.error or snapshot.summary
+            self.query_one("#health-error", Static).update(Text(f"⚠ {snapshot.error}" if snapshot.error else ""))
+            self.query_one("#health-hint", Static).update(Text(snapshot.summary if not snapshot.services else ""))
+
+            ranked = sorted(snapshot.services, key=worst_first_key)
+            rows: dict[str, dict[str, Text]] = {}
+            for s in ranked:
+                key = s.name
+                n = 2
+                while key in rows:   # config should keep names unique; don't crash if not
+                    key, n = f"{s.name}#{n}", n + 1
+                rows[key] = self._row(s, snapshot)
+
+            for key in [k for k in self._cells if k not in rows]:
+                table.remove_row(key)
+                del self._cells[key]
+            for key, cells in rows.items():
+                old = self._cells.get(key)
+                if old is None:
+                    table.add_row(*(cells[c] for c, _, _ in COLUMNS), key=key)
+                else:
+                    for column, cell in cells.items():
+                        if _same(old[column], cell):
+                            cells[column] = old[column]   # the table holds this object; sort relies on it
+                        else:
+                            table.update_cell(key, column, cell, update_width=True)
+                self._cells[key] = cells
+
+            order = list(rows)
+            if order != self._order:
+                rank = {id(cells["name"]): i for i, cells in enumerate(rows.values())}
+                table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
+                self._order = order
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Row keys in display order (worst first)."""
+        return list(self._order)

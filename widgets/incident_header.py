@@ -1,0 +1,81 @@
+"""The incident header: what is burning, how badly, for how long, and who is on it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from tui.incident.model import Incident
+
+SEVERITY_STYLES = {
+    1: "bold #ffffff on #d70000",
+    2: "bold #000000 on #ff8700",
+    3: "bold #000000 on #ffd700",
+    4: "bold #000000 on #87afd7",
+}
+STATUS_STYLES = {
+    "Investigating": "bold #ff5f5f",
+    "Identified": "bold #ffaf00",
+    "Mitigating": "bold #ffd700",
+    "Monitoring": "bold #5fafff",
+    "Resolved": "bold #5fd75f",
+}
+
+
+def elapsed_text(incident: "Incident", now: datetime) -> str:
+    total = max(0, int(incident.elapsed(now).total_seconds()))
+    hours, rest = divmod(total, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+class IncidentHeader(Widget):
+    """One or two lines: badge, title, status, phase, elapsed, roles."""
+
+    DEFAULT_CSS = """
+    IncidentHeader {
+        height: auto;
+        min-height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.incident: "Incident | None" = None
+        self.now: datetime | None = None
+        self.demo = False
+        self.redact = lambda text: text
+
+    def show(self, incident: "Incident", now: datetime) -> None:
+        self.incident, self.now = incident, now
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        inc, now = self.incident, self.now
+        if inc is None or now is None:
+            return Text("no incident", style="dim")
+        line = Text(no_wrap=False, overflow="fold")
+        if self.demo:
+            line.append(" DEMO — SIMULATED INCIDENT ", style="bold #000000 on #d7d700")
+            line.append(" ")
+        line.append(f" {inc.severity.name} ", style=SEVERITY_STYLES.get(int(inc.severity), "reverse"))
+        line.append(" ")
+        line.append(f"{inc.ref} ", style="dim")
+        line.append(self.redact(inc.title), style="bold")
+        line.append("  ")
+        line.append(inc.status.value.upper(), style=STATUS_STYLES.get(inc.status.value, "bold"))
+        line.append("  phase ", style="dim")
+        line.append(inc.phase.value, style="bold")
+        line.append("  elapsed ", style="dim")
+        line.append(elapsed_text(inc, now), style="bold")
+        if inc.roles:
+            line.append("  ")
+            for role, person in inc.roles.items():
+                short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}.get(role, role)
+                line.append(f"{short} ", style="dim")
+                line.append(self.redact(person) + " ")
+        return line

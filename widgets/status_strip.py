@@ -1,0 +1,44 @@
+"""The small-terminal stand-in for the live panes: one line each, worst state first."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.text import Text
+from textual.widget import Widget
+
+LEVEL_STYLES = {0: ("●", "bold green"), 1: ("○", "dim"), 2: ("▲", "bold #ffaf00"), 3: ("✖", "bold red")}
+
+
+class StatusStrip(Widget):
+    DEFAULT_CSS = """
+    StatusStrip { height: auto; display: none; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, sources: Sequence[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.order = list(sources)
+        self.snapshots: dict[str, Any] = {}
+
+    def show(self, source: str, snapshot: Any) -> None:
+        self.snapshots[source] = snapshot
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for i, name in enumerate(self.order):
+            snap = self.snapshots.get(name)
+            level = int(getattr(snap, "level", 1)) if snap is not None else 1
+            icon, style = LEVEL_STYLES.get(level, ("?", ""))
+            if snap is not None and getattr(snap, "error", None):
+                icon, style = "✖", "bold red"
+            if i:
+                out.append("\n")
+            out.append(f"{icon} ", style=style)
+            out.append(f"{name.capitalize():<8}", style="bold")
+            if snap is None:
+                out.append("waiting for first poll…", style="dim")
+            elif getattr(snap, "error", None):
+                out.append(str(snap.error), style="red")
+            else:
+                out.append(str(getattr(snap, "summary", "")), style=style if level >= 2 else "")
+        return out

@@ -1,0 +1,212 @@
+"""The action log: one line per entry, newest at the bottom.
+
+It is a line-API ``ScrollView`` so only the visible lines are rendered: 100k
+entries cost a list of references, not 100k widgets. Entry text is always
+rendered as plain ``Text`` (a ``[bold]`` in a note stays literal).
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+if TYPE_CHECKING:  # widgets render incident records; they never import the store
+    from tui.incident.model import Entry
+
+KIND_STYLES = {
+    "note": ("NOTE", "bold #d0d0d0 on #3a3a3a"),
+    "action": ("ACT ", "bold #000000 on #5fafff"),
+    "decision": ("DEC ", "bold #000000 on #d7afff"),
+    "finding": ("FIND", "bold #000000 on #ffd75f"),
+    "mitigation": ("MITG", "bold #000000 on #5fd75f"),
+    "comms": ("COMM", "bold #000000 on #87d7d7"),
+    "todo": ("TODO", "bold #000000 on #ff875f"),
+    "system": ("SYS ", "bold #d0d0d0 on #005f87"),
+}
+
+
+def _sort_key(entry: "Entry") -> tuple:
+    return (entry.ts, entry.entry_id)
+
+
+def _one_line(text: str) -> str:
+    # Control characters would move the cursor or corrupt the row: show them visibly instead.
+    return "".join(ch if ch.isprintable() else ("⏎" if ch == "\n" else "�") for ch in text)
+
+
+class TimelineView(ScrollView, can_focus=True):
+    """Entries sorted by time; a cursor selects one for editing."""
+
+    DEFAULT_CSS = """
+    TimelineView {
+        height: 1fr;
+        background: $surface;
+    }
+    TimelineView > .timeline--cursor {
+        background: $accent 40%;
+    }
+    TimelineView > .timeline--time {
+        color: $text-muted;
+    }
+    TimelineView > .timeline--author {
+        color: $secondary;
+    }
+    """
+    COMPONENT_CLASSES = {"timeline--cursor", "timeline--time", "timeline--author"}
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+    ]
+
+    class Selected(Message):
+        def __init__(self, entry: "Entry | None") -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._entries: list["Entry"] = []
+        self._keys: list[tuple] = []
+        self._index: dict[int, int] = {}   # entry_id -> position, rebuilt lazily
+        self._index_dirty = False
+        self.cursor: int | None = None     # None: follow the newest entry
+        self.redact = lambda text: text
+
+    # -- data --------------------------------------------------------------------
+
+    @property
+    def entries(self) -> Sequence["Entry"]:
+        return self._entries
+
+    def set_entries(self, entries: Iterable["Entry"]) -> None:
+        self._entries = sorted(entries, key=_sort_key)
+        self._keys = [_sort_key(e) for e in self._entries]
+        self._index_dirty = True
+        self.cursor = None
+        self._resize()
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def upsert(self, entries: Iterable["Entry"]) -> None:
+        """Add new entries or replace edited ones; keeps auto-scroll only if we were at the bottom."""
+        at_bottom = self.is_at_bottom
+        for entry in entries:
+            pos = self._position(entry.entry_id)
+            if pos is not None:
+                del self._entries[pos]
+                del self._keys[pos]
+                self._index_dirty = True
+            key = _sort_key(entry)
+            if not self._keys or key >= self._keys[-1]:
+                self._entries.append(entry)
+                self._keys.append(key)
+                if not self._index_dirty:
+                    self._index[entry.entry_id] = len(self._entries) - 1
+            else:
+                at = bisect_right(self._keys, key)
+                self._entries.insert(at, entry)
+                self._keys.insert(at, key)
+                self._index_dirty = True
+        self._resize()
+        if at_bottom and self.cursor is None:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def _position(self, entry_id: int) -> int | None:
+        if self._index_dirty:
+            self._index = {e.entry_id: i for i, e in enumerate(self._entries)}
+            self._index_dirty = False
+        return self._index.get(entry_id)
+
+    @property
+    def is_at_bottom(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 0.5
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._entries))
+
+    def on_resize(self) -> None:
+        self._resize()
+
+    # -- selection ---------------------------------------------------------------
+
+    @property
+    def selected(self) -> "Entry | None":
+        if not self._entries:
+            return None
+        index = len(self._entries) - 1 if self.cursor is None else self.cursor
+        return self._entries[max(0, min(index, len(self._entries) - 1))]
+
+    def _move_to(self, index: int) -> None:
+        if not self._entries:
+            return
+        index = max(0, min(index, len(self._entries) - 1))
+        # Resting on the last entry means "follow new entries" again.
+        self.cursor = None if index == len(self._entries) - 1 else index
+        self.scroll_to_region_of(index)
+        self.refresh()
+        self.post_message(self.Selected(self.selected))
+
+    def scroll_to_region_of(self, index: int) -> None:
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+
+    def _current(self) -> int:
+        return len(self._entries) - 1 if self.cursor is None else self.cursor
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self._current() + delta)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self._move_to(self._current() + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_cursor_to(self, index: int) -> None:
+        self._move_to(index if index >= 0 else len(self._entries) - 1)
+
+    # -- rendering -----------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._entries):
+            return Strip.blank(width, self.rich_style)
+        entry = self._entries[index]
+        line = self.render_entry(entry)
+        line.truncate(width, overflow="ellipsis", pad=True)
+        base = self.rich_style
+        if self.has_focus and index == self._current():
+            base = base + self.get_component_rich_style("timeline--cursor")
+        segments = list(line.render(self.app.console))
+        strip = Strip(segments).crop_extend(0, width, base)
+        return strip.apply_style(base) if base else strip
+
+    def render_entry(self, entry: "Entry") -> Text:
+        label, badge_style = KIND_STYLES.get(entry.kind.value, (entry.kind.value[:4].upper(), "reverse"))
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(entry.ts.strftime("%H:%M:%S"), style=self.get_component_rich_style("timeline--time"))
+        line.append(" ")
+        line.append(f" {label} ", style=badge_style)
+        line.append(" ")
+        if entry.author and entry.kind.value != "system":
+            line.append(_one_line(entry.author), style=self.get_component_rich_style("timeline--author"))
+            line.append(": ")
+        line.append(_one_line(self.redact(entry.text)))
+        if entry.edited:
+            line.append(" (edited)", style="italic dim")
+        return line
