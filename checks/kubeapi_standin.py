@@ -20,6 +20,7 @@ import bisect
 import copy
 import json
 import os
+import select
 import socket
 import threading
 import time
@@ -117,6 +118,8 @@ class KubeApiStandin:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "KubeApiStandin":
+        if self._server is not None:
+            return self
         standin = self
 
         class Handler(_Handler):
@@ -185,10 +188,12 @@ class KubeApiStandin:
         namespace: str | None = "default",
         token: str | None = None,
         current: bool = True,
+        server: str | None = None,
     ) -> str:
         """Write a kubeconfig (JSON is YAML) whose context points at this server.
 
-        ``token`` defaults to the server's own token, so the config just works.
+        ``token`` defaults to the server's own token, so the config just works;
+        ``server`` overrides the URL (e.g. a closed port, before ``start()``).
         """
         user: dict[str, Any] = {}
         tok = self.token if token is None else token
@@ -201,7 +206,7 @@ class KubeApiStandin:
             "apiVersion": "v1",
             "kind": "Config",
             "preferences": {},
-            "clusters": [{"name": "standin", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "standin", "cluster": {"server": server or self.url}}],
             "users": [{"name": "standin-user", "user": user}],
             "contexts": [{"name": context, "context": ctx}],
         }
@@ -354,7 +359,12 @@ class KubeApiStandin:
                 term["startedAt"] = previous_start
             cs["lastState"] = {"terminated": term}
             cs["containerID"] = f"containerd://{uuid.uuid4().hex}"
-            if then is None:
+            if then is None and init:
+                # An init container that was retried and then succeeded.
+                cs["state"] = {"terminated": _terminated("Completed", now, now, 0)}
+                cs["ready"] = True
+                cs["started"] = False
+            elif then is None:
                 cs["state"] = {"running": {"startedAt": rfc3339(now)}}
                 cs["ready"] = not init
                 cs["started"] = True
@@ -556,6 +566,15 @@ def _event_line(kind: str, item: bytes) -> bytes:
     return b'{"type":"' + kind.encode() + b'","object":{"kind":"Pod","apiVersion":"v1",' + item[1:] + b"}\n"
 
 
+def _peer_closed(sock: socket.socket) -> bool:
+    """A watch client never sends anything more, so a readable socket means it hung up."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
 def _shutdown(sock: socket.socket) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
@@ -731,7 +750,10 @@ class _Handler(BaseHTTPRequestHandler):
                         wait = deadline - now
                         if bookmarks:
                             wait = min(wait, next_bookmark - now)
-                        s._cond.wait(wait)
+                        # Wake now and then to notice a client that hung up on an idle watch.
+                        s._cond.wait(min(wait, 0.2))
+                        if _peer_closed(self.connection):
+                            return
                     current_rv = s._rv
                 if watch.gone:
                     self._write_chunk(self._gone_line(str(cursor)))

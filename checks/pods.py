@@ -15,6 +15,7 @@ containers; the last restart is ``lastState.terminated.finishedAt``.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import random
@@ -184,8 +185,11 @@ def _pod_facts(obj: dict) -> tuple[PodStatus, str, datetime | None, tuple[tuple[
             if not term or (term is cur_term and term.get("reason") == "Completed"):
                 continue
             at = _ts(term.get("finishedAt"))
-            if last_reason is None or (at is not None and (last_at is None or at > last_at)):
-                last_reason = term.get("reason") or f"ExitCode:{term.get('exitCode')}"
+            reason = term.get("reason") or f"ExitCode:{term.get('exitCode')}"
+            if (last_reason is None
+                    or (at is not None and (last_at is None or at > last_at))
+                    or (at == last_at and reason == "OOMKilled")):   # same second: the OOM is the story
+                last_reason = reason
                 last_at = at
         wait = state.get("waiting")
         if wait and wait.get("reason"):
@@ -317,7 +321,10 @@ def _describe_transport_error(exc: BaseException, server: str) -> _SourceError:
     if isinstance(exc, ue.MaxRetryError) and exc.reason is not None:
         cause = exc.reason
     text = str(cause)
-    if isinstance(cause, ue.NameResolutionError) or "Name or service not known" in text \
+    # NewConnectionError subclasses ConnectTimeoutError: look at the words before the type.
+    if isinstance(cause, ConnectionRefusedError) or "Connection refused" in text:
+        why = "connection refused"
+    elif isinstance(cause, ue.NameResolutionError) or "Name or service not known" in text \
             or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
         why = "cannot resolve host"
     elif isinstance(cause, (ue.ConnectTimeoutError, TimeoutError, socket.timeout)):
@@ -327,8 +334,6 @@ def _describe_transport_error(exc: BaseException, server: str) -> _SourceError:
     elif isinstance(cause, ue.SSLError):
         why = "certificate verify failed" if "certificate verify failed" in text.lower() else "TLS error"
         return _SourceError(f"TLS error: {why} ({server})")
-    elif isinstance(cause, ConnectionRefusedError) or "Connection refused" in text:
-        why = "connection refused"
     elif isinstance(cause, ConnectionResetError) or "Connection reset" in text:
         why = "connection reset"
     elif isinstance(cause, (ue.ProtocolError, ConnectionError)):
@@ -480,8 +485,15 @@ class PodsSource:
         self._first_sight: dict[str, tuple[datetime | None, tuple]] = {}
         self._baselines: dict[str, int] = {}
         self._oom_keys: set[tuple[str, str]] = set()   # pods whose level depends on the clock
-        self._version = 0
-        self._sorted_version = -1
+        # Kept up to date on every store so that poll() is O(changes), not O(pods):
+        self._dirty: set[tuple[str, str]] = set()      # changed since the last poll
+        self._resort = True                             # too much changed: sort from scratch
+        self._n_not_ready = 0
+        self._n_crashloop = 0
+        self._level_counts = [0, 0, 0, 0]               # by Level
+        self._bad: set[tuple[str, str]] = set()         # level >= WARN
+        self._poll_lock = threading.Lock()              # polls share the sorted list below
+        self._sorted_list: list[PodStatus] = []
         self._sorted: tuple[PodStatus, ...] = ()
         self._context: str | None = spec.context
         self._threads: list[threading.Thread] = []
@@ -505,11 +517,11 @@ class PodsSource:
             self._incident_started = when
             self._baselines.clear()
             now = self._clock()
-            for key, p in list(self._pods.items()):
+            for p in list(self._pods.values()):
                 since = max(0, p.restarts - self._baseline_for_locked(p.uid, None, ()))
                 p = replace(p, restarts_since_incident=since)
-                self._pods[key] = replace(p, level=_classify(p, now))
-            self._version += 1
+                self._store_locked(replace(p, level=_classify(p, now)))
+            self._resort = True
 
     def start(self) -> None:
         if self._threads:
@@ -541,26 +553,42 @@ class PodsSource:
 
     # -- snapshot -------------------------------------------------------------
     def _snapshot(self) -> PodsSnapshot:
+        with self._poll_lock:
+            return self._snapshot_locked()
+
+    def _snapshot_locked(self) -> PodsSnapshot:
         now = self._clock()
         with self._lock:
             # OOM kills stop being "recent" with time alone; re-judge just those pods.
             for key in list(self._oom_keys):
-                p = self._pods.get(key)
-                if p is None:
-                    self._oom_keys.discard(key)
-                    continue
+                p = self._pods[key]
                 level = _classify(p, now)
                 if level != p.level:
-                    self._pods[key] = replace(p, level=level)
-                    self._version += 1
+                    self._store_locked(replace(p, level=level))
                 if p.last_termination_at is None or now - p.last_termination_at > OOM_RECENT:
                     self._oom_keys.discard(key)
-            if self._sorted_version != self._version:
-                self._sorted = tuple(sorted(self._pods.values(), key=_sort_key))
-                self._sorted_version = self._version
-            pods = self._sorted
+            full = self._resort or len(self._dirty) > max(64, len(self._pods) // 8)
+            values = list(self._pods.values()) if full else None
+            changed = {} if full else {k: self._pods.get(k) for k in self._dirty}
+            self._dirty = set()
+            self._resort = False
+            not_ready, crashlooping = self._n_not_ready, self._n_crashloop
+            worst = max((lv for lv in Level if self._level_counts[lv]), default=Level.OK)
+            bad = [self._pods[k] for k in self._bad]
             scopes = [(s.namespace, s.from_context, s.synced, s.state, s.error) for s in self._scopes]
             context = self._context
+        # Sorting happens outside the lock so the watch threads are never held up.
+        if values is not None:
+            self._sorted_list = sorted(values, key=_sort_key)
+            self._sorted = tuple(self._sorted_list)
+        elif changed:
+            kept = [p for p in self._sorted_list if (p.namespace, p.name) not in changed]
+            for p in changed.values():
+                if p is not None:
+                    bisect.insort(kept, p, key=_sort_key)
+            self._sorted_list = kept
+            self._sorted = tuple(kept)
+        pods = self._sorted
         synced = all(s[2] for s in scopes)
         errors = [s[4] for s in scopes if s[4] is not None]
         unconfigured = bool(errors) and all(not e.configured for e in errors)
@@ -583,9 +611,6 @@ class PodsSource:
         )
         namespaces = tuple(n for n in namespaces if n)
         total = len(pods)
-        not_ready = sum(1 for p in pods if not p.is_ready)
-        crashlooping = sum(1 for p in pods if p.waiting_reason == "CrashLoopBackOff")
-        worst = max((p.level for p in pods), default=Level.OK)
         if unconfigured:
             level = Level.UNKNOWN
         elif errors:
@@ -597,7 +622,7 @@ class PodsSource:
         return PodsSnapshot(
             taken_at=now,
             level=level,
-            summary=_summary(pods, error, synced, context, namespaces, not_ready),
+            summary=_summary(total, bad, error, synced, context, namespaces),
             error=error,
             pods=pods,
             total=total,
@@ -631,9 +656,27 @@ class PodsSource:
         level = _classify(p, now)
         return replace(p, level=level) if level != p.level else p
 
+    def _account_locked(self, p: PodStatus, sign: int) -> None:
+        key = (p.namespace, p.name)
+        if not p.is_ready:
+            self._n_not_ready += sign
+        if p.waiting_reason == "CrashLoopBackOff":
+            self._n_crashloop += sign
+        self._level_counts[p.level] += sign
+        if p.level >= Level.WARN:
+            if sign > 0:
+                self._bad.add(key)
+            else:
+                self._bad.discard(key)
+
     def _store_locked(self, p: PodStatus) -> None:
         key = (p.namespace, p.name)
+        old = self._pods.get(key)
+        if old is not None:
+            self._account_locked(old, -1)
+        self._account_locked(p, +1)
         self._pods[key] = p
+        self._dirty.add(key)
         if p.last_termination_reason == "OOMKilled":
             self._oom_keys.add(key)
         else:
@@ -643,6 +686,8 @@ class PodsSource:
         p = self._pods.pop(key, None)
         self._oom_keys.discard(key)
         if p is not None:
+            self._account_locked(p, -1)
+            self._dirty.add(key)
             self._first_sight.pop(p.uid, None)
             self._baselines.pop(p.uid, None)
 
@@ -657,7 +702,7 @@ class PodsSource:
                 seen.add((p.namespace, p.name))
             for key in [k for k in self._pods if scope.covers(k[0]) and k not in seen]:
                 self._forget_locked(key)
-            self._version += 1
+            self._resort = True
 
     def _apply(self, kind: str, obj: dict) -> None:
         facts = _pod_facts(obj)
@@ -672,7 +717,6 @@ class PodsSource:
                     self._first_sight.pop(old.uid, None)
                     self._baselines.pop(old.uid, None)
                 self._store_locked(self._finish(facts, now))
-            self._version += 1
 
     # -- worker ---------------------------------------------------------------
     def _run(self, scope: _Scope) -> None:
@@ -808,9 +852,6 @@ class PodsSource:
         except Exception as e:
             if self._stop.is_set():
                 return progressed
-            if progressed:
-                # Events arrived, so the connection itself worked: just resume.
-                raise _Dropped() from e
             raise _Dropped() from e
         finally:
             scope.resp = None
@@ -886,23 +927,22 @@ def _headline(p: PodStatus) -> str:
     return " · ".join(parts)
 
 
-def _summary(pods: tuple[PodStatus, ...], error: str | None, synced: bool, context: str | None,
-             namespaces: tuple[str, ...], not_ready: int) -> str:
-    if error and not pods:
+def _summary(total: int, bad: list[PodStatus], error: str | None, synced: bool, context: str | None,
+             namespaces: tuple[str, ...]) -> str:
+    if error and not total:
         return error
-    if not synced and not pods:
+    if not synced and not total:
         return f"connecting to {context}…" if context else "connecting…"
-    bad = [p for p in pods if p.level >= Level.WARN]
     if bad:
-        worst = max(bad, key=lambda p: (p.level, p.restarts_since_incident))
+        worst = max(bad, key=lambda p: (p.level, p.restarts_since_incident, p.namespace, p.name))
         text = _headline(worst)
         if len(bad) > 1:
             text += f" · {len(bad) - 1} more"
-    elif not pods:
+    elif not total:
         where = "all namespaces" if ALL_NAMESPACES in namespaces else ", ".join(namespaces) or "namespace"
         text = f"no pods in {where}"
     else:
-        text = f"{len(pods)} pod{'s' if len(pods) != 1 else ''}, all ready"
+        text = f"{total} pod{'s' if total != 1 else ''}, all ready"
     if error:
         text = f"stale · {text}"
     return text
@@ -918,7 +958,8 @@ def changes(prev: PodsSnapshot | None, cur: PodsSnapshot) -> list[Event]:
             old = None                       # a new pod under an old name
         key = f"pod:{p.namespace}/{p.name}"
         who = f"pod {p.namespace}/{p.name}"
-        if old is not None and p.restarts > old.restarts:
+        restarted = old is not None and p.restarts > old.restarts
+        if restarted:
             level = Level.CRIT if p.level == Level.CRIT else Level.WARN
             text = f"{who} restarted (+{p.restarts - old.restarts}, now {p.restarts})"
             if p.last_termination_reason:
@@ -926,12 +967,13 @@ def changes(prev: PodsSnapshot | None, cur: PodsSnapshot) -> list[Event]:
             events.append(Event(key, f"restart:{p.restarts}", text, level))
         was_waiting = old.waiting_reason if old is not None else None
         if p.waiting_reason in CRIT_WAITING and p.waiting_reason != was_waiting:
-            if old is not None or prev is None or cur.synced:
-                events.append(Event(key, p.waiting_reason, f"{who} {p.waiting_reason}", Level.CRIT))
-        new_oom = (p.last_termination_reason == "OOMKilled" and p.level == Level.CRIT and (
-            old is None or old.last_termination_at != p.last_termination_at
-            or old.last_termination_reason != "OOMKilled"))
-        if new_oom and (old is not None or prev is None or cur.synced):
+            events.append(Event(key, p.waiting_reason, f"{who} {p.waiting_reason}", Level.CRIT))
+        # An OOM kill that came with a restart is already told by the restart event.
+        new_oom = (p.last_termination_reason == "OOMKilled" and p.level == Level.CRIT
+                   and not restarted and (
+                       old is None or old.last_termination_at != p.last_termination_at
+                       or old.last_termination_reason != "OOMKilled"))
+        if new_oom:
             when = p.last_termination_at.strftime("%H:%M:%SZ") if p.last_termination_at else "recently"
             events.append(Event(key, "OOMKilled", f"{who} OOMKilled at {when}", Level.CRIT))
         if (old is not None and old.level == Level.CRIT and p.level < Level.CRIT

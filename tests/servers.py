@@ -21,6 +21,8 @@ import asyncio
 import collections
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -284,3 +286,72 @@ class AsyncDelayServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+# --- a delay server in a child process (benchmarks: keep server CPU off the measured loop) ---
+
+def _serve_delay_forever(ports: int) -> None:
+    async def main() -> None:
+        servers = [await AsyncDelayServer().start() for _ in range(ports)]
+        print(" ".join(str(s.port) for s in servers), flush=True)
+        # Exit when the parent closes our stdin (or dies).
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)
+        for s in servers:
+            await s.aclose()
+
+    asyncio.run(main())
+
+
+class DelayServerProcess:
+    """``AsyncDelayServer``s on ``ports`` ports in a child process.
+
+    On a 2-core machine a server sharing the checker's event loop would bill its
+    own CPU to the round being measured.
+    """
+
+    def __init__(self, ports: int = 4, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.n_ports = ports
+        self.ports: list[int] = []
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> DelayServerProcess:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.servers", "delay-server", str(self.n_ports)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line.strip():
+            self.close()
+            raise RuntimeError("delay server process did not start")
+        self.ports = [int(p) for p in line.split()]
+        return self
+
+    def url(self, i: int, path: str) -> str:
+        return f"http://{self.host}:{self.ports[i % len(self.ports)]}{path}"
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def __enter__(self) -> DelayServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "delay-server":
+        _serve_delay_forever(int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem", "Communicate")
+PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")  # as tui.incident.model.Phase
 NOTIFY_KINDS = ("slack", "json")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -120,6 +120,9 @@ def write_example(path: str | os.PathLike[str]) -> None:
     target = Path(label).expanduser()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file is in the way (which mkdir reports as FileExistsError)
+        raise ConfigError(f"cannot write {label}: {exc.strerror or exc} — pick a writable path") from None
+    try:
         # "x" makes the existence check and the creation one atomic step.
         with open(target, "x", encoding="utf-8") as fh:
             try:
@@ -486,8 +489,7 @@ def _suggest_number(value: Any, unit: str, integer: bool) -> str | None:
 
 def _num(example: str, *, unit: str = "", positive: bool = True, integer: bool = False, minimum: float = 0) -> _Parser:
     what = "a whole number" if integer else "a number"
-    if unit:
-        what += f" ({_UNIT_WORDS[unit]})"
+    in_units = f" ({_UNIT_WORDS[unit]})" if unit else ""
 
     def parse(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -495,12 +497,12 @@ def _num(example: str, *, unit: str = "", positive: bool = True, integer: bool =
             ok = math.isfinite(value) and (not integer or value.is_integer())
         if not ok:
             fix = _suggest_number(value, unit, integer) or example
-            ld.wrong_type(path, what, value, fix)
+            ld.wrong_type(path, what, value, fix + in_units)
             return _BAD
         if value < minimum or (positive and value <= minimum):
             bound = f"greater than {_fmt_number(minimum)}" if positive else f"{_fmt_number(minimum)} or more"
             ld.report(path, f"{_dotted(path)} must be {bound}, got {_fmt_number(value)}",
-                      f"write {_key_text(path[-1])} = {example}")
+                      f"write {_key_text(path[-1])} = {example}{in_units}")
             return _BAD
         return int(value) if integer else float(value)
 
@@ -965,8 +967,9 @@ def _headers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
             continue
         # Header values are credentials more often than not; hide all of them.
         ld.add_secret(text)
-        scheme, _, credential = text.partition(" ")
-        if credential and scheme.isalpha():
+        if name.lower() in ("authorization", "proxy-authorization"):
+            # "Bearer xyz": the credential alone may be shown elsewhere (e.g. in an error)
+            scheme, _, credential = text.strip().partition(" ")
             ld.add_secret(credential.strip())
         out.append((name, text))
     return _BAD if bad else tuple(out)
@@ -1013,10 +1016,6 @@ def _threshold(default: tuple[float, float]) -> _Parser:
         return (float(warn), float(crit))
 
     return parse
-
-
-def _context(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
-    return _text('"prod-eu"')(ld, path, value)
 
 
 def _namespaces(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
@@ -1107,7 +1106,7 @@ _HOST_SCHEMA: dict[str, _Parser] = {
     "top_processes": _num("5", integer=True, positive=False),
 }
 _KUBE_SCHEMA: dict[str, _Parser] = {
-    "context": _context,
+    "context": _text('"prod-eu"'),
     "namespaces": _namespaces,
     "kubeconfig": _kubeconfig,
     "interval": _num("1", unit="s"),
@@ -1169,7 +1168,7 @@ cadence_minutes = { SEV1 = 15, SEV2 = 30, SEV3 = 60 }
 escalate_after_minutes = 30
 
 # Replace a phase's built-in checklist. Phases: Triage, Mitigate, Investigate,
-# Resolve, Verify, Postmortem, Communicate.
+# Resolve, Verify, Postmortem.
 #[incident.checklists]
 #Triage = ["Confirm customer impact", "Page the owning team", "Open the incident channel"]
 

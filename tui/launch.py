@@ -41,9 +41,8 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
 
     app = WarroomApp(
         store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
-        redact=live.redact, on_snapshot_hooks=live.hooks, extra_bindings=live.help,
+        redact=live.redact, on_snapshot_hooks=live.hooks,
     )
-    app.live = live
     try:
         app.run()
     finally:

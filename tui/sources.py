@@ -1,8 +1,22 @@
-"""Builds the live sources and their panes from the configuration."""
+"""Builds the live sources and their panes from the configuration.
+
+With no configuration the dashboard still works: host live, deploys from the
+git repo in the current directory if there is one, pods from the default
+kubeconfig if there is one, and a health pane that says how to add services.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable
+
+from checks.base import Level
+from checks.specs import KubeSpec, RepoSpec
+
+from .scheduler import LiveSource
+
+NO_SERVICES_POLL_S = 30.0
 
 
 @dataclass
@@ -10,9 +24,84 @@ class LiveBundle:
     sources: list = field(default_factory=list)
     panes: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
-    help: list = field(default_factory=list)
     redact: Callable[[str], str] = lambda text: text
+    deploys: Any = None
 
 
-def build_live(config: Any, *, incident: Any, kube_context: str | None = None, redact_hosts: bool = False) -> LiveBundle:
-    return LiveBundle()
+def _git_root(start: Path) -> Path | None:
+    """The enclosing work tree, found without importing git (start-up stays fast)."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _error(snapshot_cls) -> Callable[[str], Any]:
+    return lambda why: snapshot_cls(level=Level.CRIT, error=why, summary=why)
+
+
+def build_live(config: Any, *, incident: Any, kube_context: str | None = None, redact_hosts: bool = False,
+               cwd: Path | None = None, speed: float = 1.0) -> LiveBundle:
+    from checks import deploys, health, host, pods
+    from widgets.deploys import DeploysPane
+    from widgets.health import HealthPane
+    from widgets.host import HostPane
+    from widgets.pods import PodsPane
+
+    started: datetime = incident.started_at
+    bundle = LiveBundle()
+
+    checker = health.HealthChecker(config.services)
+    bundle.sources.append(LiveSource(
+        "health", checker.poll,
+        (lambda: checker.next_due_in()) if config.services else NO_SERVICES_POLL_S,
+        health.changes, _error(health.HealthSnapshot), close=checker.aclose))
+    bundle.panes["health"] = HealthPane()
+
+    host_source = host.HostSource(config.host)
+    bundle.sources.append(LiveSource("host", host_source.poll, config.host.interval, host.changes,
+                                     _error(host.HostSnapshot), close=host_source.close))
+    bundle.panes["host"] = HostPane()
+
+    kube = config.kubernetes or KubeSpec()
+    if kube_context:
+        kube = replace(kube, context=kube_context)
+    if kube.enabled:
+        pod_source = pods.PodsSource(kube, incident_started=started)
+        bundle.sources.append(LiveSource("pods", pod_source.poll, kube.interval, pods.changes,
+                                         _error(pods.PodsSnapshot), start=pod_source.start, close=pod_source.close))
+        bundle.panes["pods"] = PodsPane()
+
+    repos = config.repos
+    if not repos:
+        root = _git_root(cwd or Path.cwd())
+        repos = (RepoSpec(path=str(root)),) if root else ()
+    deploy_source = deploys.DeploysSource(repos, incident_started=started)
+    interval = min((r.interval for r in repos), default=NO_SERVICES_POLL_S)
+    bundle.sources.append(LiveSource("deploys", deploy_source.poll, interval, deploys.changes,
+                                     _error(deploys.DeploysSnapshot), close=deploy_source.close))
+    bundle.panes["deploys"] = DeploysPane()
+    bundle.deploys = deploy_source
+
+    first_failure: list[datetime] = []
+
+    def on_health(snapshot: Any, events: list) -> None:
+        # Deploys are suspect relative to the first failure seen, if that precedes the declaration.
+        if not first_failure and snapshot.level >= Level.CRIT and not snapshot.error:
+            first_failure.append(snapshot.taken_at)
+            deploy_source.set_first_failure(snapshot.taken_at)
+
+    bundle.hooks["health"] = on_health
+    bundle.redact = make_redactor(config, redact_hosts)
+    return bundle
+
+
+def make_redactor(config: Any, redact_hosts: bool = False) -> Callable[[str], str]:
+    from .incident.redact import Redactor
+
+    redactor = Redactor(getattr(config, "secrets", ()))
+    if not redact_hosts:
+        return redactor.text
+    from .presenter import mask_hosts
+
+    return lambda text: mask_hosts(redactor.text(text))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tui.incident.model import ChecklistItem
 
 PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")
+SHORT = {"Triage": "Tri", "Mitigate": "Mit", "Investigate": "Inv", "Resolve": "Res", "Verify": "Ver", "Postmortem": "PM"}
 
 
 class ChecklistView(Widget, can_focus=True):
@@ -81,13 +82,16 @@ class ChecklistView(Widget, can_focus=True):
 
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
+        # Full phase names need ~90 columns; below that the strip would wrap and push items off screen.
+        short = self.size.width < 90
         for i, phase in enumerate(PHASES):
             done, total = self.progress(phase)
             style = "bold reverse" if phase == self.viewed_phase else ("bold" if phase == self.current_phase else "dim")
             if total and done == total:
                 style += " green"
             marker = "▶" if phase == self.current_phase else ""
-            out.append(f"{marker}{phase} {done}/{total}", style=style)
+            label = SHORT[phase] if short and phase != self.viewed_phase else phase
+            out.append(f"{marker}{label} {done}/{total}", style=style)
             if i < len(PHASES) - 1:
                 out.append(" › ", style="dim")
         for i, item in enumerate(self._viewed()):

@@ -37,12 +37,13 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("since", "Since", 6),
     ("reason", "Reason", 0),   # 0: whatever width is left
 )
+# Below this pane width the Code column goes (a failure's reason already says
+# "HTTP 503") and names get shorter, so the reason stays readable at 80 columns.
+WIDE = 100
+COMPACT_NAME = 12
+COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] != "code")
 MIN_REASON = 16
 TREND_POINTS = 8
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def format_latency(ms: float | None) -> str:
@@ -59,6 +60,8 @@ def _cell(content: str | Text, width: int, *, style: str = "", justify: str = "l
     if justify == "right":
         text.pad_left(width - text.cell_len)
     text.append(" ")
+    # no_wrap: a wrapped cell loses its leading spaces (the right-justify padding).
+    text.no_wrap = True
     return text
 
 
@@ -101,15 +104,13 @@ class HealthPane(Vertical):
         self._snapshot: HealthSnapshot | None = None
         self._cells: dict[str, dict[str, Text]] = {}   # row key -> column key -> rendered cell
         self._order: list[str] = []
-        self._widths: dict[str, int] = {key: width for key, _, width in COLUMNS}
+        self._columns: tuple[tuple[str, str, int], ...] = ()
+        self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-error", markup=False)
         yield Static(id="health-hint", markup=False)
-        table: DataTable[Text] = DataTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
-        for key, label, width in COLUMNS:
-            table.add_column(Text(label + " "), key=key)
-        yield table
+        yield DataTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
 
     @property
     def table(self) -> DataTable[Text]:
@@ -124,29 +125,41 @@ class HealthPane(Vertical):
             format_duration((snapshot.taken_at - s.since).total_seconds())
             if s.checked_at is not None else "—"
         )
-        return {
+        cells = {
             "state": _cell(Text(s.state.value.center(w["state"]), style=BADGE_STYLE[s.state]), w["state"]),
             "name": _cell(s.name, w["name"], style="bold"),
-            "code": _cell(str(s.status_code) if s.status_code is not None else "—", w["code"]),
+            "code": _cell(str(s.status_code) if s.status_code is not None else "—", w.get("code", 3)),
             "latency": _cell(format_latency(s.latency_ms), w["latency"], justify="right"),
             "trend": _cell(sparkline(s.history, TREND_POINTS), w["trend"], style="cyan"),
             "fails": _cell(fails, w["fails"], style="bold red", justify="right"),
             "since": _cell(since, w["since"], justify="right"),
             "reason": _cell(s.reason, w["reason"], style=REASON_STYLE[s.state]),
         }
+        return {key: cells[key] for key, _, _ in self._columns}
 
     def _fit_widths(self, snapshot: HealthSnapshot | None) -> bool:
-        """Size the name column to the names and give the reason column whatever the
-        pane has left (the reason is the one thing worth reading). True if it changed."""
+        """Pick the column set for the pane's width, size the name column to the names,
+        and give the reason column whatever is left (it is the one thing worth reading).
+        True if anything changed."""
+        wide = self.outer_size.width >= WIDE
+        columns = COLUMNS if wide else COMPACT_COLUMNS
         longest = max((len(s.name) for s in snapshot.services), default=0) if snapshot else 0
-        widths = {key: width for key, _, width in COLUMNS}
-        widths["name"] = min(max(longest, 1), widths["name"])
-        labels = {key: len(label) for key, label, _ in COLUMNS}
-        fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in COLUMNS if k != "reason")
-        # pane border + room for a vertical scrollbar, so the table never also
-        # grows a horizontal one
-        widths["reason"] = max(MIN_REASON, self.size.width - 2 - 2 - fixed - 1)
-        changed = widths != self._widths
+        widths = {key: width for key, _, width in columns}
+        widths["name"] = min(max(longest, 1), widths["name"] if wide else COMPACT_NAME)
+        labels = {key: len(label) for key, label, _ in columns}
+        fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in columns if k != "reason")
+        # keep room for a vertical scrollbar, so the table never also grows a
+        # horizontal one; the last 1 is the reason cell's own trailing gap
+        widths["reason"] = max(MIN_REASON, self.size.width - 2 - fixed - 1)
+        changed = widths != self._widths or columns != self._columns
+        if columns != self._columns:
+            table = self.table
+            table.clear(columns=True)
+            for key, label, _ in columns:
+                table.add_column(Text(label + " "), key=key)
+            self._cells.clear()
+            self._order = []
+            self._columns = columns
         self._widths = widths
         return changed
 
@@ -184,7 +197,7 @@ class HealthPane(Vertical):
             for key, cells in rows.items():
                 old = self._cells.get(key)
                 if old is None:
-                    table.add_row(*(cells[c] for c, _, _ in COLUMNS), key=key)
+                    table.add_row(*(cells[c] for c, _, _ in self._columns), key=key)
                 else:
                     for column, cell in cells.items():
                         if _same(old[column], cell):

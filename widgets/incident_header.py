@@ -60,7 +60,7 @@ class IncidentHeader(Widget):
             return Text("no incident", style="dim")
         line = Text(no_wrap=False, overflow="fold")
         if self.demo:
-            line.append(" DEMO — SIMULATED INCIDENT ", style="bold #000000 on #d7d700")
+            line.append(" DEMO ", style="bold #000000 on #d7d700")
             line.append(" ")
         line.append(f" {inc.severity.name} ", style=SEVERITY_STYLES.get(int(inc.severity), "reverse"))
         line.append(" ")
@@ -68,14 +68,14 @@ class IncidentHeader(Widget):
         line.append(self.redact(inc.title), style="bold")
         line.append("  ")
         line.append(inc.status.value.upper(), style=STATUS_STYLES.get(inc.status.value, "bold"))
-        line.append("  phase ", style="dim")
+        line.append(" · ", style="dim")
         line.append(inc.phase.value, style="bold")
-        line.append("  elapsed ", style="dim")
+        line.append(" · ", style="dim")
         line.append(elapsed_text(inc, now), style="bold")
-        if inc.roles:
-            line.append("  ")
-            for role, person in inc.roles.items():
-                short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}.get(role, role)
-                line.append(f"{short} ", style="dim")
-                line.append(self.redact(person) + " ")
+        for role in ("commander", "deputy", "scribe", "comms"):
+            person = inc.roles.get(role)
+            if person:
+                short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}[role]
+                line.append(f"  {short} ", style="dim")
+                line.append(self.redact(person))
         return line

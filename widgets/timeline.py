@@ -47,15 +47,16 @@ class TimelineView(ScrollView, can_focus=True):
     TimelineView {
         height: 1fr;
         background: $surface;
+        overflow-x: hidden;
     }
     TimelineView > .timeline--cursor {
-        background: $accent 40%;
+        background: $primary 50%;
     }
     TimelineView > .timeline--time {
         color: $text-muted;
     }
     TimelineView > .timeline--author {
-        color: $secondary;
+        color: #5fd7ff;
     }
     """
     COMPONENT_CLASSES = {"timeline--cursor", "timeline--time", "timeline--author"}
@@ -81,6 +82,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._index: dict[int, int] = {}   # entry_id -> position, rebuilt lazily
         self._index_dirty = False
         self.cursor: int | None = None     # None: follow the newest entry
+        self._follow = True                # the reader is at the bottom: keep showing new entries
         self.redact = lambda text: text
 
     # -- data --------------------------------------------------------------------
@@ -94,13 +96,14 @@ class TimelineView(ScrollView, can_focus=True):
         self._keys = [_sort_key(e) for e in self._entries]
         self._index_dirty = True
         self.cursor = None
+        self._follow = True
         self._resize()
         self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
     def upsert(self, entries: Iterable["Entry"]) -> None:
         """Add new entries or replace edited ones; keeps auto-scroll only if we were at the bottom."""
-        at_bottom = self.is_at_bottom
+        at_bottom = self._follow or self.is_at_bottom
         for entry in entries:
             pos = self._position(entry.entry_id)
             if pos is not None:
@@ -120,6 +123,7 @@ class TimelineView(ScrollView, can_focus=True):
                 self._index_dirty = True
         self._resize()
         if at_bottom and self.cursor is None:
+            self._follow = True
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
@@ -134,10 +138,18 @@ class TimelineView(ScrollView, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 0.5
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._entries))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._entries))
 
     def on_resize(self) -> None:
+        follow = self._follow
         self._resize()
+        if follow:
+            self.scroll_end(animate=False, immediate=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.max_scroll_y > 0:
+            self._follow = new_value >= self.max_scroll_y - 0.5
 
     # -- selection ---------------------------------------------------------------
 

@@ -10,14 +10,13 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from checks.base import Level
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
 from widgets.entry_prompt import EntryPrompt
@@ -67,14 +66,11 @@ def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
 
 
 class LivePane(Container):
-    """Frame around one live source's widget; maximizable."""
+    """Holds one live source's pane (which draws its own border and state colours); maximizable."""
 
     ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
-    LivePane { border: round $primary 60%; height: 1fr; }
-    LivePane:focus-within { border: round $accent; }
-    LivePane.-warn { border: round $warning; }
-    LivePane.-crit, LivePane.-error { border: heavy $error; }
+    LivePane { height: 1fr; }
     """
 
 
@@ -96,6 +92,9 @@ class Dashboard(Screen):
         Binding("z", "snooze", "Snooze 5m", show=False),
         Binding("F", "followup_done", "Follow-up done", show=False),
         Binding("Z", "zoom", "Zoom pane", show=False),
+        Binding("H", "hide_healthy", "Hide healthy pods", show=False),
+        Binding("y", "copy_revert", "Copy git revert", show=False),
+        Binding("D", "diffstat", "Deploy diffstat", show=False),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -116,6 +115,9 @@ class Dashboard(Screen):
         "snooze": "Snooze the update countdown by 5 minutes",
         "followup_done": "Mark the oldest due follow-up as done",
         "zoom": "Maximize the focused pane / restore",
+        "hide_healthy": "Pods: hide / show pods that are healthy",
+        "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
+        "diffstat": "Deploys: show the selected deploy's diffstat",
         "help": "This help",
     }
 
@@ -144,8 +146,7 @@ class Dashboard(Screen):
         with Horizontal(id="body"):
             with Container(id="live"):
                 for name, pane in self.wapp.panes.items():
-                    with LivePane(id=f"pane-{name}") as frame:
-                        frame.border_title = name.capitalize()
+                    with LivePane(id=f"pane-{name}"):
                         yield pane
             yield StatusStrip(list(self.wapp.panes), id="strip")
             with Vertical(id="commander"):
@@ -282,11 +283,6 @@ class Dashboard(Screen):
         if pane is not None:
             with self.app.batch_update():
                 pane.show(snapshot)
-                frame = self.query_one(f"#pane-{message.source}", LivePane)
-                level = getattr(snapshot, "level", Level.UNKNOWN)
-                frame.set_class(bool(getattr(snapshot, "error", None)), "-error")
-                frame.set_class(level == Level.CRIT, "-crit")
-                frame.set_class(level == Level.WARN, "-warn")
                 self.query_one(StatusStrip).show(message.source, snapshot)
         if source is not None:
             try:
@@ -429,6 +425,42 @@ class Dashboard(Screen):
         if target is None:
             target = self.query_one("#commander")
         self.maximize(target, container=False)
+
+    def action_hide_healthy(self) -> None:
+        pane = self.wapp.panes.get("pods")
+        if pane is not None:
+            hidden = pane.toggle_healthy()
+            self.notify("Healthy pods hidden" if hidden else "All pods shown")
+
+    def _selected_deploy(self):
+        pane = self.wapp.panes.get("deploys")
+        picked = pane.selected() if pane is not None else None
+        if picked is None:
+            self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
+        return picked
+
+    def action_copy_revert(self) -> None:
+        picked = self._selected_deploy()
+        if picked is not None:
+            from checks.deploys import revert_command
+
+            repo, deploy = picked
+            command = revert_command(deploy.sha, merge=getattr(deploy, "merge", False))
+            self.app.copy_to_clipboard(command)
+            self.notify(f"Copied: {command}  (repo {repo.path})")
+
+    def action_diffstat(self) -> None:
+        picked = self._selected_deploy()
+        if picked is not None:
+            self._diffstat_worker(*picked)
+
+    @work(thread=True, exclusive=True, group="diffstat", exit_on_error=False)
+    def _diffstat_worker(self, repo, deploy) -> None:
+        from checks.deploys import diffstat
+
+        text = diffstat(repo.path, deploy.sha)
+        self.app.call_from_thread(
+            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.wapp.help_sections()))

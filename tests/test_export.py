@@ -1,0 +1,271 @@
+"""Exports: golden markdown postmortem, CSV that reads back, JSON that round-trips.
+
+Regenerate the golden files with ``UPDATE_GOLDEN=1 pytest tests/test_export.py``
+(never done automatically: a changed golden is a reviewed diff).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tui.incident.export import (
+    CSV_COLUMNS,
+    IncidentRecord,
+    action_due,
+    action_owner,
+    current_revisions,
+    export,
+    export_csv,
+    export_json,
+    export_markdown,
+    impacted_services,
+    load_json,
+    md_escape,
+    save_text,
+    unique_path,
+)
+from tui.incident.model import (
+    DEFAULT_CHECKLISTS,
+    ChecklistItem,
+    Entry,
+    FollowUp,
+    Incident,
+    Kind,
+    Phase,
+    Severity,
+    Status,
+)
+from tui.incident.redact import Redactor
+from tui.incident.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+NOW = T0 + timedelta(hours=3)
+INCIDENT_ID = 42
+
+
+def entry(seq: int, entry_id: int, rev: int, ts: datetime, kind: Kind, author: str, text: str,
+          source: str = "tui", meta: dict | None = None) -> Entry:
+    return Entry(seq=seq, entry_id=entry_id, rev=rev, incident_id=INCIDENT_ID, ts=ts, kind=kind, author=author,
+                 text=text, source=source, recorded_at=ts + timedelta(seconds=seq, milliseconds=seq * 7),
+                 meta=meta or {})
+
+
+def m(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def fixed_record() -> IncidentRecord:
+    """A resolved SEV2 with edits, awkward text (pipes, newlines, markup, quotes), todos and follow-ups."""
+    incident = Incident(
+        id=INCIDENT_ID, title="Checkout | payments API returning 503s", severity=Severity.SEV2,
+        status=Status.RESOLVED, phase=Phase.VERIFY, started_at=T0, detected_at=m(4.5), mitigated_at=m(41),
+        resolved_at=m(75), roles={"commander": "alice", "scribe": "bob"}, next_update_at=None,
+        cadence_minutes=30, escalate_after_minutes=30.0,
+    )
+    revisions = [
+        entry(1, 1, 1, m(4.5), Kind.SYSTEM, "alice",
+              "Incident declared: Checkout | payments API returning 503s (SEV2, major degradation for many users)",
+              source="cli", meta={"event": "declared"}),
+        entry(2, 2, 1, m(5), Kind.SYSTEM, "", "payments DOWN: HTTP 503 (was UP)",
+              meta={"key": "health:payments", "state": "DOWN"}),
+        entry(3, 3, 1, m(6) + timedelta(seconds=10), Kind.SYSTEM, "", "edge DEGRADED: 1200 ms (was UP)"),
+        entry(4, 4, 1, m(7), Kind.NOTE, "bob", 'Customers report *failed* checkouts; see <TICKET-123> [status] "quoted", commas'),
+        entry(5, 5, 1, m(20), Kind.FINDING, "carol", "Connection pool exhausted\nafter deploy v1.4.3"),
+        entry(6, 6, 1, m(30), Kind.COMMS, "alice", "[SEV2] INC-42: Checkout\n\nWe are investigating.",
+              meta={"event": "update_sent"}),
+        entry(7, 7, 1, m(35), Kind.ACTION, "dave", "Rolled back payments to v1.4.2"),
+        entry(8, 8, 1, m(36), Kind.ACTION, "bob", "Checklist ✓ Mitigate: Rollback considered",
+              meta={"event": "checklist", "phase": "Mitigate", "index": 0, "done": True}),
+        entry(9, 9, 1, m(41), Kind.MITIGATION, "dave", "Rollback complete; error rate back to 0.1%"),
+        entry(10, 5, 2, m(20), Kind.FINDING, "carol",
+              "Connection pool exhausted after deploy v1.4.3 (max 20 | needs 60)", meta={"edited_by": "bob"}),
+        entry(11, 11, 1, m(41.5), Kind.SYSTEM, "", "payments UP again after 36m DOWN"),
+        entry(12, 12, 1, m(50), Kind.TODO, "alice", "Alert on pool saturation @dave due 2024-05-15"),
+        entry(13, 13, 1, m(55), Kind.TODO, "carol", "Load-test pool sizes before deploys",
+              meta={"follow_up_at": "2024-05-02T10:00:00+00:00"}),
+        entry(14, 14, 1, m(60), Kind.DECISION, "alice", "Status changed to Monitoring (was Mitigating)",
+              meta={"event": "status"}),
+        entry(15, 14, 2, m(60), Kind.DECISION, "alice", "Status changed to Monitoring (was Identified)",
+              meta={"event": "status", "edited_by": "alice"}),
+        entry(16, 16, 1, m(75), Kind.DECISION, "alice", "Status changed to Resolved (was Monitoring)",
+              meta={"event": "status"}),
+    ]
+    checklist = []
+    for phase in Phase:
+        for i, text in enumerate(DEFAULT_CHECKLISTS[phase]):
+            done = phase in (Phase.TRIAGE, Phase.MITIGATE) or (phase is Phase.VERIFY and i < 2)
+            checklist.append(ChecklistItem(phase, i, text, m(10 + i) if done else None, "bob" if done else None))
+    followups = [FollowUp(1, INCIDENT_ID, 13, "Load-test pool sizes before deploys",
+                          datetime(2024, 5, 2, 10, 0, tzinfo=timezone.utc), None)]
+    return IncidentRecord(incident, tuple(revisions), tuple(checklist), tuple(followups), NOW)
+
+
+def _export(exporter, rec: IncidentRecord, redactor: Redactor | None = None) -> str:
+    return exporter(rec.incident, rec.revisions, rec.checklist, rec.followups,
+                    redactor=redactor or Redactor(), now=NOW)
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+        return
+    assert path.exists(), f"missing golden {path}; create it with UPDATE_GOLDEN=1"
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{name} differs from the golden file; if intended, rerun with UPDATE_GOLDEN=1"
+
+
+# -- markdown -------------------------------------------------------------------------
+
+def test_markdown_postmortem_matches_golden() -> None:
+    check_golden("postmortem.md", _export(export_markdown, fixed_record()))
+
+
+def test_markdown_contents() -> None:
+    md = _export(export_markdown, fixed_record())
+    assert "- **Impact:** payments (down), edge (degraded)" in md
+    assert "**Time to detect** (detected − started): 00:04:30" in md
+    assert "**Time to mitigate** (mitigated − started): 00:41:00" in md
+    assert "**Time to resolve** (resolved − started): 01:15:00" in md
+    # Current revision, marked edited; the pipe cannot split the table row.
+    assert "| 09:20:00 | finding | carol | Connection pool exhausted after deploy v1.4.3 (max 20 \\| needs 60) (edited) |" in md
+    assert "after deploy v1.4.3<br>" not in md       # the old revision is not in the draft
+    assert "- [ ] Alert on pool saturation @dave due 2024-05-15 — owner: @dave — due: 2024-05-15" in md
+    assert "- [ ] Load-test pool sizes before deploys — owner: TBD — due: 2024-05-02 10:00 UTC" in md
+    for heading in ("## What went well", "## What went wrong", "## Where we got lucky", "## Lessons learned",
+                    "## Root cause (draft)", "## Resolution", "## Action items", "## Timeline (UTC)"):
+        assert heading in md
+    assert "Blameless" in md
+    # Every timeline row has exactly five unescaped pipes.
+    rows = [line for line in md.splitlines() if line.startswith("| 09:") or line.startswith("| 10:")]
+    assert len(rows) == 14
+    for line in rows:
+        assert line.replace("\\|", "").count("|") == 5, line
+
+
+def test_markdown_of_an_ongoing_incident_says_not_yet() -> None:
+    rec = fixed_record()
+    from dataclasses import replace
+
+    ongoing = replace(rec.incident, status=Status.INVESTIGATING, mitigated_at=None, resolved_at=None)
+    md = export_markdown(ongoing, rec.revisions[:4], (), (), redactor=Redactor(), now=m(30))
+    assert "**Time to mitigate** (mitigated − started): —" in md
+    assert "**Time to resolve** (resolved − started): —" in md
+    assert "00:30:00 (ongoing)" in md
+    assert "- TBD: no findings were recorded." in md
+
+
+def test_markdown_escaping_keeps_text_literal() -> None:
+    assert md_escape("a|b\nc") == "a\\|b<br>c"
+    assert md_escape("*bold* _it_ `code` <b> [l](x) ~~s~~ #h &amp; !x") == \
+        "\\*bold\\* \\_it\\_ \\`code\\` \\<b\\> \\[l\\](x) \\~\\~s\\~\\~ \\#h \\&amp; \\!x"
+    assert md_escape("back\\slash\r\nline") == "back\\\\slash<br>line"
+
+
+def test_text_helpers() -> None:
+    assert action_owner("ask @dave.k and @erin") == "@dave.k"
+    assert action_owner("mail bob@example.com") is None
+    assert action_due("fix it, due: 2024-06-01") == "2024-06-01"
+    assert action_due("due by 2024-06-02 please") == "2024-06-02"
+    assert action_due("no date") is None
+    assert impacted_services(list(fixed_record().revisions)) == [("payments", "DOWN"), ("edge", "DEGRADED")]
+
+
+# -- CSV ------------------------------------------------------------------------------
+
+def test_csv_reads_back_with_the_csv_module() -> None:
+    rec = fixed_record()
+    rows = list(csv.reader(io.StringIO(_export(export_csv, rec), newline="")))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    timeline = current_revisions(rec.revisions)
+    expected = [
+        [e.ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{e.ts.microsecond // 1000:03d}Z", e.kind.value, e.author, e.text,
+         e.source, str(e.entry_id), str(e.rev)]
+        for e in timeline
+    ]
+    assert rows[1:] == expected
+    assert any("\n" in r[3] for r in rows[1:])
+    assert any('"' in r[3] and "," in r[3] for r in rows[1:])
+    assert [r[6] for r in rows[1:] if r[5] == "5"] == ["2"]
+
+
+def test_csv_golden() -> None:
+    check_golden("timeline.csv", _export(export_csv, fixed_record()))
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+def test_json_round_trips() -> None:
+    rec = fixed_record()
+    text = _export(export_json, rec)
+    loaded = load_json(text)
+    assert loaded.incident == rec.incident
+    assert loaded.revisions == tuple(sorted(rec.revisions, key=lambda e: e.seq))
+    assert loaded.checklist == rec.checklist
+    assert loaded.followups == rec.followups
+    assert loaded.exported_at == NOW
+    # And the text itself is stable through a load/dump cycle.
+    assert json.loads(text) == json.loads(_export(export_json, loaded))
+
+
+def test_json_keeps_every_revision_with_millisecond_utc_times() -> None:
+    doc = json.loads(_export(export_json, fixed_record()))
+    edited = next(g for g in doc["entries"] if g["entry_id"] == 5)
+    assert edited["edited"] is True and edited["current_rev"] == 2
+    assert [r["text"] for r in edited["revisions"]] == [
+        "Connection pool exhausted\nafter deploy v1.4.3",
+        "Connection pool exhausted after deploy v1.4.3 (max 20 | needs 60)",
+    ]
+    assert doc["incident"]["started_at"] == "2024-05-01T09:00:00.000Z"
+    assert edited["revisions"][0]["recorded_at"] == "2024-05-01T09:20:05.035Z"
+
+
+def test_load_json_rejects_other_documents() -> None:
+    with pytest.raises(ValueError, match="not a warroom incident export"):
+        load_json('{"hello": 1}')
+    with pytest.raises(ValueError, match="not JSON"):
+        load_json("{")
+
+
+# -- through the store ------------------------------------------------------------------
+
+def test_export_from_a_store_round_trips(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        inc = store.declare("Disk full on db-1", Severity.SEV3, author="alice", now=T0, started_at=T0)
+        e = store.append(inc.id, Kind.NOTE, "disk at 97%, | pipes, \"quotes\"", author="bob", ts=m(1))
+        store.edit(e.entry_id, text="disk at 98%", author="bob")
+        store.add_todo(inc.id, "Add disk alert @erin", follow_up_minutes=30, author="alice")
+        store.toggle_check(inc.id, Phase.TRIAGE, 0, author="alice")
+        redactor = Redactor()
+
+        loaded = load_json(export(store, inc.id, "json", redactor=redactor, now=NOW))
+        assert loaded.incident == store.incident(inc.id)
+        assert list(loaded.revisions) == store.entries(inc.id)
+        assert list(loaded.checklist) == store.checklist(inc.id)
+        assert list(loaded.followups) == store.followups(inc.id, pending_only=False)
+
+        rows = list(csv.reader(io.StringIO(export(store, inc.id, "csv", redactor=redactor), newline="")))
+        assert [r[3] for r in rows[1:]] == [e.text for e in store.timeline(inc.id)]
+
+        md = export(store, inc.id, "md", redactor=redactor, now=NOW)
+        assert "disk at 98% (edited)" in md and "owner: @erin" in md
+        with pytest.raises(ValueError, match="unknown export format"):
+            export(store, inc.id, "pdf", redactor=redactor)
+
+
+# -- saving files ---------------------------------------------------------------------
+
+def test_save_text_never_overwrites(tmp_path: Path) -> None:
+    first = save_text(tmp_path / "update.txt", "one")
+    second = save_text(tmp_path / "update.txt", "two")
+    assert first.name == "update.txt" and second.name == "update-2.txt"
+    assert first.read_text() == "one" and second.read_text() == "two"
+    assert unique_path(tmp_path / "update.txt").name == "update-3.txt"

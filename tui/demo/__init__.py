@@ -1,0 +1,34 @@
+"""`warroom demo`: a self-contained simulated incident, cleaned up on any exit."""
+from __future__ import annotations
+
+import argparse
+import signal
+
+from .scenario import Demo
+
+
+def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock=None):
+    from ..app import WarroomApp
+    from ..sources import build_live
+
+    live = build_live(demo.config(), incident=demo.incident, redact_hosts=redact_hosts)
+    kwargs = {"clock": clock} if clock is not None else {}
+    return WarroomApp(demo.store, demo.incident.id, sources=live.sources, panes=live.panes, author=author or "you",
+                      demo=True, redact=live.redact, on_snapshot_hooks=live.hooks, **kwargs)
+
+
+def run(args: argparse.Namespace, author: str) -> int:
+    demo = Demo(speed=args.speed, data_dir=args.data_dir)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        demo.start()
+        app = build_app(demo, author=author, redact_hosts=args.redact_hosts)
+        # SIGTERM ends the app like Ctrl-Q, so the finally below still cleans up.
+        signal.signal(signal.SIGTERM, lambda *_: app.exit())
+        app.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        demo.stop()
+    if args.data_dir:
+        print(f"demo incident kept in {args.data_dir} — try: warroom --data-dir {args.data_dir} export --format md")
+    return 0

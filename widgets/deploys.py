@@ -1,0 +1,253 @@
+"""The recent-deploys pane: newest first across repos, suspect ones flagged.
+
+Renders :class:`checks.deploys.DeploysSnapshot` only; no I/O, no git. Rows are
+keyed by repo and deploy (a re-tag of the same commit is its own row), updated
+cell by cell, and kept newest first with ``DataTable.sort`` on a hidden epoch so
+that the cursor stays on the deploy the IC selected while new ones arrive above
+it. Names and subjects come from git history, i.e. from anyone: they go in as
+``Text``, never markup.
+
+The app binds keys on top of :meth:`DeploysPane.selected` (copy
+``revert_command``, show ``diffstat``); pressing Enter on a row posts
+:class:`DeploysPane.DeploySelected`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from checks.base import Level
+from checks.deploys import Deploy, DeploysSnapshot, RepoDeploys, format_age
+
+__all__ = ["DeploysPane"]
+
+_LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
+_ALL_CLASSES = ("-ok", "-unknown", "-warn", "-crit", "-error")
+AUTHOR_MAX = 16
+SUBJECT_MAX = 72
+
+
+class _When(Text):
+    """A time cell that remembers its instant, so rows can be sorted newest first."""
+
+    epoch: float = 0.0
+
+
+class DeploysPane(Vertical):
+    """Recent deploys; call :meth:`show` with each new :class:`DeploysSnapshot`."""
+
+    class DeploySelected(Message):
+        """Enter pressed on a deploy row."""
+
+        def __init__(self, repo: RepoDeploys, deploy: Deploy) -> None:
+            super().__init__()
+            self.repo = repo
+            self.deploy = deploy
+
+    DEFAULT_CSS = """
+    DeploysPane {
+        border: round $primary;
+        height: 1fr;
+        min-height: 4;
+    }
+    DeploysPane.-warn { border: round $warning; }
+    DeploysPane.-crit, DeploysPane.-error { border: round $error; }
+    DeploysPane > #deploys-message { display: none; padding: 0 1; color: $foreground-darken-3; }
+    DeploysPane > #deploys-message.-shown { display: block; }
+    DeploysPane > #deploys-message.-error { color: $error; text-style: bold; }
+    DeploysPane > #deploys-message.-warn { color: $warning; }
+    DeploysPane > DataTable { height: 1fr; background: transparent; }
+    DeploysPane > .deploys-pane--suspect { color: $warning; }
+    DeploysPane > .deploys-pane--badge-suspect { color: $background; background: $warning; text-style: bold; }
+    DeploysPane > .deploys-pane--during { color: $primary-lighten-2; }
+    DeploysPane > .deploys-pane--badge-during { color: $background; background: $primary-lighten-2; text-style: bold; }
+    DeploysPane > .deploys-pane--dim { color: $foreground-darken-3; }
+    """
+
+    COMPONENT_CLASSES = {
+        "deploys-pane--suspect", "deploys-pane--badge-suspect",
+        "deploys-pane--during", "deploys-pane--badge-during", "deploys-pane--dim",
+    }
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.snapshot: DeploysSnapshot | None = None
+        self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
+        self._multi: bool | None = None
+        self.border_title = "deploys"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="deploys-message")
+        table: DataTable = DataTable(id="deploys-table", cursor_type="row", zebra_stripes=False)
+        yield table
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#deploys-table", DataTable)
+
+    # ------------------------------------------------------------ accessors
+
+    def selected(self) -> tuple[RepoDeploys, Deploy] | None:
+        """The repo and deploy under the cursor, or None when the table is empty."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - cursor outside the rows
+            return None
+        return self._rows.get(str(row_key.value))
+
+    def selected_deploy(self) -> Deploy | None:
+        picked = self.selected()
+        return picked[1] if picked else None
+
+    def row_keys(self) -> list[str]:
+        """Row keys in display order ("<repo>:<sha or tag>"), for tests and the app."""
+        table = self.table
+        return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        picked = self._rows.get(str(event.row_key.value))
+        if picked is not None:
+            event.stop()
+            self.post_message(self.DeploySelected(*picked))
+
+    # ------------------------------------------------------------ show
+
+    def show(self, snapshot: DeploysSnapshot) -> None:
+        self.set_class(False, *_ALL_CLASSES)
+        self.add_class("-error" if snapshot.error else _LEVEL_CLASS[snapshot.level])
+        self.border_subtitle = snapshot.error or snapshot.summary
+        self._show_message(snapshot)
+        has_rows = any(r.deploys for r in snapshot.repos)
+        if snapshot.error and not has_rows:
+            return  # keep the last good rows visible under the error
+        self.snapshot = snapshot
+        with self.app.batch_update():
+            self._sync_rows(snapshot)
+
+    def _show_message(self, snapshot: DeploysSnapshot) -> None:
+        msg = self.query_one("#deploys-message", Static)
+        msg.set_class(False, "-error", "-warn", "-shown")
+        lines: list[str] = []
+        if snapshot.error:
+            lines.append(f"⚠ {snapshot.error}")
+            msg.add_class("-error")
+        elif not snapshot.repos:
+            lines.append(snapshot.summary)
+        else:
+            failing = [r for r in snapshot.repos if r.error]
+            lines.extend(f"⚠ {r.name}: {r.error}" for r in failing)
+            if failing:
+                msg.add_class("-warn")
+        if lines:
+            msg.add_class("-shown")
+        msg.update(Text("\n".join(lines)))
+
+    def _columns(self, multi: bool) -> list[tuple[str, str]]:
+        cols = [("when", "when (UTC)"), ("sha", "sha"), ("flag", "")]
+        if multi:
+            cols.append(("repo", "repo"))
+        cols += [("author", "author"), ("subject", "subject")]
+        return cols
+
+    def _sync_rows(self, snapshot: DeploysSnapshot) -> None:
+        table = self.table
+        multi = len(snapshot.repos) > 1
+        if multi != self._multi:
+            table.clear(columns=True)
+            for key, label in self._columns(multi):
+                table.add_column(label, key=key)
+            self._rows.clear()
+            self._multi = multi
+        columns = [key for key, _ in self._columns(multi)]
+
+        keep_key: str | None = None
+        if table.row_count:
+            picked = self.selected()
+            if picked is not None:
+                keep_key = _row_key(*picked)
+
+        wanted: dict[str, tuple[RepoDeploys, Deploy]] = {}
+        for repo, deploy in snapshot.all_deploys():
+            wanted.setdefault(_row_key(repo, deploy), (repo, deploy))
+
+        for key in [k for k in self._rows if k not in wanted]:
+            table.remove_row(key)
+            del self._rows[key]
+        added = False
+        for key, (repo, deploy) in wanted.items():
+            cells = self._cells(repo, deploy, snapshot.taken_at, multi)
+            if key in self._rows:
+                old = table.get_row(key)
+                for col, new, cur in zip(columns, cells, old):
+                    if not _same(new, cur):
+                        table.update_cell(key, col, new, update_width=True)
+            else:
+                table.add_row(*cells, key=key)
+                added = True
+            self._rows[key] = (repo, deploy)
+        if added:
+            table.sort("when", key=lambda cell: cell.epoch, reverse=True)
+        if keep_key is not None and keep_key in self._rows:
+            table.move_cursor(row=table.get_row_index(keep_key), animate=False)
+
+    # ------------------------------------------------------------ cells
+
+    def _style(self, name: str) -> Style:
+        try:
+            return self.get_component_rich_style(f"deploys-pane--{name}", partial=True)
+        except Exception:  # noqa: BLE001 - before styles are ready: plain
+            return Style()
+
+    def _cells(self, repo: RepoDeploys, d: Deploy, now: datetime, multi: bool) -> list[Text]:
+        row_style = self._style("suspect") if d.suspect else (self._style("during") if d.during_incident else Style())
+        dim = self._style("dim")
+        when = _When(_when_text(d.when, now), style=row_style)
+        when.epoch = d.when.timestamp()
+        sha = Text(d.short_sha, style=row_style)
+        if d.suspect:
+            flag = Text(" SUSPECT ", style=self._style("badge-suspect"))
+        elif d.during_incident:
+            flag = Text(" DURING ", style=self._style("badge-during"))
+        else:
+            flag = Text("")
+        cells: list[Text] = [when, sha, flag]
+        if multi:
+            cells.append(Text(_fit(repo.name, 16), style=row_style or dim))
+        cells.append(Text(_fit(d.author, AUTHOR_MAX), style=row_style))
+        subject = Text(style=row_style)
+        if d.tag and d.tag not in d.subject:
+            subject.append(f"[{_fit(d.tag, 24)}] ", style=row_style + Style(bold=True))
+        subject.append(_fit(d.subject, SUBJECT_MAX))
+        if d.merge and not d.subject.lower().startswith("merge"):
+            subject.append(" (merge)", style=dim)
+        cells.append(subject)
+        return cells
+
+
+def _same(new: Text, cur: object) -> bool:
+    # Text equality ignores the base style, and the epoch is ours.
+    return (isinstance(cur, Text) and new == cur and new.style == cur.style
+            and getattr(new, "epoch", None) == getattr(cur, "epoch", None))
+
+
+def _row_key(repo: RepoDeploys, deploy: Deploy) -> str:
+    return f"{repo.name}:{deploy.key}"
+
+
+def _when_text(when: datetime, now: datetime) -> str:
+    age = format_age(when, now)
+    clock = when.strftime("%H:%M") if now - when < timedelta(hours=20) else when.strftime("%m-%d %H:%M")
+    return f"{age:>9} {clock}"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

@@ -1,0 +1,221 @@
+"""The pods pane: restarts since the incident started, worst first.
+
+Renders a ``checks.pods.PodsSnapshot``; no I/O. Rows are keyed by
+``namespace/name`` and diffed cell by cell, so with thousands of pods a poll
+touches only the rows that changed (plus a re-sort when the order changed).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from checks.base import Level
+from checks.pods import PodStatus, PodsSnapshot
+
+__all__ = ["PodsPane", "COLUMNS", "human_age"]
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("namespace", "NAMESPACE"),
+    ("name", "NAME"),
+    ("ready", "READY"),
+    ("status", "STATUS"),
+    ("restarts", "RESTARTS"),
+    ("delta", "Δ INCIDENT"),
+    ("last", "LAST TERMINATION"),
+    ("node", "NODE"),
+    ("age", "AGE"),
+)
+_LEVEL_CLASSES = ("-ok", "-warn", "-crit", "-unknown", "-error")
+_CLASS_FOR = {Level.OK: "-ok", Level.WARN: "-warn", Level.CRIT: "-crit", Level.UNKNOWN: "-unknown"}
+
+Cell = tuple[str, str]          # (text, rich style): what we compare to decide an update
+
+
+def human_age(delta: timedelta | None) -> str:
+    """kubectl-like short durations: 42s, 5m, 3h, 12d."""
+    if delta is None:
+        return "-"
+    s = int(delta.total_seconds())
+    if s < 0:
+        s = 0
+    if s < 120:
+        return f"{s}s"
+    m = s // 60
+    if m < 10:
+        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h = m // 60
+    if h < 48:
+        return f"{h}h{m % 60}m" if h < 8 and m % 60 else f"{h}h"
+    d = h // 24
+    return f"{d}d{h % 24}h" if d < 8 and h % 24 else f"{d}d"
+
+
+class PodsPane(Vertical):
+    """Pods table with a 'hide healthy' toggle (the app binds a key to ``toggle_healthy``)."""
+
+    DEFAULT_CSS = """
+    PodsPane {
+        border: round $primary;
+        border-title-align: left;
+        border-subtitle-align: right;
+        height: 1fr;
+    }
+    PodsPane.-ok { border: round $success; }
+    PodsPane.-warn { border: round $warning; }
+    PodsPane.-crit { border: round $error; }
+    PodsPane.-unknown { border: round $secondary; }
+    PodsPane.-error { border: heavy $error; }
+    PodsPane > #pods-error {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        color: $text;
+        background: $error 30%;
+        text-style: bold;
+    }
+    PodsPane > #pods-error.-visible { display: block; }
+    PodsPane > #pods-error.-quiet { background: transparent; color: $text-muted; text-style: none; }
+    PodsPane > DataTable { height: 1fr; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.hide_healthy = False
+        self.hidden_count = 0
+        self._snapshot: PodsSnapshot | None = None
+        self._cells: dict[str, tuple[Cell, ...]] = {}    # row key -> what is on screen
+        self._order: list[str] = []                       # row keys in display order
+        self.border_title = "Pods"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="pods-error")
+        table: DataTable = DataTable(id="pods-table", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+
+    # -- public ---------------------------------------------------------------
+    def toggle_healthy(self) -> bool:
+        """Hide (or show again) pods whose level is OK. Returns whether they are hidden now."""
+        self.hide_healthy = not self.hide_healthy
+        if self._snapshot is not None:
+            self.show(self._snapshot)
+        return self.hide_healthy
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Row keys ("namespace/name") in display order."""
+        return list(self._order)
+
+    def show(self, snapshot: PodsSnapshot) -> None:
+        self._snapshot = snapshot
+        if not self.is_mounted:
+            return
+        self._set_classes(snapshot)
+        title = "Pods"
+        if snapshot.context:
+            title += f" · {snapshot.context}"
+        self.border_title = title
+        visible = [p for p in snapshot.pods if not (self.hide_healthy and p.level == Level.OK)]
+        self.hidden_count = len(snapshot.pods) - len(visible)
+        subtitle = snapshot.error or snapshot.summary
+        if self.hidden_count:
+            subtitle = f"{subtitle} · {self.hidden_count} hidden"
+        self.border_subtitle = subtitle
+
+        err = self.query_one("#pods-error", Static)
+        if snapshot.error:
+            text = f"⚠ {snapshot.error}" if snapshot.configured else snapshot.error
+            if snapshot.stale:
+                text += " — showing last known pods"
+            err.update(Text(text))
+            err.set_class(True, "-visible")
+            err.set_class(not snapshot.configured, "-quiet")
+        else:
+            err.update("")
+            err.set_class(False, "-visible")
+
+        with self.app.batch_update():
+            self._update_rows(visible, snapshot.taken_at)
+
+    # -- rows -----------------------------------------------------------------
+    def _set_classes(self, snapshot: PodsSnapshot) -> None:
+        for cls in _LEVEL_CLASSES:
+            self.remove_class(cls)
+        if snapshot.error and snapshot.configured:
+            self.add_class("-error")
+        elif not snapshot.configured:
+            self.add_class("-unknown")
+        else:
+            self.add_class(_CLASS_FOR.get(snapshot.level, "-unknown"))
+
+    def _palette(self) -> dict[str, str]:
+        variables = getattr(self.app, "theme_variables", {}) or {}
+        return {
+            "crit": f"bold {variables.get('error', 'red')}",
+            "warn": variables.get("warning", "yellow"),
+        }
+
+    def _cells_for(self, p: PodStatus, now: datetime, pal: dict[str, str]) -> tuple[Cell, ...]:
+        level_style = pal["crit"] if p.level == Level.CRIT else pal["warn"] if p.level == Level.WARN else ""
+        status = p.status or p.phase
+        if p.waiting_reason and p.waiting_reason not in status:
+            status = f"{status} ({p.waiting_reason})"
+        delta = p.restarts_since_incident
+        if p.last_termination_reason:
+            ago = human_age(now - p.last_termination_at) + " ago" if p.last_termination_at else ""
+            last = f"{p.last_termination_reason} {ago}".strip()
+            last_style = pal["crit"] if p.last_termination_reason == "OOMKilled" and p.level == Level.CRIT else ""
+        else:
+            last, last_style = "-", "dim"
+        return (
+            (p.namespace, ""),
+            (p.name, level_style),
+            (p.ready, "" if p.is_ready else pal["warn"]),
+            (status, level_style),
+            (str(p.restarts), ""),
+            (f"+{delta}" if delta else "0", f"reverse {pal['warn']}" if delta else "dim"),
+            (last, last_style),
+            (p.node or "-", ""),
+            (human_age(p.age(now)), ""),
+        )
+
+    def _update_rows(self, pods: list[PodStatus], now: datetime) -> None:
+        table = self.query_one(DataTable)
+        pal = self._palette()
+        wanted: dict[str, PodStatus] = {p.key: p for p in pods}
+        for key in [k for k in self._cells if k not in wanted]:
+            table.remove_row(key)
+            del self._cells[key]
+        new_keys: list[str] = []
+        for key, p in wanted.items():
+            cells = self._cells_for(p, now, pal)
+            old = self._cells.get(key)
+            if old is None:
+                table.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+                new_keys.append(key)
+            elif old != cells:
+                for (col, _), new, prev in zip(COLUMNS, cells, old):
+                    if new != prev:
+                        table.update_cell(key, col, Text(new[0], style=new[1]), update_width=True)
+            else:
+                continue
+            self._cells[key] = cells
+        order = list(wanted)
+        # Where the table has the rows now: survivors in their old order, new rows appended.
+        current = [k for k in self._order if k in wanted] + new_keys
+        if current != order:
+            rank = {k: i for i, k in enumerate(order)}
+            table.sort("namespace", "name", key=lambda v: rank.get(f"{v[0]}/{v[1]}", len(rank)))
+        self._order = order
