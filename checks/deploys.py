@@ -404,6 +404,10 @@ class DeploysSource:
                 deploys, ref = _branch_deploys(repo, spec.branch, ref, spec.limit)
         except _RepoProblem as exc:
             return RepoDeploys(state.name, state.path, ref, (), str(exc))
+        except Exception as exc:  # noqa: BLE001 - one odd repo must not hide the others
+            state.repo = None
+            reason = _git_reason(exc) if getattr(exc, "stderr", None) else (str(exc).splitlines() or [""])[0]
+            return RepoDeploys(state.name, state.path, ref, (), _clean(f"git failed: {reason or type(exc).__name__}", 200))
         finally:
             state.polled = True
         deploys = mark_deploys(deploys, reference, spec.suspect_window_minutes)
@@ -443,7 +447,7 @@ class DeploysSource:
         args = ["--quiet"]
         if state.spec.tags:
             args.append("--tags")
-        timeout = min(FETCH_TIMEOUT_S, max(interval, 1.0))
+        timeout = FETCH_TIMEOUT_S
         try:
             repo.git.fetch(*args, kill_after_timeout=timeout, env=_fetch_env())
         except Exception as exc:  # noqa: BLE001 - any fetch failure is the repo's error text

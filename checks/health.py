@@ -28,6 +28,7 @@ import math
 import re
 import socket
 import ssl
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,14 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+
+try:
+    import sniffio  # noqa: F401
+except ImportError:
+    # httpcore tries `import sniffio` for every lock it makes; without the package
+    # each failed attempt rescans sys.path (~0.5 ms per request, measured). A None
+    # entry is Python's own "known missing" marker: same ImportError, instantly.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 from checks.base import Event, Level, Snapshot, utcnow
 from checks.specs import ServiceSpec
@@ -414,12 +423,13 @@ class _Track:
 
 VerifyKey = bool | str
 PoolKey = tuple[VerifyKey, int]
-# Services per httpx client. httpcore re-scans its whole pool (O(connections^2)) on
-# every request start and end; with one 1,000-connection pool that bookkeeping, not
-# the network, dominated a round (measured: ~16 s instead of ~1 s). Small shards keep
-# it negligible, and a config of <= POOL_SHARD services still gets exactly one client
-# per verify setting.
-POOL_SHARD = 16
+# How many services share one httpx client. httpcore re-scans its whole pool
+# (O(connections^2)) on every request start and end; with one 1,000-connection pool
+# that bookkeeping, not the network, dominated a round (measured: ~16 s instead of
+# ~1 s on 2 cores). Up to ONE_CLIENT_UP_TO services per verify setting share a
+# single client (the usual case); beyond that, POOL_SHARD services per client.
+ONE_CLIENT_UP_TO = 32
+POOL_SHARD = 4
 
 
 def _verify_key(verify: bool | str) -> VerifyKey:
@@ -448,12 +458,17 @@ class HealthChecker:
         self._tls: dict[VerifyKey, ssl.SSLContext | str] = {}   # context, or why there is none
         self._semaphore: asyncio.Semaphore | None = None
         # A service always uses the same client, so its keep-alive connection is reused.
-        members: dict[VerifyKey, int] = {}
+        group_size: dict[VerifyKey, int] = {}
+        for spec in specs:
+            key = _verify_key(spec.verify)
+            group_size[key] = group_size.get(key, 0) + 1
+        self._pool_size = {k: n if n <= ONE_CLIENT_UP_TO else POOL_SHARD for k, n in group_size.items()}
+        seen: dict[VerifyKey, int] = {}
         self._pool_of: list[PoolKey] = []
         for spec in specs:
             key = _verify_key(spec.verify)
-            self._pool_of.append((key, members.get(key, 0) // POOL_SHARD))
-            members[key] = members.get(key, 0) + 1
+            self._pool_of.append((key, seen.get(key, 0) // self._pool_size[key]))
+            seen[key] = seen.get(key, 0) + 1
         # Build clients up front: loading a CA bundle costs tens of milliseconds that
         # would otherwise land on the first poll's latencies.
         for pool in dict.fromkeys(self._pool_of):
@@ -487,10 +502,13 @@ class HealthChecker:
         tls = self._tls_for(pool[0])
         if isinstance(tls, str):
             return tls
-        # At most POOL_SHARD services share this pool and each has at most one
-        # request in flight, so requests never queue for a connection (a queued
-        # request would eat its own timeout); the semaphore bounds the total.
-        limits = httpx.Limits(max_connections=POOL_SHARD, max_keepalive_connections=POOL_SHARD)
+        # Each service sharing this pool has at most one request in flight, so
+        # requests never queue for a connection (a queued request would eat its own
+        # timeout); the semaphore bounds the total. Twice that, so a redirect to
+        # another origin never makes the pool evict (and reconnect) another
+        # service's idle keep-alive connection.
+        size = 2 * self._pool_size[pool[0]]
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         client = httpx.AsyncClient(verify=tls, limits=limits)
         self._clients[pool] = client
         return client

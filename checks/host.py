@@ -9,8 +9,9 @@
 * Process CPU percentages work the same way per ``Process`` object, so the source
   keeps one ``Process`` per pid across polls (and forgets dead pids); a process
   seen for the first time reports 0 %. Only the top N get the (costly) username.
-* Rates (disk and network bytes/s) are deltas between two polls; the first poll
-  has none. Loopback traffic is left out of the network rate.
+* Rates (disk and network bytes/s) are deltas between two polls; the counters
+  are primed in ``__init__`` like CPU, so the first poll has a rate too. None
+  when a counter is unavailable or went backwards. Loopback traffic is left out.
 * Disks: real mounts only (``disk_partitions(all=False)`` minus pseudo and network
   filesystems, one entry per device, bind-mounted files skipped), and "/" always,
   even when it is an overlay in a container. Network filesystems are never

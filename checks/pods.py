@@ -793,7 +793,10 @@ class PodsSource:
             raise _describe_transport_error(e, conn.server) from None
 
     def _list(self, conn: _Connection, scope: _Scope) -> None:
-        resp = self._request(conn, scope, _request_timeout=(5, 60))
+        # The first list may come from the API server's watch cache (resourceVersion "0",
+        # as informers do: cheap for the server); a relist after 410 must be current.
+        kwargs: dict[str, Any] = {} if scope.synced else {"resource_version": "0"}
+        resp = self._request(conn, scope, _request_timeout=(5, 60), **kwargs)
         try:
             body = json.loads(resp.data)
         except Exception as e:

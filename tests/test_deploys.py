@@ -171,6 +171,26 @@ def test_one_failing_repo_does_not_hide_the_others(tmp_path, linear):
     assert single.error == f"path does not exist: {missing}" and single.level == Level.UNKNOWN
 
 
+def test_an_unexpected_failure_stays_in_its_repo(linear, monkeypatch, tmp_path):
+    import checks.deploys as deploys_mod
+
+    path, _ = linear
+    other = tmp_path / "other"
+    g.deploy_history(other, [g.Step(5, "fine")], now=NOW)
+    real = deploys_mod._branch_deploys
+
+    def flaky(repo, branch, ref, limit):
+        if "payments" in str(repo.working_dir):
+            raise ValueError("odd object\nsecond line")
+        return real(repo, branch, ref, limit)
+
+    monkeypatch.setattr(deploys_mod, "_branch_deploys", flaky)
+    snap = DeploysSource([RepoSpec(str(path)), RepoSpec(str(other))]).poll()
+    assert snap.repos[0].error == "git failed: odd object"
+    assert [d.subject for d in snap.repos[1].deploys] == ["fine"]
+    assert snap.error is None
+
+
 def test_no_repos_configured():
     snap = DeploysSource([]).poll()
     assert (snap.level, snap.summary, snap.error, snap.repos) == (Level.UNKNOWN, NO_REPOS_HINT, None, ())
@@ -390,14 +410,17 @@ async def test_pane_rows_badges_and_classes():
         await pilot.pause()
         assert pane.row_keys() == ["payments:" + "c" * 40, "payments:" + "b" * 40, "payments:" + "a" * 40]
         assert plain_row(pane, "payments:" + "b" * 40) == [
-            "   7m ago 14:23", "bbbbbbb", " SUSPECT ", "alice", "deploy payments v2.3.1"]
-        assert plain_row(pane, "payments:" + "c" * 40)[:3] == ["    in 3m 14:33", "ccccccc", " DURING "]
+            "14:23 7m ago", "bbbbbbb", " SUSPECT ", "alice", "deploy payments v2.3.1"]
+        assert plain_row(pane, "payments:" + "c" * 40)[:3] == ["14:33 in 3m", "ccccccc", " DURING "]
         assert plain_row(pane, "payments:" + "a" * 40)[2:] == ["", "bob", "[red]not markup[/red]"]
         assert pane.has_class("-warn")
         assert pane.border_subtitle.startswith("suspect: bbbbbbb")
         suspect_style = pane.get_component_rich_style("deploys-pane--suspect", partial=True)
         assert pane.table.get_row("payments:" + "b" * 40)[1].style == suspect_style
         assert not pane.query_one("#deploys-message").has_class("-shown")
+        pane.show(dsnap(repo, level=Level.WARN, summary="suspect: aaaaaaa [red]not markup[/red] (7m before incident)"))
+        await pilot.pause()
+        assert pane._border_subtitle.plain == "suspect: aaaaaaa [red]not markup[/red] (7m before incident)"
 
         pane.table.move_cursor(row=1)
         await pilot.pause()
@@ -457,6 +480,21 @@ async def test_pane_errors_keep_rows_and_show_messages():
         assert pane.has_class("-unknown") and not pane.has_class("-error")
         assert [str(c.label) for c in pane.table.columns.values()] == [
             "when (UTC)", "sha", "", "repo", "author", "subject"]
+
+
+async def test_pane_drops_the_author_when_narrow():
+    app = DeploysApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        pane = app.query_one(DeploysPane)
+        pane.show(dsnap(RepoDeploys("r", "/r", "main", (dep("a", 10, "ok"), dep("b", 5, "newer")))))
+        await pilot.pause()
+        pane.table.move_cursor(row=1)
+        assert [str(c.label) for c in pane.table.columns.values()] == ["when (UTC)", "sha", "", "author", "subject"]
+        await pilot.resize_terminal(50, 12)
+        await pilot.pause()
+        assert [str(c.label) for c in pane.table.columns.values()] == ["when (UTC)", "sha", "", "subject"]
+        assert plain_row(pane, "r:" + "a" * 40) == ["14:20 10m ago", "aaaaaaa", "", "ok"]
+        assert pane.selected_deploy().subject == "ok", "the selection survives the re-layout"
 
 
 async def test_pane_without_repos_shows_the_hint():

@@ -20,6 +20,7 @@ from tui.incident.export import (
     action_due,
     action_owner,
     current_revisions,
+    currently_impacted,
     export,
     export_csv,
     export_json,
@@ -176,7 +177,9 @@ def test_text_helpers() -> None:
     assert action_due("fix it, due: 2024-06-01") == "2024-06-01"
     assert action_due("due by 2024-06-02 please") == "2024-06-02"
     assert action_due("no date") is None
-    assert impacted_services(list(fixed_record().revisions)) == [("payments", "DOWN"), ("edge", "DEGRADED")]
+    timeline = current_revisions(fixed_record().revisions)
+    assert impacted_services(timeline) == [("payments", "DOWN"), ("edge", "DEGRADED")]
+    assert currently_impacted(timeline) == ["edge"]
 
 
 # -- CSV ------------------------------------------------------------------------------

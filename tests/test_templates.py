@@ -134,3 +134,13 @@ def test_suggest_template() -> None:
     assert suggest_template(incident, no_comms) == "initial"
     assert suggest_template(incident, timeline) == "progress"
     assert suggest_template(rec.incident, timeline) == "resolved"
+
+
+def test_default_drafts_match_golden() -> None:
+    from tests.test_export import check_golden
+
+    incident, timeline, rec = _ongoing()
+    ctx = build_context(incident, timeline, affected=["payments", "edge"], now=m(57),
+                        checklist=rec.checklist, followups=rec.followups)
+    for name in TEMPLATES:
+        check_golden(f"update-{name}.txt", render_update(name, ctx))

@@ -34,6 +34,7 @@ class WarroomApp(App):
         redact: Callable[[str], str] = lambda text: text,
         on_snapshot_hooks: Mapping[str, Callable[[Any, list], None]] | None = None,
         extra_bindings: Iterable[tuple[str, str]] = (),
+        config: Any = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -47,6 +48,11 @@ class WarroomApp(App):
         self.redact = redact
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         self.extra_help = list(extra_bindings)
+        if config is None:
+            from .config import Config
+
+            config = Config()
+        self.config = config
 
     def on_mount(self) -> None:
         self.push_screen(Dashboard())

@@ -41,7 +41,7 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
 
     app = WarroomApp(
         store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
-        redact=live.redact, on_snapshot_hooks=live.hooks,
+        redact=live.redact, on_snapshot_hooks=live.hooks, config=config,
     )
     try:
         app.run()
@@ -90,6 +90,7 @@ def run_export(args: argparse.Namespace, config) -> int:
 
 def run_update(args: argparse.Namespace, config, author: str) -> int:
     from .cli import _incident
+    from .incident.export import currently_impacted
     from .incident.notify import post_update
     from .incident.redact import Redactor
     from .incident.store import Store
@@ -101,10 +102,11 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow
 
-        ctx = build_context(incident, timeline, affected=_affected_from_timeline(timeline), now=utcnow(),
-                            checklist=store.checklist(incident.id))
+        ctx = build_context(incident, timeline, affected=currently_impacted(timeline), now=utcnow(),
+                            checklist=store.checklist(incident.id),
+                            followups=store.followups(incident.id, pending_only=False))
         name = args.template or suggest_template(incident, timeline)
-        text = redactor.text(render_update(name, ctx, template_dir=config.template_dir))
+        text = render_update(name, ctx, template_dir=config.template_dir, redactor=redactor)
         if not args.post:
             print(text)
             return 0
@@ -112,7 +114,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             from .cli import UsageError
 
             raise UsageError("nothing to post to — add a [[notify]] section to warroom.toml (kind = \"slack\" or \"json\")")
-        results = post_update(text, config.notify, incident=incident)
+        results = post_update(text, config.notify, incident=incident, redactor=redactor)
         failed = [r for r in results if not r.ok]
         for r in results:
             print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
@@ -131,12 +133,3 @@ def _system_kind():
 
     return Kind.SYSTEM
 
-
-def _affected_from_timeline(timeline) -> list[str]:
-    """Services whose last health event says they are not UP (the CLI has no live health pane)."""
-    state: dict[str, str] = {}
-    for entry in timeline:
-        key = str(entry.meta.get("key", ""))
-        if key.startswith("health:"):
-            state[key.split(":", 1)[1]] = str(entry.meta.get("state", ""))
-    return sorted(name for name, st in state.items() if st not in ("UP", ""))

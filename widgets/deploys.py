@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -31,6 +32,8 @@ _LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn",
 _ALL_CLASSES = ("-ok", "-unknown", "-warn", "-crit", "-error")
 AUTHOR_MAX = 16
 SUBJECT_MAX = 72
+# Below this pane width the author column goes: the subject says more.
+COMPACT_BELOW = 72
 
 
 class _When(Text):
@@ -62,7 +65,8 @@ class DeploysPane(Vertical):
     DeploysPane > #deploys-message.-shown { display: block; }
     DeploysPane > #deploys-message.-error { color: $error; text-style: bold; }
     DeploysPane > #deploys-message.-warn { color: $warning; }
-    DeploysPane > DataTable { height: 1fr; background: transparent; }
+    /* A dashboard pane: the subject is cut at the edge rather than costing a row for a scrollbar. */
+    DeploysPane > DataTable { height: 1fr; background: transparent; overflow-x: hidden; }
     DeploysPane > .deploys-pane--suspect { color: $warning; }
     DeploysPane > .deploys-pane--badge-suspect { color: $background; background: $warning; text-style: bold; }
     DeploysPane > .deploys-pane--during { color: $primary-lighten-2; }
@@ -79,7 +83,7 @@ class DeploysPane(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.snapshot: DeploysSnapshot | None = None
         self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
-        self._multi: bool | None = None
+        self._layout: tuple[bool, bool] | None = None   # (several repos, compact)
         self.border_title = "deploys"
 
     def compose(self) -> ComposeResult:
@@ -124,7 +128,8 @@ class DeploysPane(Vertical):
     def show(self, snapshot: DeploysSnapshot) -> None:
         self.set_class(False, *_ALL_CLASSES)
         self.add_class("-error" if snapshot.error else _LEVEL_CLASS[snapshot.level])
-        self.border_subtitle = snapshot.error or snapshot.summary
+        # Text, not str: a str title is parsed as markup, and summaries quote commit subjects.
+        self.border_subtitle = Text(snapshot.error or snapshot.summary)
         self._show_message(snapshot)
         has_rows = any(r.deploys for r in snapshot.repos)
         if snapshot.error and not has_rows:
@@ -151,29 +156,40 @@ class DeploysPane(Vertical):
             msg.add_class("-shown")
         msg.update(Text("\n".join(lines)))
 
-    def _columns(self, multi: bool) -> list[tuple[str, str]]:
+    def on_resize(self, event: Resize) -> None:
+        if self.snapshot is not None and self._wanted_layout(self.snapshot) != self._layout:
+            with self.app.batch_update():
+                self._sync_rows(self.snapshot)
+
+    def _wanted_layout(self, snapshot: DeploysSnapshot) -> tuple[bool, bool]:
+        return len(snapshot.repos) > 1, 0 < self.size.width < COMPACT_BELOW
+
+    @staticmethod
+    def _columns(layout: tuple[bool, bool]) -> list[tuple[str, str]]:
+        multi, compact = layout
         cols = [("when", "when (UTC)"), ("sha", "sha"), ("flag", "")]
         if multi:
             cols.append(("repo", "repo"))
-        cols += [("author", "author"), ("subject", "subject")]
+        if not compact:
+            cols.append(("author", "author"))
+        cols.append(("subject", "subject"))
         return cols
 
     def _sync_rows(self, snapshot: DeploysSnapshot) -> None:
         table = self.table
-        multi = len(snapshot.repos) > 1
-        if multi != self._multi:
-            table.clear(columns=True)
-            for key, label in self._columns(multi):
-                table.add_column(label, key=key)
-            self._rows.clear()
-            self._multi = multi
-        columns = [key for key, _ in self._columns(multi)]
-
+        layout = self._wanted_layout(snapshot)
         keep_key: str | None = None
         if table.row_count:
             picked = self.selected()
             if picked is not None:
                 keep_key = _row_key(*picked)
+        if layout != self._layout:
+            table.clear(columns=True)
+            for key, label in self._columns(layout):
+                table.add_column(label, key=key)
+            self._rows.clear()
+            self._layout = layout
+        columns = [key for key, _ in self._columns(layout)]
 
         wanted: dict[str, tuple[RepoDeploys, Deploy]] = {}
         for repo, deploy in snapshot.all_deploys():
@@ -184,7 +200,7 @@ class DeploysPane(Vertical):
             del self._rows[key]
         added = False
         for key, (repo, deploy) in wanted.items():
-            cells = self._cells(repo, deploy, snapshot.taken_at, multi)
+            cells = self._cells(repo, deploy, snapshot.taken_at, layout)
             if key in self._rows:
                 old = table.get_row(key)
                 for col, new, cur in zip(columns, cells, old):
@@ -207,7 +223,8 @@ class DeploysPane(Vertical):
         except Exception:  # noqa: BLE001 - before styles are ready: plain
             return Style()
 
-    def _cells(self, repo: RepoDeploys, d: Deploy, now: datetime, multi: bool) -> list[Text]:
+    def _cells(self, repo: RepoDeploys, d: Deploy, now: datetime, layout: tuple[bool, bool]) -> list[Text]:
+        multi, compact = layout
         row_style = self._style("suspect") if d.suspect else (self._style("during") if d.during_incident else Style())
         dim = self._style("dim")
         when = _When(_when_text(d.when, now), style=row_style)
@@ -222,7 +239,8 @@ class DeploysPane(Vertical):
         cells: list[Text] = [when, sha, flag]
         if multi:
             cells.append(Text(_fit(repo.name, 16), style=row_style or dim))
-        cells.append(Text(_fit(d.author, AUTHOR_MAX), style=row_style))
+        if not compact:
+            cells.append(Text(_fit(d.author, AUTHOR_MAX), style=row_style))
         subject = Text(style=row_style)
         if d.tag and d.tag not in d.subject:
             subject.append(f"[{_fit(d.tag, 24)}] ", style=row_style + Style(bold=True))
@@ -244,9 +262,9 @@ def _row_key(repo: RepoDeploys, deploy: Deploy) -> str:
 
 
 def _when_text(when: datetime, now: datetime) -> str:
-    age = format_age(when, now)
-    clock = when.strftime("%H:%M") if now - when < timedelta(hours=20) else when.strftime("%m-%d %H:%M")
-    return f"{age:>9} {clock}"
+    # The clock first: fixed width, so the column reads straight down.
+    clock = when.strftime("%H:%M") if abs(now - when) < timedelta(hours=20) else when.strftime("%m-%d %H:%M")
+    return f"{clock} {format_age(when, now)}"
 
 
 def _fit(text: str, width: int) -> str:

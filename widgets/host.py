@@ -77,8 +77,9 @@ class HostPane(Widget):
         self.set_class(False, *_ALL_CLASSES)
         self.add_class("-error" if snapshot.error else _LEVEL_CLASS[snapshot.level])
         host = snapshot.hostname or (self.snapshot.hostname if self.snapshot else "")
-        self.border_title = f"host {host}".strip()
-        self.border_subtitle = snapshot.error or snapshot.summary
+        # Text, not str: a str title is parsed as markup.
+        self.border_title = Text(f"host {host}".strip())
+        self.border_subtitle = Text(snapshot.error or snapshot.summary)
         self.refresh()
 
     def build_lines(self, width: int, height: int) -> list[Text]:

@@ -11,10 +11,12 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
     from ..app import WarroomApp
     from ..sources import build_live
 
-    live = build_live(demo.config(), incident=demo.incident, redact_hosts=redact_hosts)
+    config = demo.config()
+    live = build_live(config, incident=demo.incident, redact_hosts=redact_hosts)
     kwargs = {"clock": clock} if clock is not None else {}
     return WarroomApp(demo.store, demo.incident.id, sources=live.sources, panes=live.panes, author=author or "you",
-                      demo=True, redact=live.redact, on_snapshot_hooks=live.hooks, **kwargs)
+                      demo=True, redact=live.redact, on_snapshot_hooks=live.hooks, config=config,
+                      **kwargs)
 
 
 def run(args: argparse.Namespace, author: str) -> int:

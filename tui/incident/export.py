@@ -84,36 +84,48 @@ def _history(revisions: Sequence[Entry]) -> dict[int, list[Entry]]:
 
 # -- what the timeline says ------------------------------------------------------------
 
-_SERVICE_STATE = re.compile(r"^\s*(?P<name>[\w.\-/]+) (?P<state>DOWN|DEGRADED)\b")
+_SERVICE_STATE = re.compile(r"^\s*(?P<name>[\w.\-/]+) (?P<state>UP|DOWN|DEGRADED)\b")
 _STATE_RANK = {"DEGRADED": 1, "DOWN": 2}
 _OWNER = re.compile(r"(?<![\w@])@(?P<name>[A-Za-z0-9][\w.\-]*[\w])")
 _DUE = re.compile(r"(?i)\bdue:?\s+(?:on\s+|by\s+)?(?P<date>\d{4}-\d{2}-\d{2})\b")
 
 
-def impacted_services(entries: Sequence[Entry]) -> list[tuple[str, str]]:
-    """Services that ``system`` entries report going DOWN or DEGRADED, worst state each, first seen first.
+def _health_states(entries: Sequence[Entry]) -> list[tuple[str, str]]:
+    """(service, state) for each health ``system`` entry, in timeline order.
 
-    The detector's health entries read ``"payments DOWN: HTTP 503 (was UP)"``;
-    entries whose ``meta`` carries ``key="health:<name>"`` and ``state`` are read
-    from the meta instead of the text.
+    The detector's health entries read ``"payments DOWN: HTTP 503 (was UP)"`` or
+    ``"payments UP again after 3m12s DOWN"``; entries whose ``meta`` carries
+    ``key="health:<name>"`` and ``state`` are read from the meta instead.
     """
-    worst: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
     for entry in entries:
         if entry.kind is not Kind.SYSTEM:
             continue
         key, state = entry.meta.get("key"), entry.meta.get("state")
         if isinstance(key, str) and key.startswith("health:") and isinstance(state, str):
-            name = key.split(":", 1)[1]
-        else:
-            match = _SERVICE_STATE.match(entry.text)
-            if match is None:
-                continue
-            name, state = match["name"], match["state"]
-        if state not in _STATE_RANK:
+            out.append((key.split(":", 1)[1], state.upper()))
             continue
-        if _STATE_RANK[state] > _STATE_RANK.get(worst.get(name, ""), 0):
+        match = _SERVICE_STATE.match(entry.text)
+        if match is not None:
+            out.append((match["name"], match["state"]))
+    return out
+
+
+def impacted_services(entries: Sequence[Entry]) -> list[tuple[str, str]]:
+    """Services the timeline reports DOWN or DEGRADED at any point: worst state each, first seen first."""
+    worst: dict[str, str] = {}
+    for name, state in _health_states(entries):
+        if _STATE_RANK.get(state, 0) > _STATE_RANK.get(worst.get(name, ""), 0):
             worst[name] = state
     return list(worst.items())
+
+
+def currently_impacted(entries: Sequence[Entry]) -> list[str]:
+    """Services whose latest health entry is DOWN or DEGRADED (``affected`` when no health pane is at hand)."""
+    latest: dict[str, str] = {}
+    for name, state in _health_states(entries):
+        latest[name] = state
+    return [name for name, state in latest.items() if state in _STATE_RANK]
 
 
 def action_owner(text: str) -> str | None:

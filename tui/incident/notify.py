@@ -103,22 +103,33 @@ def _describe_exception(exc: BaseException, spec: NotifySpec, redactor: Redactor
     if isinstance(exc, httpx.TimeoutException):
         return _Outcome(False, None, f"timeout after {spec.timeout:.1f} s", True)
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return _Outcome(False, None, f"invalid webhook URL ({url_origin(spec.url)})", False)
+        return _Outcome(False, None, "invalid webhook URL (use http:// or https://)", False)
     message = str(exc).lower()
     code = _errno_in_chain(exc)
     if isinstance(exc, httpx.ConnectError):
-        if code == errno.ECONNREFUSED or "refused" in message or "all connection attempts failed" in message:
+        if code == errno.ECONNREFUSED or "connection refused" in message:
             return _Outcome(False, None, "connection refused", True)
-        if "name or service not known" in message or "nodename nor servname" in message or "getaddrinfo" in message:
-            return _Outcome(False, None, f"cannot resolve host {url_origin(spec.url)}", True)
+        if code in (errno.ENETUNREACH, errno.EHOSTUNREACH) or "unreachable" in message:
+            return _Outcome(False, None, "network unreachable", True)
+        if "name or service not known" in message or "nodename nor servname" in message \
+                or "getaddrinfo" in message or "name resolution" in message:
+            return _Outcome(False, None, f"cannot resolve host {_host(spec.url)}", True)
         if "ssl" in message or "certificate" in message:
             return _Outcome(False, None, "TLS error: " + _clean(str(exc), spec, redactor), False)
+        if "all connection attempts failed" in message:
+            # anyio's summary for every address refusing or failing: refused is by far the common case.
+            return _Outcome(False, None, "connection refused", True)
         return _Outcome(False, None, "connection failed: " + _clean(str(exc), spec, redactor), True)
     if isinstance(exc, httpx.RemoteProtocolError):
         return _Outcome(False, None, "connection closed by the server", True)
     if isinstance(exc, httpx.TransportError):
         return _Outcome(False, None, "network error: " + _clean(str(exc) or type(exc).__name__, spec, redactor), True)
     return _Outcome(False, None, f"{type(exc).__name__}: {_clean(str(exc), spec, redactor)}", False)
+
+
+def _host(url: str) -> str:
+    origin = url_origin(url)
+    return origin.split("://", 1)[-1].removesuffix("/…")
 
 
 def _clean(message: str, spec: NotifySpec, redactor: Redactor) -> str:

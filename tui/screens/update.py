@@ -248,8 +248,8 @@ class UpdateScreen(ModalScreen[UpdateResult]):
         path = self._resolve(value)
         if path.exists():
             free = unique_path(path)
-            shown = str(free) if Path(value).expanduser().is_absolute() or self._directory else free.name
-            self.query_one("#update-path", Input).value = shown
+            # Keep the name as the user typed it (relative stays relative), only the file name changes.
+            self.query_one("#update-path", Input).value = str(Path(value).expanduser().with_name(free.name))
             self._note(f"{path.name} already exists: will save as {free.name} instead. Enter to confirm.")
             return
         self._finish("save", str(path))

@@ -1,0 +1,69 @@
+"""The demo, headless at high speed: the incident unfolds and everything is cleaned up."""
+from __future__ import annotations
+
+import socket
+import threading
+
+from checks.health import State
+from tui.demo import build_app
+from tui.demo.scenario import CRASHER, Demo
+from tui.incident.model import Kind, Status
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.1) -> bool:
+    """Await a condition on the running app (bounded); returns whether it became true."""
+    for _ in range(int(timeout / step)):
+        if predicate():
+            return True
+        await pilot.pause(step)
+    return predicate()
+
+
+def _port_closed(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+async def test_demo_runs_the_incident_and_cleans_up():
+    demo = Demo(speed=10).start()
+    ports = [s.server.server_address[1] for s in demo.services.running] + [demo.standin.port]
+    try:
+        app = build_app(demo, author="tester")
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+
+            def snap(name):
+                return screen._snapshots.get(name)
+
+            def payments_down():
+                health = snap("health")
+                return health is not None and any(
+                    s.name == "payments" and s.state == State.DOWN for s in health.services)
+
+            assert await wait_for(pilot, payments_down), "payments never went DOWN"
+            assert await wait_for(pilot, lambda: snap("pods") is not None and any(
+                p.name == CRASHER[1] and p.waiting_reason == "CrashLoopBackOff" for p in snap("pods").pods))
+            deploys = snap("deploys")
+            suspect = [d for r in deploys.repos for d in r.deploys if d.suspect]
+            assert [d.subject for d in suspect] == ["deploy payments v2.3.1"]
+
+            def system_states():
+                return {(e.meta.get("key"), e.meta.get("state")) for e in demo.store.timeline(demo.incident.id)
+                        if e.kind is Kind.SYSTEM}
+
+            assert await wait_for(pilot, lambda: ("health:payments", "DOWN") in system_states())
+            assert await wait_for(pilot, lambda: (f"pod:{CRASHER[0]}/{CRASHER[1]}", "CrashLoopBackOff") in system_states())
+            # The scripted scribe writes through another connection; the dashboard shows it.
+            assert await wait_for(pilot, lambda: demo.store.incident(demo.incident.id).status is Status.RESOLVED,
+                                  timeout=30)
+            assert await wait_for(pilot, lambda: any(
+                "Resolved" in e.text for e in screen.query_one("TimelineView").entries))
+            assert ("health:payments", "UP") in system_states()
+            assert not demo.scenario.errors
+    finally:
+        demo.stop()
+    assert not demo.tmp.exists()
+    assert all(_port_closed(port) for port in ports)
+    leftovers = [t.name for t in threading.enumerate() if t.name.startswith("demo-")]
+    assert leftovers == []
