@@ -26,7 +26,8 @@ import socket
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 
 import psutil
 
@@ -276,6 +277,9 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
 
 # ---------------------------------------------------------------- the source
 
+CPU_SUSTAIN_POLLS = 3
+
+
 class HostSource:
     """Polls this machine's metrics; ``poll()`` is synchronous and never raises."""
 
@@ -296,6 +300,7 @@ class HostSource:
             pass
         self._prime_processes()
         self._read_io()
+        self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
 
     # Mounts change rarely; re-reading /proc/self/mountinfo every second is waste.
     PARTITIONS_TTL = 30.0
@@ -314,7 +319,7 @@ class HostSource:
         spec = self.spec
         cpu_pct = psutil.cpu_percent(interval=None)
         per_cpu = tuple(float(p) for p in psutil.cpu_percent(interval=None, percpu=True))
-        cpu = gauge("cpu", cpu_pct, spec.cpu)
+        cpu = self._sustained(gauge("cpu", cpu_pct, spec.cpu))
         try:
             load = tuple(float(x) for x in psutil.getloadavg())
         except (OSError, AttributeError):
@@ -338,6 +343,12 @@ class HostSource:
             load=load, memory=memory, swap=swap, disks=disks, io=io,
             top_cpu=top_cpu, top_memory=top_mem,
         )
+
+    def _sustained(self, cpu: Gauge) -> Gauge:
+        # CPU spikes for a second all the time; only a level held for several polls is news.
+        self._cpu_levels.append(cpu.level)
+        held = min(self._cpu_levels) if len(self._cpu_levels) == CPU_SUSTAIN_POLLS else Level.OK
+        return replace(cpu, level=min(cpu.level, held))
 
     # -- disks
 

@@ -118,6 +118,8 @@ def test_dead_processes_are_forgotten():
 
 def test_low_thresholds_make_everything_critical():
     src = HostSource(LOW)
+    for _ in range(2):   # CPU must hold its level for CPU_SUSTAIN_POLLS polls
+        src.poll()
     s = src.poll()
     assert s.level == Level.CRIT
     assert s.cpu.level == s.memory.level == Level.CRIT
@@ -322,3 +324,13 @@ async def test_pane_before_first_sample_and_real_snapshot():
         pane.show(HostSource().poll())
         await pilot.pause()
         assert visible(pane)[0].startswith("cpu")
+
+
+def test_cpu_level_needs_to_be_held_for_several_polls():
+    """One busy second must not write 'cpu at 100%' into the timeline; three in a row do."""
+    from checks.host import CPU_SUSTAIN_POLLS
+
+    src = HostSource(HostSpec(cpu=(0.0, 0.0)))   # every reading is "critical" by these thresholds
+    levels = [src.poll().cpu.level for _ in range(CPU_SUSTAIN_POLLS)]
+    assert levels[: CPU_SUSTAIN_POLLS - 1] == [Level.OK] * (CPU_SUSTAIN_POLLS - 1)
+    assert levels[-1] == Level.CRIT

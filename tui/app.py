@@ -8,11 +8,23 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widget import Widget
 
+from textual.theme import Theme
+
 from .incident.model import DEFAULT_CADENCE, Severity, utcnow
+from .presenter import mask_hosts
 from .incident.store import Store
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
 from .screens.help import key_label
+
+
+# For screen sharing: pure black and white with saturated state colours survive video compression.
+HIGH_CONTRAST = Theme(
+    name="warroom-contrast", dark=True,
+    primary="#00afff", secondary="#5fd7ff", accent="#ffff00", foreground="#ffffff",
+    background="#000000", surface="#000000", panel="#1c1c1c",
+    success="#00ff00", warning="#ffaf00", error="#ff2020",
+)
 
 
 class WarroomApp(App):
@@ -32,6 +44,7 @@ class WarroomApp(App):
         demo: bool = False,
         cadence: Mapping[Severity, int | None] | None = None,
         redact: Callable[[str], str] = lambda text: text,
+        redact_hosts: bool = False,
         on_snapshot_hooks: Mapping[str, Callable[[Any, list], None]] | None = None,
         extra_bindings: Iterable[tuple[str, str]] = (),
         config: Any = None,
@@ -45,7 +58,9 @@ class WarroomApp(App):
         self.author = author
         self.demo = demo
         self.cadence = dict(cadence or DEFAULT_CADENCE)
-        self.redact = redact
+        self._redact_secrets = redact
+        self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
+        self.presenter = False
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         self.extra_help = list(extra_bindings)
         if config is None:
@@ -54,7 +69,17 @@ class WarroomApp(App):
             config = Config()
         self.config = config
 
+    @property
+    def masking_hosts(self) -> bool:
+        return self.redact_hosts or self.presenter
+
+    def redact(self, text: str) -> str:
+        """Every piece of text a widget shows from the store goes through here."""
+        text = self._redact_secrets(text)
+        return mask_hosts(text) if self.masking_hosts else text
+
     def on_mount(self) -> None:
+        self.register_theme(HIGH_CONTRAST)
         self.push_screen(Dashboard())
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -36,12 +36,12 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
 
     store = Store(args.data_dir or None)
     incident = store.active_incident() or _ask_declare(store, config, author)
-    live = build_live(config, incident=incident, kube_context=args.context, redact_hosts=args.redact_hosts)
+    live = build_live(config, incident=incident, kube_context=args.context)
     from .app import WarroomApp
 
     app = WarroomApp(
         store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
-        redact=live.redact, on_snapshot_hooks=live.hooks, config=config,
+        redact=live.redact, redact_hosts=args.redact_hosts, on_snapshot_hooks=live.hooks, config=config,
     )
     try:
         app.run()

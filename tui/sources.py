@@ -40,8 +40,7 @@ def _error(snapshot_cls) -> Callable[[str], Any]:
     return lambda why: snapshot_cls(level=Level.CRIT, error=why, summary=why)
 
 
-def build_live(config: Any, *, incident: Any, kube_context: str | None = None, redact_hosts: bool = False,
-               cwd: Path | None = None, speed: float = 1.0) -> LiveBundle:
+def build_live(config: Any, *, incident: Any, kube_context: str | None = None, cwd: Path | None = None) -> LiveBundle:
     from checks import deploys, health, host, pods
     from widgets.deploys import DeploysPane
     from widgets.health import HealthPane
@@ -92,16 +91,7 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, r
             deploy_source.set_first_failure(snapshot.taken_at)
 
     bundle.hooks["health"] = on_health
-    bundle.redact = make_redactor(config, redact_hosts)
-    return bundle
-
-
-def make_redactor(config: Any, redact_hosts: bool = False) -> Callable[[str], str]:
     from .incident.redact import Redactor
 
-    redactor = Redactor(getattr(config, "secrets", ()))
-    if not redact_hosts:
-        return redactor.text
-    from .presenter import mask_hosts
-
-    return lambda text: mask_hosts(redactor.text(text))
+    bundle.redact = Redactor(config.secrets).text
+    return bundle

@@ -147,6 +147,14 @@ def _row_to_entry(row: tuple) -> Entry:
     return entry
 
 
+_RECOVER_HINT = "the file may be corrupt: copy it aside and run 'sqlite3 warroom.db .recover'"
+
+
+def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    msg = str(exc)
+    return "not a database" in msg or "malformed" in msg or "corrupt" in msg
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many acyclic objects.
@@ -212,7 +220,7 @@ class Store:
             msg = str(exc)
             if "locked" in msg or "busy" in msg:
                 raise self._fail("locked by another process", exc, "close the other warroom writing to it, then retry") from None
-            if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+            if _looks_corrupt(exc):
                 raise self._fail(
                     "is corrupt or not a warroom database", exc,
                     "move the file aside (keep it for recovery) and run again, or pass another --data-dir",
@@ -290,7 +298,8 @@ class Store:
                 except sqlite3.Error:
                     pass
                 if isinstance(exc, sqlite3.DatabaseError):
-                    raise self._fail("write failed, nothing was saved", exc, "check free disk space and permissions") from None
+                    fix = (_RECOVER_HINT if _looks_corrupt(exc) else "check free disk space and permissions")
+                    raise self._fail("write failed, nothing was saved", exc, fix) from None
                 raise
 
     def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -310,7 +319,7 @@ class Store:
                 raise self._read_failed(exc) from None
 
     def _read_failed(self, exc: sqlite3.DatabaseError) -> StoreError:
-        return self._fail("read failed", exc, "the file may be corrupt: copy it aside and run 'sqlite3 warroom.db .recover'")
+        return self._fail("read failed", exc, _RECOVER_HINT)
 
     def _data_version(self) -> int:
         with self._lock:
@@ -508,7 +517,7 @@ class Store:
         now = utcnow()
         # A faster cadence pulls the deadline in; a slower one never pushes an imminent update out.
         next_update = None
-        if minutes:
+        if minutes and not inc.resolved:  # a closed incident owes no updates (reopening re-arms them)
             candidate = now + timedelta(minutes=minutes)
             next_update = min(candidate, inc.next_update_at) if inc.next_update_at else candidate
         direction = "raised" if severity < inc.severity else "lowered"

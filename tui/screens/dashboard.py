@@ -21,6 +21,7 @@ from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
 from widgets.entry_prompt import EntryPrompt
 from widgets.incident_header import IncidentHeader
+from widgets.presenter_banner import PresenterBanner
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView
 
@@ -29,6 +30,7 @@ from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
+from ..presenter import mask_value
 from ..scheduler import Scheduler
 from .choose import ChoiceScreen
 from .help import HelpScreen
@@ -94,6 +96,7 @@ class Dashboard(Screen):
         Binding("z", "snooze", "Snooze 5m", show=False),
         Binding("F", "followup_done", "Follow-up done", show=False),
         Binding("Z", "zoom", "Zoom pane", show=False),
+        Binding("P", "presenter", "Presenter", show=False),
         Binding("H", "hide_healthy", "Hide healthy pods", show=False),
         Binding("y", "copy_revert", "Copy git revert", show=False),
         Binding("D", "diffstat", "Deploy diffstat", show=False),
@@ -119,6 +122,7 @@ class Dashboard(Screen):
         "snooze": "Snooze the update countdown by 5 minutes",
         "followup_done": "Mark the oldest due follow-up as done",
         "zoom": "Maximize the focused pane / restore",
+        "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
         "hide_healthy": "Pods: hide / show pods that are healthy",
         "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
         "diffstat": "Deploys: show the selected deploy's diffstat",
@@ -145,6 +149,7 @@ class Dashboard(Screen):
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield PresenterBanner(id="banner")
         with Horizontal(id="topbar"):
             yield IncidentHeader(id="header")
             yield UpdateCountdown(id="countdown")
@@ -247,6 +252,8 @@ class Dashboard(Screen):
         self.query_one(IncidentHeader).show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
+        if self.wapp.presenter:
+            self.query_one(PresenterBanner).show(self.incident, clock, now, self.wapp.redact)
         if clock.urgency is Urgency.OVERDUE:
             # The bell once when it goes overdue, then once a minute: loud enough, not a siren.
             if self._overdue_rung_at is None or now - self._overdue_rung_at >= timedelta(minutes=1):
@@ -285,11 +292,7 @@ class Dashboard(Screen):
         previous = self._snapshots.get(message.source)
         snapshot = message.snapshot
         self._snapshots[message.source] = snapshot
-        pane = self.wapp.panes.get(message.source)
-        if pane is not None:
-            with self.app.batch_update():
-                pane.show(snapshot)
-                self.query_one(StatusStrip).show(message.source, snapshot)
+        self._show_snapshot(message.source, snapshot)
         if source is not None:
             try:
                 events = source.changes(previous, snapshot) if previous is not None else []
@@ -302,6 +305,36 @@ class Dashboard(Screen):
             if hook is not None:
                 hook(snapshot, events)
             self.scheduler.delivered(message)
+
+    def _show_snapshot(self, source: str, snapshot: Any) -> None:
+        pane = self.wapp.panes.get(source)
+        if pane is None:
+            return
+        try:
+            if self.wapp.masking_hosts:
+                snapshot = mask_value(snapshot)
+            with self.app.batch_update():
+                pane.show(snapshot)
+                self.query_one(StatusStrip).show(source, snapshot)
+        except Exception as exc:  # a rendering bug turns its own pane red; the dashboard stays up
+            self.log.error(f"{source} pane failed to render: {exc!r}")
+            pane.border_subtitle = f"display error: {type(exc).__name__}"
+            pane.add_class("-error")
+
+    def action_presenter(self) -> None:
+        app = self.wapp
+        app.presenter = not app.presenter
+        if app.presenter:
+            self._theme_before = app.theme
+            app.theme = "warroom-contrast"
+        else:
+            app.theme = getattr(self, "_theme_before", "textual-dark")
+        self.set_class(app.presenter, "-presenter")
+        # Re-show what is on screen through (or without) the host mask.
+        for source, snapshot in self._snapshots.items():
+            self._show_snapshot(source, snapshot)
+        self.query_one(TimelineView).refresh()
+        self.tick()
 
     def _write_system(self, event, source: str) -> None:
         if self._recently_written(event):

@@ -1,0 +1,65 @@
+"""Screen-share safety: mask hostnames and IP addresses in anything shown.
+
+Masking works on frozen snapshots generically (every string field, recursively),
+so no pane has to remember to do it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import socket
+from functools import lru_cache
+from typing import Any, Callable
+
+MASK = "•••"
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# IPv6 needs "::" or a hex letter, so clock times like 14:05:00 are left alone.
+_IPV6 = re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*(?:::|[a-fA-F]))(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])")
+_URL_HOST = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<auth>[^/@\s]*@)?(?P<host>\[[^\]]+\]|[^/:\s?#]+)")
+_INFRA_TLDS = ("internal|local|localdomain|lan|corp|intra|intranet|svc|cluster|compute|"
+               "com|net|org|io|cloud|dev|site|example|test|invalid")
+_FQDN = re.compile(rf"(?<![\w.-])(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{{0,61}}[a-zA-Z0-9])?\.)+(?:{_INFRA_TLDS})(?![\w-])")
+
+
+@lru_cache(maxsize=1)
+def _own_hostnames() -> tuple[str, ...]:
+    names = {socket.gethostname(), socket.getfqdn()}
+    return tuple(sorted((n for n in names if n and n != "localhost" and len(n) >= 3), key=len, reverse=True))
+
+
+def mask_hosts(text: str) -> str:
+    if not text:
+        return text
+    text = _URL_HOST.sub(lambda m: f"{m.group('scheme')}{MASK}", text)
+    text = _IPV4.sub(MASK, text)
+    text = _IPV6.sub(MASK, text)
+    text = _FQDN.sub(MASK, text)
+    for name in _own_hostnames():
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", MASK, text)
+    return text
+
+
+def mask_value(value: Any, fn: Callable[[str], str] = mask_hosts) -> Any:
+    """A copy of a frozen snapshot (or tuple, or string) with every string passed through ``fn``."""
+    if isinstance(value, enum.Enum):
+        return value    # states and kinds are vocabulary, never hosts
+    if isinstance(value, str):
+        new = fn(value)
+        return value if new == value else new
+    if isinstance(value, tuple):
+        items = [mask_value(v, fn) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return value._make(items) if hasattr(value, "_make") else tuple(items)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if not f.init:
+                continue
+            old = getattr(value, f.name)
+            new = mask_value(old, fn)
+            if new is not old:
+                changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
