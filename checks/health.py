@@ -431,6 +431,10 @@ class _Track:
         )
 
 
+def _expected_latency(track: _Track) -> float:
+    return math.inf if track.latency_ms is None else track.latency_ms
+
+
 VerifyKey = bool | str
 PoolKey = tuple[VerifyKey, int]
 # How many services share one httpx client. httpcore re-scans its whole pool
@@ -551,6 +555,11 @@ class HealthChecker:
                 self._semaphore = asyncio.Semaphore(self._concurrency)
             now = self._clock()
             due = [i for i, t in enumerate(self._tracks) if t.next_due - now <= _DUE_SLACK_S]
+            # Slowest first (by last latency; never-answered and timed-out ones, the
+            # likeliest to take their full timeout, before all): with hundreds due,
+            # just sending the requests takes a noticeable slice of CPU, and a slow
+            # service started last would stretch the round by that slice.
+            due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
             for i in due:
                 self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
             results = await asyncio.gather(*(self._check(i) for i in due), return_exceptions=True)

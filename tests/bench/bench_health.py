@@ -15,6 +15,7 @@ CPU time for the round, which is what the checker itself costs.
 from __future__ import annotations
 
 import asyncio
+import random
 import resource
 import sys
 import time
@@ -35,10 +36,14 @@ def _raise_fd_limit(needed: int) -> None:
 
 
 def _specs(n: int, slowest_s: float, url) -> list[ServiceSpec]:  # url(i, path) -> str
+    # Evenly spread delays in a fixed shuffled order: a config doesn't list its
+    # services by latency, and the slowest one shouldn't sit at either end on purpose.
+    delays_ms = [round(slowest_s * 1000 * (i + 1) / n) for i in range(n)]
+    random.Random(0).shuffle(delays_ms)
     return [
         ServiceSpec(
             name=f"svc{i}",
-            url=url(i, f"/delay/{round(slowest_s * 1000 * (i + 1) / n)}"),
+            url=url(i, f"/delay/{delays_ms[i]}"),
             interval=0,                       # every poll re-checks everything
             timeout=slowest_s * 3 + 5,
             degraded_ms=slowest_s * 1000 * 10,
