@@ -28,7 +28,6 @@ import math
 import re
 import socket
 import ssl
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -37,14 +36,6 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
-
-try:
-    import sniffio  # noqa: F401
-except ImportError:
-    # httpcore tries `import sniffio` for every lock it makes; without the package
-    # each failed attempt rescans sys.path (~0.5 ms per request, measured). A None
-    # entry is Python's own "known missing" marker: same ImportError, instantly.
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 from checks.base import Event, Level, Snapshot, utcnow
 from checks.specs import ServiceSpec
@@ -396,6 +387,7 @@ class _Track:
         self.latency_ms: float | None = None
         self.history: deque[float | None] = deque(maxlen=max(1, history))
         self.failures = 0
+        self.slow = 0
         self.since = now
         self.checked_at: datetime | None = None
         self.next_due = -math.inf
@@ -408,7 +400,16 @@ class _Track:
         self.checked_at = at
         if probe.ok:
             self.failures = 0
-            new_state = State.DEGRADED if probe.slow else State.UP
+            self.slow = self.slow + 1 if probe.slow else 0
+            threshold = max(1, self.spec.fail_threshold)
+            if not probe.slow:
+                new_state = State.UP
+            elif self.slow >= threshold or self.state in (State.DOWN, State.DEGRADED):
+                # Slow, but answering: better than DOWN, and a held DEGRADED stays until a fast answer.
+                new_state = State.DEGRADED
+            else:
+                # One slow answer (a cold connection, a GC pause) is not yet news: damped like failures.
+                new_state = State.UP
         else:
             self.failures += 1
             new_state = State.DOWN if self.failures >= max(1, self.spec.fail_threshold) else self.state

@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
@@ -87,7 +87,7 @@ class KubeApiStandin:
         port: int = 0,
         bookmark_interval: float = 5.0,
         max_watch_seconds: float | None = None,
-        history_limit: int = 200_000,
+        history_limit: int = 20_000,
     ) -> None:
         # Bearer token the client must present; None accepts anything (and nothing).
         self.token = token
@@ -114,7 +114,7 @@ class KubeApiStandin:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.requests: Counter[str] = Counter()  # "list", "watch", "list:<ns>", "watch:<ns>", "denied"
-        self.request_log: list[tuple[str, str]] = []         # (method, path?query)
+        self.request_log: deque[tuple[str, str]] = deque(maxlen=1000)   # (method, path?query)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "KubeApiStandin":
@@ -733,6 +733,8 @@ class _Handler(BaseHTTPRequestHandler):
                     while True:
                         if s._stopping or watch.dropped:
                             return
+                        if cursor < s._floor:
+                            watch.gone = True    # events it had not sent yet were compacted away
                         if watch.gone:
                             break
                         start = bisect.bisect_right(s._ev_rvs, cursor)

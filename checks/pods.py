@@ -21,6 +21,7 @@ import os
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -95,7 +96,7 @@ class PodsSnapshot(Snapshot):
     crashlooping: int = 0
     context: str | None = None
     namespaces: tuple[str, ...] = ()  # ("*",) for all namespaces
-    connection: str = "connecting"    # connecting | watching | reconnecting | error | unconfigured | closed
+    connection: str = "connecting"    # connecting|watching|reconnecting|error|unconfigured|disabled|closed
     stale: bool = False               # pods are the last known state; the source is failing
     synced: bool = False              # every namespace scope has completed its first list
     configured: bool = True           # False: no kubeconfig at all (not an outage: UNKNOWN, not red)
@@ -386,7 +387,7 @@ class _Connection:
     server: str
 
 
-def _connect(spec: KubeSpec) -> _Connection:
+def _connect(spec: KubeSpec, pinned_context: str | None = None) -> _Connection:
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
@@ -394,7 +395,7 @@ def _connect(spec: KubeSpec) -> _Connection:
     if not paths:
         raise _SourceError(NO_KUBECONFIG, configured=False)
     contexts, current = _read_contexts(paths)
-    wanted = spec.context or current
+    wanted = spec.context or pinned_context or current
     if not wanted:
         raise _SourceError("no current context in kubeconfig (set [kubernetes] context in warroom.toml)")
     if wanted not in contexts:
@@ -435,8 +436,7 @@ class _Scope:
         self.state = "connecting"
         self.error: _SourceError | None = None
         self.resp: Any = None               # the open watch response, to abort on close()
-        self.lists = 0
-        self.watches = 0
+        self.drops = 0                      # watch streams cut in a row without any event
 
     def covers(self, namespace: str) -> bool:
         return self.namespace is None or self.namespace == namespace
@@ -496,6 +496,7 @@ class PodsSource:
         self._sorted_list: list[PodStatus] = []
         self._sorted: tuple[PodStatus, ...] = ()
         self._context: str | None = spec.context
+        self._pinned_context: str | None = spec.context
         self._threads: list[threading.Thread] = []
         self._connections: list[_Connection] = []
         if spec.namespaces == () or not spec.namespaces:
@@ -524,10 +525,10 @@ class PodsSource:
             self._resort = True
 
     def start(self) -> None:
-        if self._threads:
+        if self._threads or not self.spec.enabled:
             return
         self._stop.clear()
-        for i, scope in enumerate(self._scopes):
+        for scope in self._scopes:
             name = "pods-watch-" + (scope.namespace or ("context" if scope.from_context else "all"))
             t = threading.Thread(target=self._run, args=(scope,), name=name, daemon=True)
             self._threads.append(t)
@@ -538,8 +539,9 @@ class PodsSource:
         self._stop.set()
         for scope in self._scopes:
             _abort(scope.resp)
+        deadline = time.monotonic() + 1.0
         for t in self._threads:
-            t.join(timeout=1.0)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
         for conn in list(self._connections):
             _close_client(conn.api_client)
         self._connections.clear()
@@ -553,6 +555,9 @@ class PodsSource:
 
     # -- snapshot -------------------------------------------------------------
     def _snapshot(self) -> PodsSnapshot:
+        if not self.spec.enabled:
+            return PodsSnapshot(level=Level.UNKNOWN, summary="kubernetes disabled",
+                                connection="disabled", configured=False)
         with self._poll_lock:
             return self._snapshot_locked()
 
@@ -726,12 +731,20 @@ class PodsSource:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    conn = _connect(self.spec)
+                    conn = _connect(self.spec, self._pinned_context)
                     with self._lock:
                         self._connections.append(conn)
                         self._context = conn.context
-                        if scope.from_context:
+                        # Reconnects stay on this cluster even if someone runs
+                        # `kubectl config use-context` meanwhile.
+                        self._pinned_context = conn.context
+                        if scope.from_context and scope.namespace != conn.namespace:
+                            # The context's namespace was edited: start that scope over.
+                            for key in [k for k in self._pods if scope.namespace is not None
+                                        and k[0] == scope.namespace]:
+                                self._forget_locked(key)
                             scope.namespace = conn.namespace
+                            scope.rv = None
                 if scope.rv is None:
                     scope.state = "listing" if not scope.synced else "relisting"
                     self._list(conn, scope)
@@ -798,12 +811,15 @@ class PodsSource:
         kwargs: dict[str, Any] = {} if scope.synced else {"resource_version": "0"}
         resp = self._request(conn, scope, _request_timeout=(5, 60), **kwargs)
         try:
-            body = json.loads(resp.data)
+            data = resp.data
         except Exception as e:
             raise _describe_transport_error(e, conn.server) from None
         finally:
             resp.release_conn()
-        scope.lists += 1
+        try:
+            body = json.loads(data)
+        except ValueError:
+            raise _SourceError(f"unreadable pod list from {conn.server}") from None
         self._replace_scope(scope, body.get("items") or [])
         scope.rv = str((body.get("metadata") or {}).get("resourceVersion") or "") or None
         scope.synced = True
@@ -822,7 +838,6 @@ class PodsSource:
             # Read timeout beyond the server's own: a silent half-open connection ends too.
             _request_timeout=(5, self._watch_timeout + 30),
         )
-        scope.watches += 1
         scope.error = None
         scope.resp = resp
         progressed = False
@@ -849,12 +864,18 @@ class PodsSource:
                 if rv:
                     scope.rv = str(rv)
                 progressed = True
+                scope.drops = 0
+            scope.drops = 0          # ended cleanly by the server (timeoutSeconds)
             return True
         except (_Gone, _SourceError):
             raise
         except Exception as e:
             if self._stop.is_set():
                 return progressed
+            scope.drops += 1
+            if scope.drops >= 3:
+                # Accepted, then cut before a single event, again and again: say so.
+                raise _describe_transport_error(e, conn.server) from None
             raise _Dropped() from e
         finally:
             scope.resp = None

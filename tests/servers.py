@@ -94,6 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The default backlog of 5 drops SYNs when a test fires dozens of requests at
+    # once, and a dropped SYN costs a 1 s retransmit: flaky timeouts.
+    request_queue_size = 256
     owner: "LocalHTTPServer"
 
     def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]

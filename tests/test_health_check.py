@@ -245,6 +245,18 @@ async def test_fail_threshold_damps_flapping(server, make_checker):
     assert len(back.history) == 4
 
 
+async def test_one_slow_answer_is_damped_like_a_failure(server, make_checker):
+    """A cold connection's slow first answer must not write DEGRADED then UP into the timeline."""
+    server.route("/slowish", delay=0.15)
+    checker = make_checker([spec(server.url("/slowish"), interval=0, fail_threshold=2, degraded_ms=50)])
+    first = (await checker.poll()).services[0]
+    assert first.state is State.UP and first.reason.startswith("slow: ")
+    second = (await checker.poll()).services[0]
+    assert second.state is State.DEGRADED
+    server.route("/slowish", status=200)
+    assert (await checker.poll()).services[0].state is State.UP
+
+
 async def test_first_failure_stays_unknown(server, make_checker):
     server.route("/healthz", status=500)
     checker = make_checker([spec(server.url("/healthz"), interval=0, fail_threshold=2)])
@@ -428,3 +440,34 @@ def test_redact_url(url, shown):
 
 def test_format_duration():
     assert [format_duration(s) for s in (0, 45, 252, 7380, 100000)] == ["0s", "45s", "4m12s", "2h03m", "1d03h"]
+
+
+async def test_many_services_share_a_few_pooled_clients(server, make_checker):
+    import checks.health as health
+
+    server.route("/healthz")
+    n = health.ONE_CLIENT_UP_TO + 8
+    checker = make_checker([spec(server.url("/healthz"), name=f"s{i}") for i in range(n)])
+    snap = await checker.poll()
+    assert [s.reason for s in snap.services if s.state is not State.UP] == []
+    assert len(checker._clients) == -(-n // health.POOL_SHARD)
+    assert server.hits["/healthz"] == n
+
+
+async def test_poll_never_raises(server, make_checker, monkeypatch):
+    import checks.health as health
+
+    server.route("/healthz")
+    checker = make_checker([spec(server.url("/healthz"))])
+
+    async def broken_probe(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(health, "_probe", broken_probe)
+    st = (await checker.poll()).services[0]
+    assert (st.state, st.reason) == (State.DOWN, "check failed (RuntimeError)")
+
+    monkeypatch.setattr(checker, "_clock", lambda: 1 / 0)
+    snap = await checker.poll()
+    assert snap.error == "health checks failed: ZeroDivisionError"
+    assert snap.services[0].state is State.DOWN          # last results kept

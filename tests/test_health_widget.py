@@ -169,3 +169,16 @@ def test_sparkline_and_latency_format():
     assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"     # scaled from zero
     assert sparkline([10.0, None, 20.0], 2) == "·█"
     assert [format_latency(v) for v in (None, 3.4, 1234.0, 12345.0)] == ["—", "3ms", "1234ms", "12.3s"]
+
+
+async def test_narrow_pane_drops_fail_column_and_still_renders():
+    """Beside the host pane (~60 columns) the Fail column goes; rows must still render."""
+    from widgets.health import NARROW
+
+    app = PaneApp()
+    async with app.run_test(size=(NARROW - 10, 20)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(status("payments", State.DOWN, "HTTP 503", code=503, fails=3)))
+        await pilot.pause()
+        row = plain_row(pane, "payments")
+        assert "fails" not in row and row["reason"] == "HTTP 503" and row["state"] == "DOWN"

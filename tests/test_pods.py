@@ -13,13 +13,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from rich.text import Text
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from checks.kubeapi_standin import KubeApiStandin
-from checks.pods import NO_KUBECONFIG, PodsSnapshot, PodsSource, PodStatus, changes
+from checks.pods import NO_KUBECONFIG, PodsSnapshot, PodsSource, PodStatus, _sort_key, changes
 from checks.specs import KubeSpec
 from widgets.pods import PodsPane, human_age
 
@@ -380,6 +382,43 @@ def test_import_does_not_load_kubernetes():
     assert out.stdout.strip() == "False"
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "restart", "crash", "ready", "delete", "poll"]),
+                          st.integers(0, 7)), max_size=60))
+def test_incremental_snapshot_matches_a_full_recount(ops):
+    """poll() keeps a sorted list and counters up to date incrementally; they must
+    always equal what sorting and counting everything from scratch gives."""
+    factory = KubeApiStandin()          # not started: only used to build realistic pod JSON
+    src = PodsSource(KubeSpec(kubeconfig="/nonexistent"))
+
+    def check(snap: PodsSnapshot) -> None:
+        pods = list(snap.pods)
+        assert pods == sorted(pods, key=_sort_key)
+        assert {(p.namespace, p.name) for p in pods} == set(factory.pod_names())
+        assert snap.not_ready == sum(not p.is_ready for p in pods)
+        assert snap.crashlooping == sum(p.waiting_reason == "CrashLoopBackOff" for p in pods)
+        assert snap.total == len(pods)
+
+    for op, i in ops:
+        ns, name = ("default", "other")[i % 2], f"pod-{i}"
+        exists = (ns, name) in factory.pod_names()
+        if op == "add" and not exists:
+            src._apply("ADDED", factory.add_pod(ns, name, restarts=i))
+        elif op == "restart" and exists:
+            src._apply("MODIFIED", factory.restart_container(ns, name, reason="OOMKilled"))
+        elif op == "crash" and exists:
+            src._apply("MODIFIED", factory.restart_container(ns, name, then="CrashLoopBackOff"))
+        elif op == "ready" and exists:
+            src._apply("MODIFIED", factory.set_running(ns, name))
+        elif op == "delete" and exists:
+            gone = factory.get_pod(ns, name)
+            factory.delete_pod(ns, name)
+            src._apply("DELETED", gone)
+        elif op == "poll":
+            check(src.poll())
+    check(src.poll())
+
+
 # --------------------------------------------------------------------------- changes()
 def _p(name: str, **kw) -> PodStatus:
     base = dict(namespace="payments", name=name, phase="Running", status="Running", ready="1/1",
@@ -471,6 +510,8 @@ async def test_pane_renders_rows_worst_first_and_toggles_healthy():
         assert _row(table, ok.key)[-1] == "42s" and _row(table, ok.key)[5] == "0"
         assert pane.has_class("-crit") and not pane.has_class("-error")
         assert pane.border_title == "Pods · prod-eu"
+        # The summary carries a pod name: shown literally, not parsed as markup.
+        assert Content.from_markup(pane.border_subtitle).plain.startswith("pay-[bold]x[/] CrashLoopBackOff")
 
         assert pane.toggle_healthy() is True
         await pilot.pause()
@@ -533,4 +574,3 @@ def test_human_age():
                                                       3 * 86400, 20 * 86400)] == \
         ["5s", "119s", "5m", "5m30s", "60m", "3h1m", "30h", "3d", "20d"]
     assert human_age(None) == "-"
-    assert isinstance(Text("x"), Text)

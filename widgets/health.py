@@ -42,8 +42,19 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 WIDE = 100
 COMPACT_NAME = 12
 COMPACT_COLUMNS = tuple(c for c in COLUMNS if c[0] != "code")
+# Beside the host pane at 160 columns the pane is ~60 wide: the failure count goes too.
+NARROW = 70
+NARROW_COLUMNS = tuple(c for c in COMPACT_COLUMNS if c[0] != "fails")
 MIN_REASON = 16
+MIN_REASON_NARROW = 10
 TREND_POINTS = 8
+
+
+def _reason_cell(s: ServiceStatus, width: int) -> Text:
+    # A damped failure leaves the state as it was; say so, or "UP · HTTP 500" reads as a contradiction.
+    if s.consecutive_failures and s.state is not State.DOWN:
+        return _cell(f"{s.reason} ({s.consecutive_failures}× failed)", width, style="bold #ffaf00")
+    return _cell(s.reason, width, style=REASON_STYLE[s.state])
 
 
 def format_latency(ms: float | None) -> str:
@@ -131,9 +142,9 @@ class HealthPane(Vertical):
             "code": _cell(str(s.status_code) if s.status_code is not None else "—", w.get("code", 3)),
             "latency": _cell(format_latency(s.latency_ms), w["latency"], justify="right"),
             "trend": _cell(sparkline(s.history, TREND_POINTS), w["trend"], style="cyan"),
-            "fails": _cell(fails, w["fails"], style="bold red", justify="right"),
+            "fails": _cell(fails, w.get("fails", 4), style="bold red", justify="right"),
             "since": _cell(since, w["since"], justify="right"),
-            "reason": _cell(s.reason, w["reason"], style=REASON_STYLE[s.state]),
+            "reason": _reason_cell(s, w["reason"]),
         }
         return {key: cells[key] for key, _, _ in self._columns}
 
@@ -142,7 +153,8 @@ class HealthPane(Vertical):
         and give the reason column whatever is left (it is the one thing worth reading).
         True if anything changed."""
         wide = self.outer_size.width >= WIDE
-        columns = COLUMNS if wide else COMPACT_COLUMNS
+        narrow = self.outer_size.width < NARROW
+        columns = COLUMNS if wide else NARROW_COLUMNS if narrow else COMPACT_COLUMNS
         longest = max((len(s.name) for s in snapshot.services), default=0) if snapshot else 0
         widths = {key: width for key, _, width in columns}
         widths["name"] = min(max(longest, 1), widths["name"] if wide else COMPACT_NAME)
@@ -150,7 +162,7 @@ class HealthPane(Vertical):
         fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in columns if k != "reason")
         # keep room for a vertical scrollbar, so the table never also grows a
         # horizontal one; the last 1 is the reason cell's own trailing gap
-        widths["reason"] = max(MIN_REASON, self.size.width - 2 - fixed - 1)
+        widths["reason"] = max(MIN_REASON_NARROW if narrow else MIN_REASON, self.size.width - 2 - fixed - 1)
         changed = widths != self._widths or columns != self._columns
         if columns != self._columns:
             table = self.table

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.cells import cell_len
+from rich.errors import StyleSyntaxError
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -91,6 +94,7 @@ class PodsPane(Vertical):
         self._snapshot: PodsSnapshot | None = None
         self._cells: dict[str, tuple[Cell, ...]] = {}    # row key -> what is on screen
         self._order: list[str] = []                       # row keys in display order
+        self._widths: dict[str, int] = {}                 # widest text put in each column
         self.border_title = "Pods"
 
     def compose(self) -> ComposeResult:
@@ -102,6 +106,7 @@ class PodsPane(Vertical):
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
+            self._widths[key] = cell_len(label)     # a column is never narrower than its label
         if self._snapshot is not None:
             self.show(self._snapshot)
 
@@ -126,13 +131,14 @@ class PodsPane(Vertical):
         title = "Pods"
         if snapshot.context:
             title += f" · {snapshot.context}"
-        self.border_title = title
+        # Text, not str: a str title is parsed as markup, and these names come from the cluster.
+        self.border_title = Text(title)
         visible = [p for p in snapshot.pods if not (self.hide_healthy and p.level == Level.OK)]
         self.hidden_count = len(snapshot.pods) - len(visible)
         subtitle = snapshot.error or snapshot.summary
         if self.hidden_count:
             subtitle = f"{subtitle} · {self.hidden_count} hidden"
-        self.border_subtitle = subtitle
+        self.border_subtitle = Text(subtitle)
 
         err = self.query_one("#pods-error", Static)
         if snapshot.error:
@@ -161,11 +167,18 @@ class PodsPane(Vertical):
             self.add_class(_CLASS_FOR.get(snapshot.level, "-unknown"))
 
     def _palette(self) -> dict[str, str]:
+        """Cell styles from the theme's colours (cells are Rich Text, which cannot use $variables)."""
         variables = getattr(self.app, "theme_variables", {}) or {}
-        return {
-            "crit": f"bold {variables.get('error', 'red')}",
-            "warn": variables.get("warning", "yellow"),
-        }
+
+        def color(name: str, fallback: str) -> str:
+            value = variables.get(name, fallback)
+            try:
+                Style.parse(value)
+            except StyleSyntaxError:
+                return fallback
+            return value
+
+        return {"crit": f"bold {color('error', 'red')}", "warn": color("warning", "yellow")}
 
     def _cells_for(self, p: PodStatus, now: datetime, pal: dict[str, str]) -> tuple[Cell, ...]:
         level_style = pal["crit"] if p.level == Level.CRIT else pal["warn"] if p.level == Level.WARN else ""
@@ -195,20 +208,35 @@ class PodsPane(Vertical):
         table = self.query_one(DataTable)
         pal = self._palette()
         wanted: dict[str, PodStatus] = {p.key: p for p in pods}
-        for key in [k for k in self._cells if k not in wanted]:
-            table.remove_row(key)
-            del self._cells[key]
+        gone = [k for k in self._cells if k not in wanted]
+        # DataTable.remove_row is O(rows): past a handful, rebuilding is far cheaper.
+        if len(gone) > max(32, len(self._cells) // 10):
+            table.clear()
+            self._cells.clear()
+            self._order = []
+        else:
+            for key in gone:
+                table.remove_row(key)
+                del self._cells[key]
         new_keys: list[str] = []
         for key, p in wanted.items():
             cells = self._cells_for(p, now, pal)
             old = self._cells.get(key)
             if old is None:
                 table.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+                for (col, _), (text, _) in zip(COLUMNS, cells):
+                    self._widths[col] = max(self._widths.get(col, 0), cell_len(text))
                 new_keys.append(key)
             elif old != cells:
                 for (col, _), new, prev in zip(COLUMNS, cells, old):
                     if new != prev:
-                        table.update_cell(key, col, Text(new[0], style=new[1]), update_width=True)
+                        # Widening only when needed: update_width=True on a narrower value
+                        # makes DataTable re-measure the whole column (every row).
+                        width = cell_len(new[0])
+                        wider = width > self._widths.get(col, 0)
+                        if wider:
+                            self._widths[col] = width
+                        table.update_cell(key, col, Text(new[0], style=new[1]), update_width=wider)
             else:
                 continue
             self._cells[key] = cells

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -36,8 +38,17 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def _kubernetes_import_s() -> float:
+    """What the first snapshot pays just to import the client (measured in a fresh process)."""
+    code = ("import time; t = time.perf_counter(); import kubernetes.client, kubernetes.config; "
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def run(pods: int = PODS, rate: float = RATE, duration: float = DURATION, seed: int = 7) -> dict:
     rng = random.Random(seed)
+    import_s = _kubernetes_import_s()
     with KubeApiStandin() as standin, tempfile.TemporaryDirectory() as tmp:
         names: list[tuple[str, str]] = []
         for i in range(pods):
@@ -124,6 +135,7 @@ def run(pods: int = PODS, rate: float = RATE, duration: float = DURATION, seed: 
     return {
         "pods": pods,
         "first_snapshot_s": round(first_snapshot_s, 3),
+        "of_which_kubernetes_import_s": round(import_s, 3),
         "updates_applied": applied,
         "updates_unseen": len(pending),
         "lag_ms_p50": round(_pct(lags, 0.50) * 1000, 1),

@@ -1,0 +1,128 @@
+"""The dependency rules of DESIGN.md, enforced:
+
+* ``tui/incident/`` and ``checks/`` never import textual;
+* ``import tui.cli`` and its store-only subcommands stay light (no textual, no
+  kubernetes client, no httpx/psutil/git), so ``warroom log`` answers at once;
+* ``widgets/`` never imports httpx, psutil, kubernetes or git (they render snapshots).
+
+Modules are found by globbing, so files added later are covered too. Imports are
+checked in fresh interpreters: this test process has long since imported textual.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("textual", "kubernetes", "httpx", "psutil", "git")
+WIDGET_FORBIDDEN = {"httpx", "psutil", "kubernetes", "git"}
+
+
+def _modules(package_dir: str) -> list[str]:
+    base = ROOT / package_dir
+    names = []
+    for path in sorted(base.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def _fresh_python(code: str) -> dict:
+    """Run ``code`` in a new interpreter at the repo root; it prints one JSON value last."""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_IMPORT_EACH = """
+import importlib, json, sys
+heavy = {heavy!r}
+first = {{}}
+for name in {modules!r}:
+    importlib.import_module(name)
+    for mod in heavy:
+        if mod in sys.modules and mod not in first:
+            first[mod] = name
+print(json.dumps(first))
+"""
+
+
+def test_modules_are_discovered():
+    incident, checks = _modules("tui/incident"), _modules("checks")
+    assert {"tui.incident", "tui.incident.model", "tui.incident.store", "tui.incident.timers"} <= set(incident)
+    assert {"checks", "checks.base", "checks.specs"} <= set(checks)
+
+
+@pytest.mark.parametrize("package_dir", ["tui/incident", "checks"])
+def test_domain_and_checks_never_import_textual(package_dir):
+    modules = _modules(package_dir)
+    first = _fresh_python(_IMPORT_EACH.format(heavy=("textual",), modules=modules))
+    assert first == {}, f"{first['textual']} pulled in textual"
+
+
+def test_importing_the_cli_is_light():
+    first = _fresh_python(_IMPORT_EACH.format(heavy=HEAVY, modules=["tui.cli"]))
+    assert first == {}, f"import tui.cli pulled in {sorted(first)}"
+
+
+def test_store_commands_stay_light(tmp_path):
+    code = f"""
+import contextlib, io, json, os, sys
+os.environ.pop("WARROOM_CONFIG", None)
+os.environ["XDG_CONFIG_HOME"] = {str(tmp_path / "xdg")!r}
+from tui.cli import main
+data = ["--data-dir", {str(tmp_path / "data")!r}]
+codes = []
+with contextlib.redirect_stdout(io.StringIO()):
+    for argv in (["declare", "--title", "t", "--sev", "2"], ["log", "--kind", "action", "x"],
+                 ["status"], ["incidents"], ["resolve"]):
+        codes.append(main(argv + data))
+print(json.dumps({{"codes": codes, "loaded": [m for m in {HEAVY!r} if m in sys.modules]}}))
+"""
+    result = _fresh_python(code)
+    assert result == {"codes": [0, 0, 0, 0, 0], "loaded": []}
+
+
+def _imported_roots(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, top-level module) for every import anywhere in the file, including
+    function-local and TYPE_CHECKING ones, and __import__/import_module("x") calls."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in ("__import__", "import_module"):
+                found.append((node.lineno, node.args[0].value.split(".")[0]))
+    return found
+
+
+def test_the_static_check_sees_every_kind_of_import():
+    tree = ast.parse(
+        "import httpx\nimport os, psutil.tests\nfrom kubernetes import client\n"
+        "def f():\n    from git import Repo\n"
+        "if TYPE_CHECKING:\n    import textual\n"
+        "importlib.import_module('httpx')\n__import__('psutil')\nfrom . import git\n"
+    )
+    assert sorted(m for _, m in _imported_roots(tree)) == sorted(
+        ["httpx", "os", "psutil", "kubernetes", "git", "textual", "httpx", "psutil"])
+
+
+def test_widgets_never_import_io_libraries():
+    files = sorted((ROOT / "widgets").rglob("*.py"))
+    assert files, "no widgets found"
+    offences = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offences += [f"{path.relative_to(ROOT)}:{line} imports {mod}"
+                     for line, mod in _imported_roots(tree) if mod in WIDGET_FORBIDDEN]
+    assert offences == []

@@ -1,0 +1,41 @@
+"""Snapshots of the whole dashboard with the sample payments incident at fixed sizes.
+
+The panes are the real widgets fed with ``tests.samples`` through ``SnapshotReady``;
+there are no live sources and the clock is fixed, so the SVGs are stable.
+"""
+from __future__ import annotations
+
+import pytest
+
+from .samples import PANE_ORDER, feed_samples, sample_app
+
+SIZES = [(160, 48), (80, 24), (200, 60)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_full_dashboard(snap_compare, store, size):
+    assert snap_compare(sample_app(store), terminal_size=size, run_before=feed_samples)
+
+
+async def test_samples_reach_every_pane_without_sources(store):
+    """With ``sources=[]`` the screen has no scheduler entry for the samples: it must
+    still show them (and not try to arm a poll)."""
+    from textual.widgets import DataTable
+
+    from widgets.status_strip import StatusStrip
+
+    app = sample_app(store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await feed_samples(pilot)
+        assert list(app.panes) == list(PANE_ORDER)
+        assert app.screen.scheduler is not None and app.screen.scheduler.sources == {}
+        assert app.panes["health"].row_keys[:2] == ["payments", "search"]
+        assert app.panes["health"].has_class("-crit")
+        assert app.panes["host"].has_class("-warn")
+        pods = app.panes["pods"]
+        assert pods.has_class("-crit") and len(pods.row_keys) == 20
+        assert pods.row_keys[0] == "payments/payments-api-6f7d9c5b8-x2x9k"
+        deploys = app.panes["deploys"]
+        assert deploys.has_class("-warn") and deploys.query_one(DataTable).row_count == 8
+        assert "v2.3.1" in str(deploys.border_subtitle)
+        assert set(app.screen.query_one(StatusStrip).snapshots) == set(PANE_ORDER)
