@@ -4,20 +4,24 @@ from textual.widgets import DataTable
 from .samples import sample_app, feed_samples, sample_snapshots
 from tui.messages import SnapshotReady
 
-def trunc(app):
-    svg = app.export_screenshot()
-    return "ok" if "ingress-nginx-controller" in svg.replace("&#160;", " ") else "TRUNC"
+def dump(app, tag):
+    s = app.screen
+    print(tag, [ (w.id, w.region.x, w.region.width) for w in (s.query_one("#live"), s.query_one("#pane-health"), s.query_one("#pane-host"), app.panes["health"], app.panes["host"])],
+          app.panes["health"].query_one(DataTable).virtual_size, app.panes["health"]._columns and [c[0] for c in app.panes["health"]._columns])
 
-def test_probe(store):
+@pytest.mark.parametrize("mode", ["svg", "run_test"])
+async def test_probe(store, mode):
     app = sample_app(store)
     async def before(pilot):
-        screen = app.screen
-        print("screen", screen, app.size)
-        for source, snapshot in sample_snapshots().items():
-            screen.post_message(SnapshotReady(source, snapshot, 0.0))
-        for i in range(5):
+        dump(app, "pre")
+        await feed_samples(pilot)
+        dump(app, "post")
+        for i in range(3):
             await pilot.pause()
-            t = app.panes["pods"].query_one(DataTable)
-            print(i, trunc(app), t.size, [c.content_width for c in t.ordered_columns][:4], t._update_count, t._repaint_required, screen._layout_required, len(screen._dirty_widgets))
-    svg = take_svg_screenshot(app, terminal_size=(160,48), run_before=before)
-    print("final", "ok" if "ingress-nginx-controller" in svg.replace("&#160;", " ") else "TRUNC")
+        dump(app, "later")
+    if mode == "svg":
+        import asyncio
+        await asyncio.to_thread(take_svg_screenshot, app, terminal_size=(160,48), run_before=before)
+    else:
+        async with app.run_test(size=(160,48)) as pilot:
+            await before(pilot)

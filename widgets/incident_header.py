@@ -10,6 +10,7 @@ from textual.widget import Widget
 if TYPE_CHECKING:
     from tui.incident.model import Incident
 
+NARROW = 120
 SEVERITY_STYLES = {
     1: "bold #ffffff on #d70000",
     2: "bold #000000 on #ff8700",
@@ -38,6 +39,8 @@ class IncidentHeader(Widget):
     IncidentHeader {
         height: auto;
         min-height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         background: $panel;
         padding: 0 1;
     }
@@ -58,7 +61,7 @@ class IncidentHeader(Widget):
         inc, now = self.incident, self.now
         if inc is None or now is None:
             return Text("no incident", style="dim")
-        line = Text(no_wrap=False, overflow="fold")
+        line = Text()
         if self.demo:
             line.append(" DEMO ", style="bold #000000 on #d7d700")
             line.append(" ")
@@ -66,7 +69,8 @@ class IncidentHeader(Widget):
         line.append(" ")
         line.append(f"{inc.ref} ", style="dim")
         line.append(self.redact(inc.title), style="bold")
-        line.append("  ")
+        # Narrow terminals: badges and title on one line, the state on the next, each cut with "…".
+        line.append("\n" if self.size.width < NARROW else "  ")
         line.append(inc.status.value.upper(), style=STATUS_STYLES.get(inc.status.value, "bold"))
         line.append(" · ", style="dim")
         line.append(inc.phase.value, style="bold")

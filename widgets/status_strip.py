@@ -11,7 +11,10 @@ LEVEL_STYLES = {0: ("●", "bold green"), 1: ("○", "dim"), 2: ("▲", "bold #f
 
 class StatusStrip(Widget):
     DEFAULT_CSS = """
-    StatusStrip { height: auto; display: none; padding: 0 1; background: $panel; }
+    StatusStrip {
+        height: auto; display: none; padding: 0 1; background: $panel;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, sources: Sequence[str], *, id: str | None = None) -> None:
