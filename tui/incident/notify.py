@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from checks.specs import NotifySpec
 
-from .export import iso_ms
+from .export import incident_to_dict, iso_ms
 from .model import Incident, utcnow
 from .redact import Redactor, url_origin
 
@@ -52,27 +52,9 @@ def build_payload(
     if spec.kind == "slack":
         return {"text": text}
     sent_at = sent_at or utcnow()
-    doc_incident = None
-    if incident is not None:
-        doc_incident = {
-            "id": incident.id,
-            "ref": incident.ref,
-            "title": incident.title,
-            "severity": incident.severity.label,
-            "status": incident.status.value,
-            "phase": incident.phase.value,
-            "started_at": iso_ms(incident.started_at),
-            "detected_at": _opt_iso(incident.detected_at),
-            "mitigated_at": _opt_iso(incident.mitigated_at),
-            "resolved_at": _opt_iso(incident.resolved_at),
-            "next_update_at": _opt_iso(incident.next_update_at),
-            "roles": dict(incident.roles),
-        }
+    # The same incident document as the JSON export, so receivers parse one shape.
+    doc_incident = None if incident is None else incident_to_dict(incident)
     return {"incident": doc_incident, "text": text, "sent_at": iso_ms(sent_at)}
-
-
-def _opt_iso(when: datetime | None) -> str | None:
-    return None if when is None else iso_ms(when)
 
 
 # -- classifying outcomes -----------------------------------------------------------
