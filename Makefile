@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m soak --run-soak $(ARGS)
+	WARROOM_SOAK=1 $(BIN)/python -m pytest -q tests/test_durability.py -k soak $(ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.screenshots

@@ -232,6 +232,32 @@ def test_blank_or_unencodable_text_is_refused_not_dropped(store):
     assert len(store.entries(inc.id)) == 2
 
 
+def test_returned_entries_are_what_reads_back(store, data_dir):
+    inc = declare(store)
+    made = [
+        store.append(inc.id, Kind.NOTE, "note", meta={"nested": {"a": [1, 2]}, "when": T0}),
+        store.add_todo(inc.id, "todo", follow_up_minutes=5),
+    ]
+    made.append(store.edit(made[0].entry_id, text="edited", author="carol"))
+    with Store(data_dir) as other:
+        assert other.entries(inc.id)[1:] == made
+    assert [e.seq for e in made] == sorted(e.seq for e in made)
+
+
+def test_seq_is_never_reused(store, data_dir):
+    # Readers remember the last seq they saw: a seq handed out twice would hide an entry.
+    inc = declare(store)
+    store.append(inc.id, Kind.NOTE, "a")
+    b = store.append(inc.id, Kind.NOTE, "b")
+    conn = sqlite3.connect(data_dir / DB_NAME)
+    conn.execute("DELETE FROM entries WHERE seq = ?", (b.seq,))
+    conn.commit()
+    conn.close()
+    c = store.append(inc.id, Kind.NOTE, "c")
+    assert c.seq > b.seq and c.entry_id == c.seq
+    assert store.edit(c.entry_id, text="c2").seq == c.seq + 1
+
+
 def test_meta_round_trips(store):
     inc = declare(store)
     entry = store.append(inc.id, Kind.SYSTEM, "payments DOWN", meta={"key": "health:payments", "n": 3, "when": T0})

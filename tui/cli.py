@@ -124,6 +124,11 @@ def cmd_log(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     if text == "-":
         text = sys.stdin.read().strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the text contains bytes that are not UTF-8 — check the terminal's locale "
+                         "(e.g. export LANG=C.UTF-8) or pipe the text through iconv") from None
     if not text.strip():
         raise UsageError("nothing to log — give the entry's text, e.g. warroom log 'restarted payments-db'")
     with _open_store(args) as store:
@@ -156,7 +161,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  next update {clock.deadline:%H:%M:%S} UTC ({state})")
     if inc.roles:
         print("  roles     " + ", ".join(f"{r}: {p}" for r, p in inc.roles.items()))
-    print(f"  timeline  {len(timeline)} entries")
+    print(f"  timeline  {len(timeline)} {'entry' if len(timeline) == 1 else 'entries'}")
     for entry in timeline[-5:]:
         print(f"    {entry.ts:%H:%M:%S} {entry.kind.value:<10} {entry.text}")
     return 0

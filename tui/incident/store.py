@@ -298,7 +298,7 @@ class Store:
                 except sqlite3.Error:
                     pass
                 if isinstance(exc, sqlite3.DatabaseError):
-                    fix = (_RECOVER_HINT if _looks_corrupt(exc) else "check free disk space and permissions")
+                    fix = _RECOVER_HINT if _looks_corrupt(exc) else "check free disk space and permissions"
                     raise self._fail("write failed, nothing was saved", exc, fix) from None
                 raise
 
@@ -314,7 +314,8 @@ class Store:
         # held alongside the entries) with the cyclic GC paused: see _gc_paused.
         with self._lock, _gc_paused():
             try:
-                return [_row_to_entry(row) for row in self._conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where}", params)]
+                rows = self._conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where}", params)
+                return [_row_to_entry(row) for row in rows]
             except sqlite3.DatabaseError as exc:
                 raise self._read_failed(exc) from None
 
@@ -429,21 +430,32 @@ class Store:
     def _insert_entry(
         self, conn: sqlite3.Connection, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
         ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
-    ) -> int:
+    ) -> Entry:
+        """Insert one revision inside the caller's transaction; returns it as it will read back."""
         now = utcnow()
-        cur = conn.execute(
-            "INSERT INTO entries (incident_id, entry_id, rev, ts_ms, kind, author, text, source, recorded_ms, meta) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (incident_id, entry_id or 0, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
-             json.dumps(dict(meta), default=str) if meta else None),
-        )
-        seq = cur.lastrowid
+        values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
+                  json.dumps(dict(meta), default=str) if meta else None)
         if entry_id is None:
-            conn.execute("UPDATE entries SET entry_id = ? WHERE seq = ?", (seq, seq))
-        return seq
-
-    def _entry_by_seq(self, seq: int) -> Entry:
-        return self._read_entries("WHERE seq = ?", (seq,))[0]
+            # A new entry's id is its seq. Choosing the seq here (we hold the write lock)
+            # sets both in one statement: no follow-up UPDATE rewriting the index, one
+            # statement less on the durable path. The max with sqlite_sequence keeps
+            # AUTOINCREMENT's promise that a seq is never reused.
+            seq = conn.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'entries'), 0), "
+                "COALESCE((SELECT MAX(seq) FROM entries), 0)) + 1"
+            ).fetchone()[0]
+            entry_id = seq
+            conn.execute(
+                "INSERT INTO entries (seq, entry_id, incident_id, rev, ts_ms, kind, author, text, source, recorded_ms, meta) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)", (seq, entry_id, *values),
+            )
+        else:
+            seq = conn.execute(
+                "INSERT INTO entries (entry_id, incident_id, rev, ts_ms, kind, author, text, source, recorded_ms, meta) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)", (entry_id, *values),
+            ).lastrowid
+        # Built from the values just written, so callers need not read the row back.
+        return _row_to_entry((seq, entry_id, rev, incident_id, *values[2:]))
 
     def append(
         self, incident_id: int, kind: Kind, text: str, *, author: str = "", source: str = "cli",
@@ -452,9 +464,8 @@ class Store:
         """Durably append an entry; returns it once it is committed."""
         if not text.strip():
             raise ValueError("an entry needs some text")
-        seq = self._write(lambda conn: self._insert_entry(
+        return self._write(lambda conn: self._insert_entry(
             conn, incident_id, kind, text, author=author, source=source, ts=ts, meta=meta))
-        return self._entry_by_seq(seq)
 
     def edit(
         self, entry_id: int, *, text: str | None = None, ts: datetime | None = None, kind: Kind | None = None,
@@ -462,7 +473,7 @@ class Store:
     ) -> Entry:
         """Append a new revision of an entry; the earlier revisions stay (audit trail)."""
 
-        def txn(conn: sqlite3.Connection) -> int:
+        def txn(conn: sqlite3.Connection) -> Entry:
             row = conn.execute(
                 f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE entry_id = ? ORDER BY rev DESC LIMIT 1", (entry_id,)
             ).fetchone()
@@ -479,7 +490,7 @@ class Store:
                 ts=ts or last.ts, meta=meta, entry_id=entry_id, rev=last.rev + 1,
             )
 
-        return self._entry_by_seq(self._write(txn))
+        return self._write(txn)
 
     def revisions(self, entry_id: int) -> list[Entry]:
         return self._read_entries("WHERE entry_id = ? ORDER BY rev", (entry_id,))
@@ -645,15 +656,15 @@ class Store:
         now = utcnow()
         due = now + timedelta(minutes=follow_up_minutes) if follow_up_minutes else None
 
-        def txn(conn: sqlite3.Connection) -> int:
+        def txn(conn: sqlite3.Connection) -> Entry:
             meta = {"follow_up_at": due.isoformat()} if due else None
-            seq = self._insert_entry(conn, incident_id, Kind.TODO, text, author=author, source=source, ts=now, meta=meta)
+            entry = self._insert_entry(conn, incident_id, Kind.TODO, text, author=author, source=source, ts=now, meta=meta)
             if due:
                 conn.execute("INSERT INTO followups (incident_id, entry_id, text, due_ms) VALUES (?,?,?,?)",
-                             (incident_id, seq, text, to_ms(due)))
-            return seq
+                             (incident_id, entry.entry_id, text, to_ms(due)))
+            return entry
 
-        return self._entry_by_seq(self._write(txn))
+        return self._write(txn)
 
     def followups(self, incident_id: int, *, pending_only: bool = True) -> list[FollowUp]:
         sql = "SELECT id, incident_id, entry_id, text, due_ms, done_ms FROM followups WHERE incident_id = ?"
