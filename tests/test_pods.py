@@ -505,9 +505,10 @@ async def test_pane_renders_rows_worst_first_and_toggles_healthy():
         assert table.row_count == 3
         row = _row(table, crash.key)
         # Remote text is shown literally, never as markup.
-        assert row == ["payments", "pay-[bold]x[/]", "0/1", "CrashLoopBackOff", "7", "+5",
-                       "OOMKilled 3m ago", "node-2", "3d"]
-        assert _row(table, ok.key)[-1] == "42s" and _row(table, ok.key)[5] == "0"
+        # Column order: NAME STATUS Δ RESTARTS LAST READY NAMESPACE NODE AGE (war-room numbers first).
+        assert row == ["pay-[bold]x[/]", "CrashLoopBackOff", "+5", "7",
+                       "OOMKilled 3m ago", "0/1", "payments", "node-2", "3d"]
+        assert _row(table, ok.key)[-1] == "42s" and _row(table, ok.key)[2] == "0"
         assert pane.has_class("-crit") and not pane.has_class("-error")
         assert pane.border_title == "Pods · prod-eu"
         # The summary carries a pod name: shown literally, not parsed as markup.
@@ -542,7 +543,7 @@ async def test_pane_updates_only_changed_rows_and_reorders():
         assert {c[1] for c in calls} == {ok.key}
         assert {c[2] for c in calls} == {"name", "status", "restarts", "delta"}
         assert pane.row_keys == [ok.key, crash.key, warn.key]
-        assert [str(table.get_row_at(i)[1]) for i in range(3)] == ["pay-c", "pay-[bold]x[/]", "pay-b"]
+        assert [str(table.get_row_at(i)[0]) for i in range(3)] == ["pay-c", "pay-[bold]x[/]", "pay-b"]
 
 
 async def test_pane_error_states():

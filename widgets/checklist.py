@@ -94,7 +94,17 @@ class ChecklistView(Widget, can_focus=True):
             out.append(f"{marker}{label} {done}/{total}", style=style)
             if i < len(PHASES) - 1:
                 out.append(" › ", style="dim")
-        for i, item in enumerate(self._viewed()):
+        items = self._viewed()
+        # Clipped by max-height on a small screen: show a window around the cursor and say what is hidden.
+        room = self.size.height - 1 if self.size.height else len(items)
+        first, last = 0, len(items)
+        if len(items) > room >= 2:
+            shown = room - 1
+            first = min(max(0, self.cursor - shown // 2), len(items) - shown)
+            last = first + shown
+        for i, item in enumerate(items):
+            if not first <= i < last:
+                continue
             out.append("\n")
             cursor = self.has_focus and i == self.cursor
             box = "[x]" if item.done else "[ ]"
@@ -103,4 +113,7 @@ class ChecklistView(Widget, can_focus=True):
             out.append(item.text, style=style)
             if item.done_at is not None:
                 out.append(f"  {item.done_at:%H:%M}", style="dim")
+        hidden = len(items) - (last - first)
+        if hidden:
+            out.append(f"\n  … {hidden} more (Tab here, ↑↓ to scroll)", style="dim italic")
         return out

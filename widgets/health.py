@@ -106,7 +106,7 @@ class HealthPane(Vertical):
     }
     HealthPane.-empty > #health-hint { display: block; }
     HealthPane.-empty > DataTable { display: none; }
-    HealthPane > DataTable { height: 1fr; }
+    HealthPane > DataTable { height: 1fr; overflow-x: hidden; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002

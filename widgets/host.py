@@ -41,6 +41,8 @@ class HostPane(Widget):
         height: 1fr;
         min-height: 4;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     HostPane.-warn { border: round $warning; }
     HostPane.-crit, HostPane.-error { border: round $error; }
@@ -176,7 +178,7 @@ class HostPane(Widget):
 
     def _label_width(self, snap: HostSnapshot, width: int) -> int:
         longest = max([len(d.mountpoint) for d in snap.disks] + [4])
-        return min(longest, max(4, width // 4)) + 1
+        return min(longest, max(4, width // 3)) + 1
 
     def _bar(self, percent: float, level: Level, width: int) -> Text:
         filled = max(0, min(width, round(percent / 100 * width)))

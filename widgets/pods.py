@@ -21,14 +21,16 @@ from checks.pods import PodStatus, PodsSnapshot
 
 __all__ = ["PodsPane", "COLUMNS", "human_age"]
 
+# What the war room reads first comes first: in a ~90-column pane NAMESPACE, NODE and
+# AGE are what scrolls off, not the restart counts and the termination reason.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("namespace", "NAMESPACE"),
     ("name", "NAME"),
-    ("ready", "READY"),
     ("status", "STATUS"),
+    ("delta", "Δ INC"),
     ("restarts", "RESTARTS"),
-    ("delta", "Δ INCIDENT"),
     ("last", "LAST TERMINATION"),
+    ("ready", "READY"),
+    ("namespace", "NAMESPACE"),
     ("node", "NODE"),
     ("age", "AGE"),
 )
@@ -192,17 +194,18 @@ class PodsPane(Vertical):
             last_style = pal["crit"] if p.last_termination_reason == "OOMKilled" and p.level == Level.CRIT else ""
         else:
             last, last_style = "-", "dim"
-        return (
-            (p.namespace, ""),
-            (p.name, level_style),
-            (p.ready, "" if p.is_ready else pal["warn"]),
-            (status, level_style),
-            (str(p.restarts), ""),
-            (f"+{delta}" if delta else "0", f"reverse {pal['warn']}" if delta else "dim"),
-            (last, last_style),
-            (p.node or "-", ""),
-            (human_age(p.age(now)), ""),
-        )
+        cells = {
+            "namespace": (p.namespace, ""),
+            "name": (p.name, level_style),
+            "ready": (p.ready, "" if p.is_ready else pal["warn"]),
+            "status": (status, level_style),
+            "restarts": (str(p.restarts), ""),
+            "delta": (f"+{delta}" if delta else "0", f"reverse {pal['warn']}" if delta else "dim"),
+            "last": (last, last_style),
+            "node": (p.node or "-", ""),
+            "age": (human_age(p.age(now)), ""),
+        }
+        return tuple(cells[key] for key, _ in COLUMNS)
 
     def _update_rows(self, pods: list[PodStatus], now: datetime) -> None:
         table = self.query_one(DataTable)

@@ -38,15 +38,24 @@ class PresenterBanner(Horizontal):
             yield Static("next update", classes="label", id="update-label")
             yield Digits("--:--", id="update-digits")
 
-    def show(self, incident: "Incident", clock: "UpdateClock", now: datetime, redact=lambda t: t) -> None:
+    def show(self, incident: "Incident", clock: "UpdateClock", now: datetime, redact=lambda t: t,
+             demo: bool = False) -> None:
         sev = self.query_one("#banner-sev", Static)
         sev.update(Text(f"\n{incident.severity.name}\n", style=SEVERITY_STYLES.get(int(incident.severity), "reverse"),
                         justify="center"))
         sev.styles.background = SEVERITY_STYLES.get(int(incident.severity), "").split(" on ")[-1] or None
         status = Text()
+        if demo:
+            status.append(" DEMO ", style="bold #000000 on #d7d700")
+            status.append(" ")
         status.append(incident.status.value.upper() + "\n", style="bold")
         status.append(redact(incident.title), style="")
-        status.append(f"\nphase {incident.phase.value}", style="dim")
+        status.append(f"\n{incident.ref} · phase {incident.phase.value}", style="dim")
+        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
+        for role in short:
+            if incident.roles.get(role):
+                status.append(f"  {short[role]} ", style="dim")
+                status.append(redact(incident.roles[role]))
         self.query_one("#banner-status", Static).update(status)
         self.query_one("#elapsed-digits", Digits).update(elapsed_text(incident, now))
         box = self.query_one("#banner-update")

@@ -76,8 +76,15 @@ class LivePane(Container):
     """
 
 
+class CommanderPane(Vertical):
+    """Checklist above the timeline; maximizable like the live panes."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class Dashboard(Screen):
     BINDINGS = [
+        Binding("question_mark", "help", "Help"),
         Binding("n", "entry('note')", "Note"),
         Binding("a", "entry('action')", "Action"),
         Binding("d", "entry('decision')", "Decision"),
@@ -100,7 +107,6 @@ class Dashboard(Screen):
         Binding("H", "hide_healthy", "Hide healthy pods", show=False),
         Binding("y", "copy_revert", "Copy git revert", show=False),
         Binding("D", "diffstat", "Deploy diffstat", show=False),
-        Binding("question_mark", "help", "Help"),
     ]
 
     HELP_TEXT = {
@@ -160,7 +166,7 @@ class Dashboard(Screen):
                     with LivePane(id=f"pane-{name}"):
                         yield pane
             yield StatusStrip(list(self.wapp.panes), id="strip")
-            with Vertical(id="commander"):
+            with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
         yield EntryPrompt(id="prompt")
@@ -253,7 +259,7 @@ class Dashboard(Screen):
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
         if self.wapp.presenter:
-            self.query_one(PresenterBanner).show(self.incident, clock, now, self.wapp.redact)
+            self.query_one(PresenterBanner).show(self.incident, clock, now, self.wapp.redact, demo=self.wapp.demo)
         if clock.urgency is Urgency.OVERDUE:
             # The bell once when it goes overdue, then once a minute: loud enough, not a siren.
             if self._overdue_rung_at is None or now - self._overdue_rung_at >= timedelta(minutes=1):

@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
-        table.add_column("key", style="bold cyan", no_wrap=True, width=14)
+        table.add_column("key", style="bold cyan", no_wrap=True, width=18)
         table.add_column("what")
         for title, rows in self.sections:
             table.add_row(Text(title, style="bold underline"), "")

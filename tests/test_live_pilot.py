@@ -1,0 +1,143 @@
+"""The live panes inside the real dashboard: real HTTP server, real git repo, the real
+kubernetes client against the local API stand-in, real psutil."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from checks.kubeapi_standin import KubeApiStandin
+from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
+from tui.app import WarroomApp
+from tui.config import Config
+from tui.incident.model import Kind, Severity
+from tui.sources import build_live
+
+from .gitrepos import commit, init_repo
+from .servers import LocalHTTPServer
+
+
+async def wait_for(pilot, predicate, timeout=15.0, step=0.05):
+    for _ in range(int(timeout / step)):
+        if predicate():
+            return True
+        await pilot.pause(step)
+    return predicate()
+
+
+@pytest.fixture
+def world(tmp_path, store):
+    now = datetime.now(timezone.utc)
+    repo = init_repo(tmp_path / "payments")
+    commit(repo, "Document the refund flow", now - timedelta(days=2))
+    commit(repo, "deploy payments v2.3.1", now - timedelta(minutes=7))
+    with LocalHTTPServer() as http, KubeApiStandin() as kube:
+        http.route("/healthz", status=200, body=b'{"status": "ok"}')
+        kube.add_pod("payments", "payments-api-1", containers=("app",))
+        kube.add_pod("payments", "ledger-0", containers=("ledger",))
+        kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace="payments")
+        config = Config(
+            services=(ServiceSpec(name="payments", url=http.url("/healthz"), interval=0.1, fail_threshold=2),),
+            host=HostSpec(interval=0.5),
+            kubernetes=KubeSpec(kubeconfig=kubeconfig, interval=0.1),
+            repos=(RepoSpec(path=str(repo), interval=0.5),),
+        )
+        incident = store.declare("payments 503s", Severity.SEV2, author="ic")
+        yield {"config": config, "incident": incident, "http": http, "kube": kube, "store": store}
+
+
+def make_app(world) -> WarroomApp:
+    live = build_live(world["config"], incident=world["incident"])
+    return WarroomApp(world["store"], world["incident"].id, sources=live.sources, panes=live.panes,
+                      on_snapshot_hooks=live.hooks, config=world["config"], author="scribe")
+
+
+def system_entries(store, incident_id):
+    return [e for e in store.timeline(incident_id) if e.kind is Kind.SYSTEM]
+
+
+async def test_state_changes_reach_pane_and_timeline(world):
+    store, inc = world["store"], world["incident"]
+    app = make_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+
+        def snap(name):
+            return screen._snapshots.get(name)
+
+        # Every pane gets real data.
+        assert await wait_for(pilot, lambda: all(snap(n) is not None for n in ("health", "host", "pods", "deploys")))
+        assert await wait_for(pilot, lambda: snap("pods").total == 2)
+        assert snap("host").cpu is not None
+        assert [d.subject for _, d in snap("deploys").suspects()] == ["deploy payments v2.3.1"]
+
+        # payments starts failing: DOWN after two failures, in the pane and in the timeline.
+        world["http"].route("/healthz", status=503, body=b"upstream down")
+        assert await wait_for(pilot, lambda: snap("health").services[0].state == "DOWN")
+        assert "payments" in str(app.screen.query_one("HealthPane").border_subtitle)
+        assert await wait_for(pilot, lambda: any(
+            e.meta.get("key") == "health:payments" and e.meta.get("state") == "DOWN" for e in system_entries(store, inc.id)))
+
+        # A pod crash-loops: the watch delivers it, the pane and the timeline show it.
+        world["kube"].restart_container("payments", "payments-api-1", "app", reason="Error", then="CrashLoopBackOff")
+        assert await wait_for(pilot, lambda: snap("pods").crashlooping == 1)
+        assert await wait_for(pilot, lambda: any(
+            e.meta.get("key") == "pod:payments/payments-api-1" for e in system_entries(store, inc.id)))
+
+        # Recovery is written too.
+        world["http"].route("/healthz", status=200, body=b'{"status": "ok"}')
+        assert await wait_for(pilot, lambda: any(
+            e.meta.get("key") == "health:payments" and e.meta.get("state") == "UP" for e in system_entries(store, inc.id)))
+
+
+async def test_failing_source_turns_only_its_pane_red(world):
+    world["kube"].fail_always(500)
+    app = make_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: (screen._snapshots.get("pods") is not None
+                                              and screen._snapshots["pods"].error is not None))
+        assert app.screen.query_one("PodsPane").has_class("-error")
+        assert not app.screen.query_one("HealthPane").has_class("-error")
+        # The app keeps working: the scribe can still write.
+        await pilot.press("n", *"still here", "enter")
+        assert await wait_for(pilot, lambda: world["store"].timeline(world["incident"].id)[-1].text == "still here")
+        world["kube"].fail_always(None)
+        assert await wait_for(pilot, lambda: screen._snapshots["pods"].error is None, timeout=30)
+
+
+async def test_pane_keys_zoom_hide_and_copy_revert(world):
+    app = make_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: screen._snapshots.get("deploys") is not None
+                              and screen._snapshots.get("pods") is not None)
+        pods = screen.query_one("PodsPane")
+        await pilot.press("H")
+        assert pods.hide_healthy
+        await pilot.press("H")
+        assert not pods.hide_healthy
+
+        deploys = screen.query_one("DeploysPane")
+        deploys.query_one("DataTable").focus()
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        sha = deploys.selected_deploy().sha
+        assert app.clipboard == f"git revert {sha}"
+
+        await pilot.press("Z")
+        assert screen.maximized is not None
+        await pilot.press("Z")
+        assert screen.maximized is None
+
+
+async def test_resizes_from_tiny_to_huge_never_crash(world):
+    app = make_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert await wait_for(pilot, lambda: len(app.screen._snapshots) == 4)
+        for size in [(40, 12), (300, 90), (80, 24), (41, 13), (200, 60), (120, 34), (119, 33), (60, 20), (160, 48)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        assert app.screen.query_one("TimelineView").entries
+        assert app.is_running
