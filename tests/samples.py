@@ -38,7 +38,6 @@ __all__ = [
     "sample_app",
     "sample_panes",
     "sample_snapshots",
-    "settle_data_tables",
 ]
 
 INCIDENT_STARTED = FIXED_NOW - timedelta(minutes=25)     # what seed_incident declares: 14:05
@@ -244,12 +243,8 @@ def sample_app(store: Store, *, author: str = "bob", **options) -> WarroomApp:
                       author=author, **options)
 
 
-async def feed_samples(pilot, *, settle_tables: bool = True) -> None:  # noqa: ANN001 - textual.pilot.Pilot
-    """Post the four sample snapshots to the dashboard, as the scheduler would, and let them render.
-
-    ``settle_tables=False`` leaves the DataTables as the race left them (see
-    :func:`settle_data_tables`).
-    """
+async def feed_samples(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
+    """Post the four sample snapshots to the dashboard, as the scheduler would, and let them render."""
     from tui.screens.dashboard import Dashboard
 
     app = pilot.app
@@ -265,25 +260,3 @@ async def feed_samples(pilot, *, settle_tables: bool = True) -> None:  # noqa: A
     await pilot.pause()
     # A second pause: panes that size their columns on Resize re-render once laid out.
     await pilot.pause()
-    if settle_tables:
-        settle_data_tables(app)
-        await pilot.pause()
-
-
-def settle_data_tables(app) -> None:  # noqa: ANN001
-    """Re-render every DataTable with the column widths it has settled on.
-
-    Why: DataTable widens auto-width columns on idle (``_update_dimensions``) without
-    invalidating the rows it already rendered (its render caches are keyed by
-    ``_update_count``, which that does not bump). A row painted between ``add_row``
-    and the table's next idle stays clipped to the header's width until some cell
-    changes. Whether that paint happens is a race, so a screenshot would depend on
-    timing; here we always show the settled state. Remove once the panes size their
-    columns synchronously (see the report on the pods / deploys panes).
-    """
-    from textual.widgets import DataTable
-
-    for table in app.screen.query(DataTable):
-        if hasattr(table, "_update_count"):
-            table._update_count += 1
-        table.refresh()

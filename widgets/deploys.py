@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from checks.deploys import Deploy, DeploysSnapshot, RepoDeploys, format_age
+from .table import Table
 
 __all__ = ["DeploysPane"]
 
@@ -88,7 +89,7 @@ class DeploysPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="deploys-message")
-        table: DataTable = DataTable(id="deploys-table", cursor_type="row", zebra_stripes=False)
+        table: DataTable = Table(id="deploys-table", cursor_type="row", zebra_stripes=False)
         yield table
 
     @property

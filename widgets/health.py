@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from checks.base import Level
 from checks.health import HealthSnapshot, ServiceStatus, State, format_duration, worst_first_key
 from widgets.sparkline import sparkline
+from .table import Table
 
 BADGE_STYLE = {
     State.UP: "bold black on green",
@@ -121,7 +122,7 @@ class HealthPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="health-error", markup=False)
         yield Static(id="health-hint", markup=False)
-        yield DataTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
+        yield Table(cell_padding=0, show_cursor=False, zebra_stripes=False)
 
     @property
     def table(self) -> DataTable[Text]:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from checks.pods import PodStatus, PodsSnapshot
+from .table import Table
 
 __all__ = ["PodsPane", "COLUMNS", "human_age"]
 
@@ -101,7 +102,7 @@ class PodsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pods-error")
-        table: DataTable = DataTable(id="pods-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = Table(id="pods-table", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:
