@@ -49,3 +49,12 @@ def test_tables_are_not_clipped_to_header_width(store):
     plain = svg.replace("&#160;", " ")
     assert "ingress-nginx-controller-6d8f7b9c4-2mkwd" in plain   # pods NAME column
     assert "Carol Ortiz" in plain                                 # deploys author column
+
+
+def test_presenter_mode(snap_compare, store):
+    async def presenter(pilot):
+        await feed_samples(pilot)
+        await pilot.press("P")
+        await pilot.pause()
+
+    assert snap_compare(sample_app(store), terminal_size=(160, 48), run_before=presenter)

@@ -43,7 +43,6 @@ class WarroomApp(App):
         author: str = "",
         demo: bool = False,
         cadence: Mapping[Severity, int | None] | None = None,
-        redact: Callable[[str], str] = lambda text: text,
         redact_hosts: bool = False,
         on_snapshot_hooks: Mapping[str, Callable[[Any, list], None]] | None = None,
         extra_bindings: Iterable[tuple[str, str]] = (),
@@ -58,7 +57,6 @@ class WarroomApp(App):
         self.author = author
         self.demo = demo
         self.cadence = dict(cadence or DEFAULT_CADENCE)
-        self._redact_secrets = redact
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
@@ -68,6 +66,10 @@ class WarroomApp(App):
 
             config = Config()
         self.config = config
+        from .incident.redact import Redactor
+
+        # Secrets from the config (and URL credentials, tokens) never reach the screen.
+        self._redact_secrets = Redactor(config.secrets).text
 
     @property
     def masking_hosts(self) -> bool:

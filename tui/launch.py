@@ -41,7 +41,7 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
 
     app = WarroomApp(
         store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
-        redact=live.redact, redact_hosts=args.redact_hosts, on_snapshot_hooks=live.hooks, config=config,
+        redact_hosts=args.redact_hosts, on_snapshot_hooks=live.hooks, config=config,
     )
     try:
         app.run()

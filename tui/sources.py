@@ -24,7 +24,6 @@ class LiveBundle:
     sources: list = field(default_factory=list)
     panes: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
-    redact: Callable[[str], str] = lambda text: text
     deploys: Any = None
 
 
@@ -91,7 +90,4 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
             deploy_source.set_first_failure(snapshot.taken_at)
 
     bundle.hooks["health"] = on_health
-    from .incident.redact import Redactor
-
-    bundle.redact = Redactor(config.secrets).text
     return bundle

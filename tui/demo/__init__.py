@@ -15,7 +15,7 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
     live = build_live(config, incident=demo.incident)
     kwargs = {"clock": clock} if clock is not None else {}
     return WarroomApp(demo.store, demo.incident.id, sources=live.sources, panes=live.panes, author=author or "you",
-                      demo=True, redact=live.redact, redact_hosts=redact_hosts, on_snapshot_hooks=live.hooks, config=config,
+                      demo=True, redact_hosts=redact_hosts, on_snapshot_hooks=live.hooks, config=config,
                       **kwargs)
 
 

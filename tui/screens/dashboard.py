@@ -317,8 +317,9 @@ class Dashboard(Screen):
         if pane is None:
             return
         try:
-            if self.wapp.masking_hosts:
-                snapshot = mask_value(snapshot)
+            if self.wapp.masking_hosts or self.wapp.config.secrets:
+                # Secrets can surface in remote text (an error body, a commit subject): mask every string.
+                snapshot = mask_value(snapshot, self.wapp.redact)
             with self.app.batch_update():
                 pane.show(snapshot)
                 self.query_one(StatusStrip).show(source, snapshot)
