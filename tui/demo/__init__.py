@@ -21,15 +21,19 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
 
 def run(args: argparse.Namespace, author: str) -> int:
     demo = Demo(speed=args.speed, data_dir=args.data_dir)
-    previous = signal.getsignal(signal.SIGTERM)
+    # SIGTERM, and SIGHUP from a closed terminal or a dropped SSH session, end the app like
+    # Ctrl-Q, so the finally below still removes every server and temporary directory.
+    watched = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.getsignal(sig) for sig in watched}
     try:
         demo.start()
         app = build_app(demo, author=author, redact_hosts=args.redact_hosts)
-        # SIGTERM ends the app like Ctrl-Q, so the finally below still cleans up.
-        signal.signal(signal.SIGTERM, lambda *_: app.exit())
+        for sig in watched:
+            signal.signal(sig, lambda *_: app.exit())
         app.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         demo.stop()
     if args.data_dir:
         print(f"demo incident kept in {args.data_dir} — try: warroom --data-dir {args.data_dir} export --format md")
