@@ -1,7 +1,6 @@
 """The dashboard's communicate keys: U drafts and posts an update, x writes the postmortem."""
 from __future__ import annotations
 
-import os
 
 from checks.specs import NotifySpec
 from tui.app import WarroomApp

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .incident.model import Severity
+from .incident.model import Kind, Severity
 
 
 def _ask_declare(store, config, author: str):
@@ -123,13 +123,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             store.record_update_sent(incident.id, text, author=author, source="cli",
                                      meta={"template": name, "posted_to": [r.target_name for r in results if r.ok]})
         else:
-            store.append(incident.id, _system_kind(), f"Status update could not be posted: "
+            store.append(incident.id, Kind.SYSTEM, "Status update could not be posted: "
                          + "; ".join(f"{r.target_name}: {r.error}" for r in failed), author=author, source="cli")
     return 1 if failed else 0
-
-
-def _system_kind():
-    from .incident.model import Kind
-
-    return Kind.SYSTEM
 
