@@ -11,7 +11,10 @@ Design choices worth knowing:
   own timeout, headers and ``follow_redirects``.
 * A request is bounded twice: httpx's per-operation timeout and an overall
   ``asyncio.timeout`` (a server trickling bytes would otherwise never time out).
-  Bodies are streamed and at most :data:`BODY_LIMIT` bytes are read.
+  Bodies are streamed and at most :data:`BODY_LIMIT` bytes are read, *after*
+  decompression: gzip/deflate are inflated here with a cap on the output (httpx
+  would inflate a whole network chunk at once, and 50 KB of gzip can be 50 MB).
+  Redirects are followed here too, so a redirect's body is never read at all.
 * A failure only turns a service DOWN after ``fail_threshold`` consecutive
   failures; before that the previous state stands and the failure is counted,
   which damps flapping at the source.
@@ -29,6 +32,7 @@ import re
 import socket
 import ssl
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +67,9 @@ IDLE_POLL_S = 60.0
 # Timers fire a little early; a service due within this slack is checked now
 # rather than costing an extra near-empty poll a few milliseconds later.
 _DUE_SLACK_S = 0.05
+# The content codings _read_bounded can inflate with a bound; asked for explicitly so
+# that a client with brotli installed never invites an answer we cannot bound.
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 class State(enum.StrEnum):
@@ -207,6 +214,8 @@ def describe_error(exc: BaseException, timeout: float) -> str:
         return "too many redirects"
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "unsupported URL scheme"
+    if isinstance(exc, (httpx.DecodingError, zlib.error)):
+        return "bad compressed body"
     if isinstance(exc, (httpx.InvalidURL, httpx.LocalProtocolError)):
         return "invalid URL or header"
     chain = list(_exception_chain(exc))
@@ -263,13 +272,52 @@ def _status_expected(code: int, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(lo <= code <= hi for lo, hi in ranges)
 
 
-async def _read_bounded(response: httpx.Response, needle: bytes | None) -> tuple[bytes, bool]:
-    """At most BODY_LIMIT bytes of the (decoded) body; stops early once ``needle`` is seen.
-    Returns (bytes, truncated)."""
+_Decoder = Callable[[bytes, int], bytes]   # (raw chunk, most bytes wanted) -> decoded bytes
+
+
+def _raw(data: bytes, limit: int) -> bytes:
+    return data
+
+
+class _Inflater:
+    """Inflates one gzip or deflate body, never producing more than asked for per call
+    (zlib's ``max_length``); input left over past the limit is simply never needed."""
+
+    def __init__(self, coding: str) -> None:
+        # 32 + MAX_WBITS: a gzip or a zlib header, detected. Servers sending "deflate"
+        # sometimes send a raw deflate stream instead (httpx tolerates it as well).
+        self._zlib = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        self._raw_fallback = coding == "deflate"
+
+    def __call__(self, data: bytes, limit: int) -> bytes:
+        first_chunk, self._raw_fallback = self._raw_fallback, False
+        try:
+            return self._zlib.decompress(data, max(1, limit))
+        except zlib.error:
+            if not first_chunk:
+                raise
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._zlib.decompress(data, max(1, limit))
+
+
+def _body_decoder(content_encoding: str) -> _Decoder | str:
+    """How to decode a body of this Content-Encoding, or why it cannot be (in words)."""
+    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return _raw
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        return _Inflater(codings[0])
+    return f"unsupported Content-Encoding {_clip(', '.join(codings), 20)}"
+
+
+async def _read_bounded(response: httpx.Response, needle: bytes | None, decode: _Decoder = _raw) -> tuple[bytes, bool]:
+    """At most BODY_LIMIT bytes of the body as ``decode`` turns the raw bytes; stops early
+    once ``needle`` is seen. Returns (bytes, truncated)."""
     buf = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for raw in response.aiter_raw():
         start = max(0, len(buf) - (len(needle) if needle else 0))
-        buf += chunk
+        buf += decode(raw, BODY_LIMIT + 1 - len(buf))
         if needle and buf.find(needle, start) >= 0:
             return bytes(buf[:BODY_LIMIT]), False
         if len(buf) > BODY_LIMIT:
@@ -325,28 +373,46 @@ def _request_url(url: str) -> httpx.URL | str:
         return url
 
 
+async def _send(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | str) -> httpx.Response:
+    """The response, streamed, after following redirects if the spec says so.
+
+    Followed here rather than by httpx, which reads every redirect's whole body into
+    memory first; a redirect's body is never read here (its connection is dropped).
+    """
+    request = client.build_request(spec.method, url, headers=spec.headers, timeout=spec.timeout)
+    for _ in range(client.max_redirects + 1):
+        response = await client.send(request, stream=True, follow_redirects=False)
+        if not spec.follow_redirects or response.next_request is None:
+            return response
+        await response.aclose()
+        request = response.next_request
+    raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=request)
+
+
 async def _probe(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | str) -> _Probe:
     needs_body = spec.body_contains is not None or spec.json_field is not None
     needle = spec.body_contains.encode() if spec.body_contains and spec.json_field is None else None
     started = time.perf_counter()
+    undecodable: str | None = None
     try:
         async with asyncio.timeout(spec.timeout):
-            async with client.stream(
-                spec.method,
-                url,
-                headers=spec.headers,
-                timeout=spec.timeout,
-                follow_redirects=spec.follow_redirects,
-            ) as response:
+            response = await _send(client, spec, url)
+            try:
                 code = response.status_code
                 body, truncated = b"", False
                 expected = _status_expected(code, spec.expect_status)
                 if expected and needs_body:
-                    body, truncated = await _read_bounded(response, needle)
+                    decoder = _body_decoder(response.headers.get("content-encoding", ""))
+                    if isinstance(decoder, str):
+                        undecodable = decoder
+                    else:
+                        body, truncated = await _read_bounded(response, needle, decoder)
                 elif expected:
-                    # Drain a small body so the connection can be reused; a big one is
-                    # cut short (closing the stream drops the connection, which is fine).
+                    # Drain a small body (not decoded: nobody looks at it) so the connection
+                    # can be reused; a big one is cut short (the connection is dropped).
                     await _read_bounded(response, None)
+            finally:
+                await response.aclose()
     except Exception as exc:  # noqa: BLE001 - every failure is data
         return _Probe(ok=False, reason=describe_error(exc, spec.timeout))
     latency_ms = (time.perf_counter() - started) * 1000.0
@@ -358,7 +424,7 @@ async def _probe(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | 
         else:
             reason = f"HTTP {code}"
         return _Probe(ok=False, reason=reason, status_code=code, latency_ms=latency_ms)
-    problem = _check_body(spec, body, truncated)
+    problem = undecodable or _check_body(spec, body, truncated)
     if problem:
         return _Probe(ok=False, reason=problem, status_code=code, latency_ms=latency_ms)
     if latency_ms > spec.degraded_ms:
@@ -524,7 +590,7 @@ class HealthChecker:
         # service's idle keep-alive connection.
         size = 2 * self._pool_size[pool[0]]
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        client = httpx.AsyncClient(verify=tls, limits=limits)
+        client = httpx.AsyncClient(verify=tls, limits=limits, headers={"Accept-Encoding": _ACCEPT_ENCODING})
         self._clients[pool] = client
         return client
 

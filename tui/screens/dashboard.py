@@ -33,15 +33,12 @@ from ..messages import SnapshotReady
 from ..presenter import mask_value
 from ..scheduler import Scheduler
 from .choose import ChoiceScreen
+from .communicate import CommunicateActions
 from .help import HelpScreen
 
 if TYPE_CHECKING:
     from ..app import WarroomApp
 
-SCRIBE_KEYS = {
-    "n": Kind.NOTE, "a": Kind.ACTION, "d": Kind.DECISION, "f": Kind.FINDING,
-    "m": Kind.MITIGATION, "c": Kind.COMMS, "t": Kind.TODO,
-}
 FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
 EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
@@ -82,7 +79,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(Screen):
+class Dashboard(CommunicateActions, Screen):
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("n", "entry('note')", "Note"),
@@ -144,7 +141,6 @@ class Dashboard(Screen):
         self._overdue_rung_at: datetime | None = None
         self._snapshots: dict[str, Any] = {}
         self._alerted_followups: set[int] = set()
-        self._kept_draft: str | None = None
         self.followups: list = []
         self.scheduler: Scheduler | None = None
 
@@ -471,116 +467,6 @@ class Dashboard(Screen):
         if target is None:
             target = self.query_one("#commander")
         self.maximize(target, container=False)
-
-    # -- communicate ---------------------------------------------------------------
-
-    def _affected(self) -> list[str]:
-        health = self._snapshots.get("health")
-        if health is not None and not health.error:
-            return [s.name for s in health.services if str(s.state) in ("DOWN", "DEGRADED")]
-        from ..incident.export import currently_impacted
-
-        return currently_impacted(self.query_one(TimelineView).entries)
-
-    def _render_update(self, name: str) -> str:
-        from ..incident.redact import Redactor
-        from ..incident.templates import build_context, render_update
-
-        store, incident_id = self.wapp.store, self.wapp.incident_id
-        ctx = build_context(self.incident, list(self.query_one(TimelineView).entries), affected=self._affected(),
-                            now=self.wapp.clock(), checklist=store.checklist(incident_id),
-                            followups=store.followups(incident_id, pending_only=False))
-        return render_update(name, ctx, template_dir=self.wapp.config.template_dir,
-                             redactor=Redactor(self.wapp.config.secrets))
-
-    def action_update_draft(self) -> None:
-        from ..incident.notify import target_name
-        from ..incident.templates import suggest_template
-        from .update import UpdateScreen
-
-        entries = list(self.query_one(TimelineView).entries)
-        template = suggest_template(self.incident, entries)
-        # A draft whose post failed is offered again as it was, not re-rendered.
-        draft = self._kept_draft or self._render_update(template)
-        targets = [target_name(n) for n in self.wapp.config.notify]
-        self.app.push_screen(
-            UpdateScreen(draft, template, targets, render=self._render_update, incident_id=self.wapp.incident_id,
-                         now=self.wapp.clock()),
-            self._update_done)
-
-    def _update_done(self, result) -> None:
-        if result is None or result.action == "cancel":
-            return
-        from ..incident.redact import Redactor
-
-        text = Redactor(self.wapp.config.secrets).text(result.text)
-        if result.action == "copy":
-            self.app.copy_to_clipboard(text)
-            self._record_update(text, {"template": result.template, "via": "clipboard"})
-            self.notify("Update copied to the clipboard and logged; countdown restarted")
-        elif result.action == "save":
-            from ..incident.export import save_text
-
-            try:
-                path = save_text(result.path, text)
-            except OSError as exc:
-                self._kept_draft = result.text
-                self.notify(f"Could not save {result.path}: {exc.strerror or exc} — the draft is kept (U)",
-                            severity="error", timeout=10)
-                return
-            self.notify(f"Update saved to {path}")
-        elif result.action == "post":
-            if not self.wapp.config.notify:
-                self._kept_draft = result.text
-                self.notify("No webhooks configured — add [[notify]] to warroom.toml; the draft is kept (U)",
-                            severity="warning", timeout=10)
-                return
-            self._post_worker(text, result.template)
-
-    def _record_update(self, text: str, meta: dict) -> None:
-        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, text, author=self.wapp.author,
-                      source="tui", meta=meta) is not None:
-            self._kept_draft = None
-
-    @work(exclusive=True, group="post-update", exit_on_error=False)
-    async def _post_worker(self, text: str, template: str) -> None:
-        from ..incident.notify import apost_update, summarize
-        from ..incident.redact import Redactor
-
-        self.notify("Posting the status update…", timeout=3)
-        results = await apost_update(text, self.wapp.config.notify, incident=self.incident,
-                                     redactor=Redactor(self.wapp.config.secrets))
-        posted = [r.target_name for r in results if r.ok]
-        failed = [r for r in results if not r.ok]
-        if posted:
-            self._record_update(text, {"template": template, "posted_to": posted})
-        if failed:
-            self._kept_draft = text
-            why = summarize(results)
-            self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM,
-                       f"Status update post failed: {why}", author="warroom", source="tui")
-            self.notify(f"{why} — the draft is kept (press U)", severity="error", timeout=15)
-        else:
-            self.notify(f"Posted to {', '.join(posted)}; countdown restarted")
-
-    def action_export(self) -> None:
-        self._export_worker()
-
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _export_worker(self) -> None:
-        from ..incident.export import export, save_text
-        from ..incident.redact import Redactor
-
-        now = self.wapp.clock()
-        name = f"incident-{self.wapp.incident_id}-postmortem-{now:%Y%m%d-%H%M}.md"
-        try:
-            text = export(self.wapp.store, self.wapp.incident_id, "md",
-                          redactor=Redactor(self.wapp.config.secrets), now=now)
-            path = save_text(name, text)
-        except (OSError, StoreError) as exc:
-            self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, f"Postmortem draft written to {path.resolve()}", timeout=10)
 
     # -- live pane keys ----------------------------------------------------------
 

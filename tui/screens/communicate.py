@@ -1,0 +1,125 @@
+"""The dashboard's communicate keys: draft, copy, save or post a status update; export.
+
+A mixin so the screen module stays about layout and the timeline; it relies on
+the screen's ``wapp``, ``incident``, ``write`` and ``_snapshots``.
+"""
+from __future__ import annotations
+
+from textual import work
+
+from widgets.timeline import TimelineView
+
+from ..incident.model import Kind
+from ..incident.store import StoreError
+
+
+class CommunicateActions:
+    _kept_draft: str | None = None   # a draft whose post failed, offered again by U
+
+    def _affected(self) -> list[str]:
+        health = self._snapshots.get("health")
+        if health is not None and not health.error:
+            return [s.name for s in health.services if str(s.state) in ("DOWN", "DEGRADED")]
+        from ..incident.export import currently_impacted
+
+        return currently_impacted(self.query_one(TimelineView).entries)
+
+    def _render_update(self, name: str) -> str:
+        from ..incident.redact import Redactor
+        from ..incident.templates import build_context, render_update
+
+        store, incident_id = self.wapp.store, self.wapp.incident_id
+        ctx = build_context(self.incident, list(self.query_one(TimelineView).entries), affected=self._affected(),
+                            now=self.wapp.clock(), checklist=store.checklist(incident_id),
+                            followups=store.followups(incident_id, pending_only=False))
+        return render_update(name, ctx, template_dir=self.wapp.config.template_dir,
+                             redactor=Redactor(self.wapp.config.secrets))
+
+    def action_update_draft(self) -> None:
+        from ..incident.notify import target_name
+        from ..incident.templates import suggest_template
+        from .update import UpdateScreen
+
+        entries = list(self.query_one(TimelineView).entries)
+        template = suggest_template(self.incident, entries)
+        # A draft whose post failed is offered again as it was, not re-rendered.
+        draft = self._kept_draft or self._render_update(template)
+        targets = [target_name(n) for n in self.wapp.config.notify]
+        self.app.push_screen(
+            UpdateScreen(draft, template, targets, render=self._render_update, incident_id=self.wapp.incident_id,
+                         now=self.wapp.clock()),
+            self._update_done)
+
+    def _update_done(self, result) -> None:
+        if result is None or result.action == "cancel":
+            return
+        from ..incident.redact import Redactor
+
+        text = Redactor(self.wapp.config.secrets).text(result.text)
+        if result.action == "copy":
+            self.app.copy_to_clipboard(text)
+            self._record_update(text, {"template": result.template, "via": "clipboard"})
+            self.notify("Update copied to the clipboard and logged; countdown restarted")
+        elif result.action == "save":
+            from ..incident.export import save_text
+
+            try:
+                path = save_text(result.path, text)
+            except OSError as exc:
+                self._kept_draft = result.text
+                self.notify(f"Could not save {result.path}: {exc.strerror or exc} — the draft is kept (U)",
+                            severity="error", timeout=10)
+                return
+            self.notify(f"Update saved to {path}")
+        elif result.action == "post":
+            if not self.wapp.config.notify:
+                self._kept_draft = result.text
+                self.notify("No webhooks configured — add [[notify]] to warroom.toml; the draft is kept (U)",
+                            severity="warning", timeout=10)
+                return
+            self._post_worker(text, result.template)
+
+    def _record_update(self, text: str, meta: dict) -> None:
+        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, text, author=self.wapp.author,
+                      source="tui", meta=meta) is not None:
+            self._kept_draft = None
+
+    @work(exclusive=True, group="post-update", exit_on_error=False)
+    async def _post_worker(self, text: str, template: str) -> None:
+        from ..incident.notify import apost_update, summarize
+        from ..incident.redact import Redactor
+
+        self.notify("Posting the status update…", timeout=3)
+        results = await apost_update(text, self.wapp.config.notify, incident=self.incident,
+                                     redactor=Redactor(self.wapp.config.secrets))
+        posted = [r.target_name for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        if posted:
+            self._record_update(text, {"template": template, "posted_to": posted})
+        if failed:
+            self._kept_draft = text
+            why = summarize(results)
+            self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM,
+                       f"Status update post failed: {why}", author="warroom", source="tui")
+            self.notify(f"{why} — the draft is kept (press U)", severity="error", timeout=15)
+        else:
+            self.notify(f"Posted to {', '.join(posted)}; countdown restarted")
+
+    def action_export(self) -> None:
+        self._export_worker()
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export_worker(self) -> None:
+        from ..incident.export import export, save_text
+        from ..incident.redact import Redactor
+
+        now = self.wapp.clock()
+        name = f"incident-{self.wapp.incident_id}-postmortem-{now:%Y%m%d-%H%M}.md"
+        try:
+            text = export(self.wapp.store, self.wapp.incident_id, "md",
+                          redactor=Redactor(self.wapp.config.secrets), now=now)
+            path = save_text(name, text)
+        except (OSError, StoreError) as exc:
+            self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, f"Postmortem draft written to {path.resolve()}", timeout=10)
