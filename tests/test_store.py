@@ -661,3 +661,17 @@ def test_opening_a_new_file_held_too_long_is_a_locked_error(data_dir, quick_busy
         assert "locked by another process" in one_line(exc)
     finally:
         holder.close()
+
+
+def test_append_many_is_one_transaction_all_or_none(store):
+    from tui.incident.model import Kind, Severity
+
+    inc = store.declare("burst", Severity.SEV3)
+    before = len(store.entries(inc.id))
+    written = store.append_many(inc.id, [(Kind.SYSTEM, f"pod {i} restarted", {"key": f"pod:{i}"}) for i in range(5)],
+                                author="warroom", source="detector:pods")
+    assert [e.text for e in written] == [f"pod {i} restarted" for i in range(5)]
+    assert len(store.entries(inc.id)) == before + 5
+    with pytest.raises(ValueError):
+        store.append_many(inc.id, [(Kind.SYSTEM, "ok", None), (Kind.SYSTEM, "  ", None)])
+    assert len(store.entries(inc.id)) == before + 5   # nothing of the rejected batch was written

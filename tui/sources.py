@@ -49,7 +49,8 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
     started: datetime = incident.started_at
     bundle = LiveBundle()
 
-    checker = health.HealthChecker(config.services)
+    # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
+    checker = health.HealthChecker(config.services, concurrency=max(100, len(config.services)))
     bundle.sources.append(LiveSource(
         "health", checker.poll,
         (lambda: checker.next_due_in()) if config.services else NO_SERVICES_POLL_S,

@@ -29,10 +29,12 @@ class UpdateCountdown(Widget):
         self.clock: "UpdateClock | None" = None
 
     def show(self, clock: "UpdateClock") -> None:
+        # Ticks every second; the width only changes with the wording, i.e. with the urgency.
+        relayout = self.clock is None or clock.urgency != self.clock.urgency
         self.clock = clock
         for urgency in ("off", "ok", "soon", "overdue"):
             self.set_class(clock.urgency.value == urgency, f"-{urgency}")
-        self.refresh(layout=True)
+        self.refresh(layout=relayout)
 
     def render(self) -> Text:
         clock = self.clock

@@ -216,7 +216,9 @@ class HealthPane(Vertical):
                         if _same(old[column], cell):
                             cells[column] = old[column]   # the table holds this object; sort relies on it
                         else:
-                            table.update_cell(key, column, cell, update_width=True)
+                            # Cells are padded to the width _fit_widths chose, so the column never
+                            # needs re-measuring (which Textual does over every row, per cell).
+                            table.update_cell(key, column, cell)
                 self._cells[key] = cells
 
             order = list(rows)

@@ -54,8 +54,10 @@ class IncidentHeader(Widget):
         self.redact = lambda text: text
 
     def show(self, incident: "Incident", now: datetime) -> None:
+        # Called every second for the elapsed clock: only a changed incident can change the height.
+        relayout = incident != self.incident
         self.incident, self.now = incident, now
-        self.refresh(layout=True)
+        self.refresh(layout=relayout)
 
     def render(self) -> Text:
         inc, now = self.incident, self.now

@@ -98,6 +98,7 @@ class PodsPane(Vertical):
         self._cells: dict[str, tuple[Cell, ...]] = {}    # row key -> what is on screen
         self._order: list[str] = []                       # row keys in display order
         self._widths: dict[str, int] = {}                 # widest text put in each column
+        self._error_text = ""
         self.border_title = "Pods"
 
     def compose(self) -> ComposeResult:
@@ -135,39 +136,43 @@ class PodsPane(Vertical):
         if snapshot.context:
             title += f" · {snapshot.context}"
         # Text, not str: a str title is parsed as markup, and these names come from the cluster.
-        self.border_title = Text(title)
+        # Set only on change: this runs every second and each assignment repaints the border.
+        if str(self.border_title or "") != title:
+            self.border_title = Text(title)
         visible = [p for p in snapshot.pods if not (self.hide_healthy and p.level == Level.OK)]
         self.hidden_count = len(snapshot.pods) - len(visible)
         subtitle = snapshot.error or snapshot.summary
         if self.hidden_count:
             subtitle = f"{subtitle} · {self.hidden_count} hidden"
-        self.border_subtitle = Text(subtitle)
+        if str(self.border_subtitle or "") != subtitle:
+            self.border_subtitle = Text(subtitle)
 
         err = self.query_one("#pods-error", Static)
+        text = ""
         if snapshot.error:
             text = f"⚠ {snapshot.error}" if snapshot.configured else snapshot.error
             if snapshot.stale:
                 text += " — showing last known pods"
+        if text != self._error_text:   # an unchanged update() still relayouts the pane
+            self._error_text = text
             err.update(Text(text))
-            err.set_class(True, "-visible")
-            err.set_class(not snapshot.configured, "-quiet")
-        else:
-            err.update("")
-            err.set_class(False, "-visible")
+        err.set_class(bool(text), "-visible")
+        err.set_class(not snapshot.configured, "-quiet")
 
         with self.app.batch_update():
             self._update_rows(visible, snapshot.taken_at)
 
     # -- rows -----------------------------------------------------------------
     def _set_classes(self, snapshot: PodsSnapshot) -> None:
-        for cls in _LEVEL_CLASSES:
-            self.remove_class(cls)
         if snapshot.error and snapshot.configured:
-            self.add_class("-error")
+            wanted = "-error"
         elif not snapshot.configured:
-            self.add_class("-unknown")
+            wanted = "-unknown"
         else:
-            self.add_class(_CLASS_FOR.get(snapshot.level, "-unknown"))
+            wanted = _CLASS_FOR.get(snapshot.level, "-unknown")
+        # set_class is a no-op when nothing changes; remove-then-add restyled the subtree every poll.
+        for cls in _LEVEL_CLASSES:
+            self.set_class(cls == wanted, cls)
 
     def _palette(self) -> dict[str, str]:
         """Cell styles from the theme's colours (cells are Rich Text, which cannot use $variables)."""

@@ -9,6 +9,10 @@ from textual.widget import Widget
 LEVEL_STYLES = {0: ("●", "bold green"), 1: ("○", "dim"), 2: ("▲", "bold #ffaf00"), 3: ("✖", "bold red")}
 
 
+def _line_facts(snapshot: Any) -> tuple:
+    return (int(getattr(snapshot, "level", 1)), getattr(snapshot, "error", None), getattr(snapshot, "summary", ""))
+
+
 class StatusStrip(Widget):
     DEFAULT_CSS = """
     StatusStrip {
@@ -23,8 +27,10 @@ class StatusStrip(Widget):
         self.snapshots: dict[str, Any] = {}
 
     def show(self, source: str, snapshot: Any) -> None:
+        before = self.snapshots.get(source)
         self.snapshots[source] = snapshot
-        self.refresh(layout=True)
+        if before is None or _line_facts(before) != _line_facts(snapshot):
+            self.refresh(layout=before is None)
 
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")

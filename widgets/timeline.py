@@ -6,6 +6,7 @@ rendered as plain ``Text`` (a ``[bold]`` in a note stays literal).
 """
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -35,9 +36,29 @@ def _sort_key(entry: "Entry") -> tuple:
     return (entry.ts, entry.entry_id)
 
 
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    if ch in _LINE_BREAKS:
+        return "⏎"
+    if ch.isspace():            # tab, no-break space, ...: a space, not a mystery glyph
+        return " "
+    if unicodedata.category(ch) == "Cf":
+        # Format characters (zero-width joiners, direction marks and overrides, BOM) are
+        # invisible by design and terminals disagree on their width and effect, which
+        # would shift or reorder the rest of the row: dropped. A ZWJ emoji shows as its parts.
+        return ""
+    # Control characters would move the cursor or corrupt the row: shown visibly instead.
+    return "�"
+
+
 def _one_line(text: str) -> str:
-    # Control characters would move the cursor or corrupt the row: show them visibly instead.
-    return "".join(ch if ch.isprintable() else ("⏎" if ch == "\n" else "�") for ch in text)
+    if text.isprintable():      # the usual case, and a long line costs nothing
+        return text
+    return "".join(_visible(ch) for ch in text.replace("\r\n", "\n"))
 
 
 class TimelineView(ScrollView, can_focus=True):

@@ -144,6 +144,15 @@ class PtyApp:
 # --------------------------------------------------------------------------- the live world
 
 
+def quiet(standin: Any) -> Any:
+    """The stand-in's HTTP server prints a traceback whenever a client drops a watch
+    (every time an app quits): noise in the bench output, so it is silenced."""
+    server = getattr(standin, "_server", None)
+    if server is not None:
+        server.handle_error = lambda request, client_address: None
+    return standin
+
+
 class LiveWorld:
     """20 HTTP services, the stand-in with ~50 pods, one git repo, a warroom.toml, and an
     incident declared with the CLI. ``config_path`` / ``data_dir`` are for ``warroom``."""
@@ -168,7 +177,7 @@ class LiveWorld:
             for i in range(self.n_services):
                 self.http.route(f"/svc{i:02d}/healthz", status=200, body=b'{"status": "ok"}',
                                 headers={"Content-Type": "application/json"})
-            self.standin = KubeApiStandin().start()
+            self.standin = quiet(KubeApiStandin().start())
             now = datetime.now(timezone.utc)
             for i in range(self.n_pods):
                 self.standin.add_pod(("payments", "edge", "data")[i % 3], f"app-{i:03d}-x7k2p",

@@ -22,6 +22,10 @@ skips turning the frame into terminal bytes, so the wrapper does that too
 (``render_segments``); only the write to the terminal is missing. Keys are paced
 10-40 ms apart so they land at random moments of the background work.
 
+Key percentiles undercount a freeze (a key pressed during a 20 s stall is one
+sample), so ``LoopWatch`` also reports the longest time the event loop went
+without running a 5 ms heartbeat, and how much of the window such freezes took.
+
 ``pilot.press(k)`` + ``pilot.pause()`` is NOT the measure: Pilot waits for the
 process to look idle in 20 ms sleeps (``textual._wait.wait_for_idle``), so that
 round trip cannot go below ~60 ms however fast the app is. It is reported as
@@ -34,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import os
 import random
 import resource
 import subprocess
@@ -131,6 +134,10 @@ class KeyProbe:
     """
 
     def __init__(self, app: Any, frames: Frames) -> None:
+        from tui.messages import SnapshotReady
+        from widgets.timeline import TimelineView
+
+        self._selected_type, self._snapshot_type = TimelineView.Selected, SnapshotReady
         self.app = app
         self.frames = frames
         self.selected = 0
@@ -141,17 +148,12 @@ class KeyProbe:
         self.timeouts = 0
 
     def hook(self, message: Any) -> None:
-        from textual.widget import Widget  # noqa: F401 - keeps the import cost out of the hook
-
-        from tui.messages import SnapshotReady
-        from widgets.timeline import TimelineView
-
-        if isinstance(message, TimelineView.Selected):
+        if isinstance(message, self._selected_type):
             if message is not self._seen:    # a bubbling message is dispatched at each level
                 self._seen = message
                 self.selected += 1
                 self.selected_at = time.perf_counter()
-        elif isinstance(message, SnapshotReady) and message is not self._seen_snapshot:
+        elif isinstance(message, self._snapshot_type) and message is not self._seen_snapshot:
             self._seen_snapshot = message
             self.snapshots.setdefault(message.source, []).append((time.perf_counter(), message.elapsed_s))
 
@@ -180,8 +182,10 @@ class KeyProbe:
         try:
             t_drawn = await asyncio.wait_for(drawn, timeout)
         except asyncio.TimeoutError:
+            # Counted, with the time it really took (a blocked loop fires the timeout late).
             self.timeouts += 1
-            return timeout, timeout
+            waited = time.perf_counter() - t0
+            return waited, (self.selected_at - t0) if self.selected > before else waited
         handled = (self.selected_at - t0) if self.selected > before else (t_drawn - t0)
         return t_drawn - t0, handled
 
@@ -189,6 +193,42 @@ class KeyProbe:
         """A timeline movement key: drawn once the timeline has handled it."""
         before = self.selected
         return await self.until_drawn(key, lambda: self.selected > before, timeout)
+
+
+class LoopWatch:
+    """Notes how long the event loop goes without running a 5 ms heartbeat: the app is
+    frozen for that long (no key, no frame). Key percentiles undercount a freeze
+    (a key pressed during a 20 s stall is one sample), so the longest one is reported too."""
+
+    def __init__(self, threshold_s: float = 0.1) -> None:
+        self.threshold_s = threshold_s
+        self.stalls: list[float] = []
+        self._task: asyncio.Task | None = None
+        self._t0 = 0.0
+
+    async def _beat(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            if now - last - 0.005 > self.threshold_s:
+                self.stalls.append(now - last - 0.005)
+            last = now
+
+    def start(self) -> "LoopWatch":
+        self._t0 = time.perf_counter()
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+        return self
+
+    def stop(self) -> dict:
+        if self._task is not None:
+            self._task.cancel()
+        window = time.perf_counter() - self._t0
+        return {
+            "stall_max_ms": round(max(self.stalls, default=0.0) * 1000, 1),
+            "stalls_over_100ms": len(self.stalls),
+            "stalled_pct": round(100 * sum(self.stalls) / window, 1) if window > 0 else None,
+        }
 
 
 async def _pilot_roundtrip(pilot: Any, presses: int) -> list[float]:
@@ -279,8 +319,10 @@ async def _log_pane(data_dir: Path, incident_id: int, expected: int, presses: in
             t_shown = await asyncio.wait_for(shown, 120)
             first_frame_s = t_shown - t0
             await pilot.pause()
+            watch = LoopWatch().start()
             per_key: dict[str, list[float]] = {}
             drawn, handled = await _press_paced(probe, _movement_keys(presses), rng, per_key)
+            stalls = watch.stop()
             roundtrip = await _pilot_roundtrip(pilot, pilot_presses)
 
             add_drawn: list[float] = []
@@ -303,6 +345,7 @@ async def _log_pane(data_dir: Path, incident_id: int, expected: int, presses: in
         "first_frame_s": round(first_frame_s, 3),
         **_key_figures(drawn, handled, probe.timeouts),
         "per_key_p99_ms": {k: ms_stats(v)["p99_ms"] for k, v in per_key.items()},
+        **stalls,
         "pilot_roundtrip_ms": ms_stats(roundtrip),
         "append_n": appended["n"],
         "append_median_ms": appended["median_ms"],
@@ -352,7 +395,7 @@ def _delay_specs(n: int, slowest_s: float, url: Callable[[int, str], str]) -> tu
     )
 
 
-async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: int,
+async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: int, window_s: float,
                         concurrency: int | None, store_dir: Path) -> dict:
     from checks.specs import HostSpec, KubeSpec
     from tui.app import WarroomApp
@@ -387,6 +430,7 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
                     break
                 await asyncio.sleep(0.1)
             first = list(probe.snapshots.get("health", []))
+            watch = LoopWatch().start()
             start = time.perf_counter()
             drawn: list[float] = []
             handled: list[float] = []
@@ -394,13 +438,14 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
             i = 0
             while True:
                 done_rounds = len(probe.snapshots.get("health", [])) - len(first)
-                if (done_rounds >= rounds and len(drawn) >= presses) or time.perf_counter() - start > 120:
+                if (done_rounds >= rounds and len(drawn) >= presses) or time.perf_counter() - start > window_s:
                     break
                 await asyncio.sleep(rng.uniform(0.010, 0.040))
                 d, h = await probe.move(keys[i % 2])
                 drawn.append(d)
                 handled.append(h)
                 i += 1
+            stalls = watch.stop()
             window_rounds = probe.snapshots.get("health", [])[len(first):]
             snap = app.screen._snapshots.get("health")
             up = sum(str(s.state) == "UP" for s in snap.services) if snap is not None else 0
@@ -421,12 +466,16 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
         "round_ok": bool(elapsed) and ratio <= TARGET_ROUND_RATIO,
         "up": up,
         **_key_figures(drawn, handled, probe.timeouts),
+        **stalls,
     }
 
 
 def health_round(n: int = 1000, slowest_s: float = 1.0, rounds: int = 3, presses: int = 150,
-                 concurrencies: tuple[int | None, ...] = (None, 1000)) -> dict:
+                 window_s: float = 30.0, concurrencies: tuple[int | None, ...] = (None, 1000)) -> dict:
     """The dashboard with ``n`` health endpoints (delays spread up to ``slowest_s``).
+
+    Keys are pressed until ``rounds`` rounds and ``presses`` keys are done, or for at
+    most ``window_s`` seconds after the first round.
 
     ``concurrencies``: None is the app as ``build_live`` wires it; a number swaps in a
     ``HealthChecker(concurrency=...)`` to show what the checker itself can do.
@@ -440,7 +489,7 @@ def health_round(n: int = 1000, slowest_s: float = 1.0, rounds: int = 3, presses
         for concurrency in concurrencies:
             label = "app" if concurrency is None else f"concurrency_{concurrency}"
             with tempfile.TemporaryDirectory(prefix="warroom-bench-ui-") as tmp:
-                out[label] = asyncio.run(_health_round(specs, slowest_s, rounds, presses, concurrency, Path(tmp)))
+                out[label] = asyncio.run(_health_round(specs, slowest_s, rounds, presses, window_s, concurrency, Path(tmp)))
     return out
 
 
@@ -451,10 +500,12 @@ def _standin_main() -> None:
     """Child process: the API stand-in with N pods; on "run RATE SECONDS SEED" drives
     restarts at that rate, printing one JSON line per update: [ns, name, restarts, monotonic]."""
     from checks.kubeapi_standin import KubeApiStandin
+    from tests.bench.bench_idle import quiet
 
     pods, namespaces, kubeconfig = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     out = sys.stdout
     with KubeApiStandin() as standin:
+        quiet(standin)
         names = []
         for i in range(pods):
             ns, name = f"team-{i % namespaces:02d}", f"svc-{i // namespaces:04d}-{i:05x}"
@@ -577,6 +628,7 @@ async def _pods_ui(proc: subprocess.Popen, kubeconfig: Path, pods: int, rate: fl
 
             reader = threading.Thread(target=read_updates, daemon=True)
             reader.start()
+            watch = LoopWatch().start()
             proc.stdin.write(f"run {rate} {seconds} 7\n")
             proc.stdin.flush()
             drawn, handled = [], []
@@ -597,6 +649,7 @@ async def _pods_ui(proc: subprocess.Popen, kubeconfig: Path, pods: int, rate: fl
                 handled.append(h)
                 i += 1
                 check_pane(table)
+            stalls = watch.stop()
             with lock:
                 unseen = len(pending)
             system_entries = sum(1 for e in _timeline(app).entries if e.kind.value == "system")
@@ -621,6 +674,7 @@ async def _pods_ui(proc: subprocess.Popen, kubeconfig: Path, pods: int, rate: fl
         "pods_poll_median_ms": round(pct(pod_rounds, 0.5) * 1000, 1) if pod_rounds else None,
         "system_entries_written": system_entries,
         **_key_figures(drawn, handled, probe.timeouts - idle_timeouts),
+        **stalls,
         "note": "lag: update committed at the stand-in (child process) -> the pane's table holds the new "
                 "restart count, checked every 10-40 ms",
     }

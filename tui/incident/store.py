@@ -467,6 +467,21 @@ class Store:
         return self._write(lambda conn: self._insert_entry(
             conn, incident_id, kind, text, author=author, source=source, ts=ts, meta=meta))
 
+    def append_many(self, incident_id: int, items: Sequence[tuple[Kind, str, Mapping | None]], *,
+                    author: str = "", source: str = "cli") -> list[Entry]:
+        """Durably append several entries in one transaction (one fsync): all or none.
+
+        For bursts of detector entries (a crash-looping deployment restarts many pods at once).
+        """
+        for _, text, _ in items:
+            if not text.strip():
+                raise ValueError("an entry needs some text")
+        if not items:
+            return []
+        return self._write(lambda conn: [
+            self._insert_entry(conn, incident_id, kind, text, author=author, source=source, meta=meta)
+            for kind, text, meta in items])
+
     def edit(
         self, entry_id: int, *, text: str | None = None, ts: datetime | None = None, kind: Kind | None = None,
         author: str = "", source: str = "tui",

@@ -142,6 +142,7 @@ class Dashboard(CommunicateActions, Screen):
         self._snapshots: dict[str, Any] = {}
         self._alerted_followups: set[int] = set()
         self.followups: list = []
+        self._alerts_text = ""
         self.scheduler: Scheduler | None = None
 
     @property
@@ -177,7 +178,9 @@ class Dashboard(CommunicateActions, Screen):
         self.set_interval(STORE_POLL_S, self.poll_store, name="store-watch")
         self.set_interval(1.0, self.tick, name="tick")
         self.scheduler = Scheduler(self, self.wapp.sources)
-        self.scheduler.start()
+        # After the first frame: the commander pane is usable at once, and the sources' heavy
+        # imports (kubernetes) and client set-up do not compete with the first layout.
+        self.call_after_refresh(self.scheduler.start)
         self.query_one(TimelineView).focus()
         self._apply_size()
 
@@ -226,7 +229,10 @@ class Dashboard(CommunicateActions, Screen):
             self._last_seq = new[-1].seq
             self.query_one(TimelineView).upsert(new)
             self._note_progress(new)
-        self.refresh_incident()
+        # Incident, checklist and follow-ups change only with an entry that says so (meta "event" or a
+        # follow-up); a change with no new entry at all (a snoozed follow-up) also re-reads them.
+        if not new or any(e.meta.get("event") or e.meta.get("follow_up_at") for e in new):
+            self.refresh_incident()
 
     def refresh_incident(self) -> None:
         store, incident_id = self.wapp.store, self.wapp.incident_id
@@ -264,8 +270,7 @@ class Dashboard(CommunicateActions, Screen):
         else:
             self._overdue_rung_at = None
         self._show_alerts(now)
-        for event in self.damper.tick(now):
-            self._write_system(event, "detector")
+        self._write_system(self.damper.tick(now), "detector")
 
     def _show_alerts(self, now: datetime) -> None:
         alerts = []
@@ -281,9 +286,12 @@ class Dashboard(CommunicateActions, Screen):
             if followup.id not in self._alerted_followups:
                 self._alerted_followups.add(followup.id)
                 self.app.bell()
-        widget = self.query_one("#alerts", Static)
-        widget.update("\n".join(alerts))
-        widget.set_class(bool(alerts), "-active")
+        text = "\n".join(alerts)
+        if text != self._alerts_text:   # an unchanged Static.update still costs a full relayout
+            self._alerts_text = text
+            widget = self.query_one("#alerts", Static)
+            widget.update(text)
+            widget.set_class(bool(alerts), "-active")
 
     # -- live sources ------------------------------------------------------------
 
@@ -301,8 +309,7 @@ class Dashboard(CommunicateActions, Screen):
             except Exception as exc:  # a detector bug must not stop the polling
                 events = []
                 self.log.error(f"changes() failed for {message.source}: {exc!r}")
-            for event in self.damper.feed(events, self.wapp.clock()):
-                self._write_system(event, message.source)
+            self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
             if hook is not None:
                 hook(snapshot, events)
@@ -339,12 +346,13 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(TimelineView).refresh()
         self.tick()
 
-    def _write_system(self, event, source: str) -> None:
-        if self._recently_written(event):
-            return
-        self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM, event.text,
-                   author="warroom", source=f"detector:{source}",
-                   meta={"key": event.key, "state": event.state, "level": int(event.level)})
+    def _write_system(self, events: list, source: str) -> None:
+        """One transaction for all of a snapshot's state changes, however many pods restarted."""
+        fresh = [e for e in events if not self._recently_written(e)]
+        if fresh:
+            self.write(self.wapp.store.append_many, self.wapp.incident_id,
+                       [(Kind.SYSTEM, e.text, {"key": e.key, "state": e.state, "level": int(e.level)}) for e in fresh],
+                       author="warroom", source=f"detector:{source}")
 
     def _recently_written(self, event) -> bool:
         """Another dashboard on the same incident may have written this change already."""
