@@ -73,6 +73,12 @@ class _Watch:
         self.gone = False          # send an ERROR 410 event, then end the stream
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients closing a watch mid-stream is normal here; the stdlib would print a traceback.
+        pass
+
+
 class KubeApiStandin:
     """A threaded HTTP server on 127.0.0.1 that serves pods like the API server.
 
@@ -126,7 +132,7 @@ class KubeApiStandin:
             pass
 
         Handler.standin = standin
-        server = ThreadingHTTPServer(("127.0.0.1", self._requested_port), Handler)
+        server = _QuietServer(("127.0.0.1", self._requested_port), Handler)
         server.daemon_threads = True
         self._server = server
         self._stopping = False

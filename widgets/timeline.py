@@ -105,6 +105,7 @@ class TimelineView(ScrollView, can_focus=True):
         self.cursor: int | None = None     # None: follow the newest entry
         self._follow = True                # the reader is at the bottom: keep showing new entries
         self.redact = lambda text: text
+        self._strips: dict[tuple, Strip] = {}
 
     # -- data --------------------------------------------------------------------
 
@@ -217,17 +218,33 @@ class TimelineView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        if index >= len(self._entries):
-            return Strip.blank(width, self.rich_style)
-        entry = self._entries[index]
-        line = self.render_entry(entry)
-        line.truncate(width, overflow="ellipsis", pad=True)
         base = self.rich_style
-        if self.has_focus and index == self._current():
-            base = base + self.get_component_rich_style("timeline--cursor")
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments).crop_extend(0, width, base)
-        return strip.apply_style(base) if base else strip
+        if index >= len(self._entries):
+            return Strip.blank(width, base)
+        entry = self._entries[index]
+        selected = self.has_focus and index == self._current()
+        # A cursor move repaints every visible line; most of them are the same as last time.
+        key = (entry.entry_id, entry.rev, width, selected, base)
+        strip = self._strips.get(key)
+        if strip is None:
+            line = self.render_entry(entry)
+            line.truncate(width, overflow="ellipsis", pad=True)
+            style = base + self.get_component_rich_style("timeline--cursor") if selected else base
+            strip = Strip(list(line.render(self.app.console))).crop_extend(0, width, style)
+            strip = strip.apply_style(style) if style else strip
+            if len(self._strips) > 2048:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def clear_cache(self) -> None:
+        """Forget rendered lines (after a theme change or a presenter-mode switch)."""
+        self._strips.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
 
     def render_entry(self, entry: "Entry") -> Text:
         label, badge_style = KIND_STYLES.get(entry.kind.value, (entry.kind.value[:4].upper(), "reverse"))

@@ -64,6 +64,14 @@ class RunningService:
         return f"http://{host}:{port}/healthz"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A health check that timed out hangs up mid-answer: expected, not worth a traceback on the screen.
+        pass
+
+
 class DemoServices:
     """One ThreadingHTTPServer per service, each on a free port."""
 
@@ -74,8 +82,7 @@ class DemoServices:
 
     def start(self) -> "DemoServices":
         for name, behaviour in SERVICES.items():
-            server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(behaviour))
-            server.daemon_threads = True
+            server = _QuietServer(("127.0.0.1", 0), self._handler(behaviour))
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                       name=f"demo-{name}", daemon=True)
             thread.start()

@@ -432,6 +432,8 @@ class Store:
         ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
     ) -> Entry:
         """Insert one revision inside the caller's transaction; returns it as it will read back."""
+        _check_unicode(text, "entry text")
+        _check_unicode(author, "author")
         now = utcnow()
         values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
                   json.dumps(dict(meta), default=str) if meta else None)
@@ -706,6 +708,14 @@ class Store:
 
 _BY_ENTRY_ID = attrgetter("entry_id")
 _BY_TS = attrgetter("ts")
+
+
+def _check_unicode(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid Unicode (lone surrogate at position {exc.start}) — "
+                         "re-type it, or check the terminal's encoding (LANG=C.UTF-8)") from None
 
 
 def current_revisions(revisions: Iterable[Entry]) -> list[Entry]:
