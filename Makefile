@@ -11,6 +11,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# glances, the peer reference of the idle benchmark, only for `make bench`.
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	touch $@
+
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -22,7 +27,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests $(ARGS)
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench $(ARGS)
 
 soak: $(STAMP)

@@ -265,8 +265,40 @@ async def test_pane_fits_50x14_with_every_section():
         assert any("net ↓3.0M" in ln for ln in lines)
         assert pane.has_class("-ok")
         assert pane.border_title == "host web-1"
-        assert pane.border_subtitle == "cpu 10% · mem 40% · disk 50%"
-        assert str(pane.render()).splitlines() == lines
+        assert pane.border_subtitle == "within thresholds"
+        assert [pane.render_line(y).text.rstrip() for y in range(len(lines))] == [ln.rstrip() for ln in lines]
+
+
+async def test_a_new_sample_repaints_only_the_lines_that_changed(monkeypatch):
+    painted: list[int] = []
+    original = HostPane.render_line
+
+    def counting(self, y):
+        painted.append(y)
+        return original(self, y)
+
+    monkeypatch.setattr(HostPane, "render_line", counting)
+    app = HostApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        pane = app.query_one(HostPane)
+        pane.show(snap(load=(0.5, 0.4, 0.3)))
+        await pilot.pause()
+        painted.clear()
+        pane.show(snap(load=(7.25, 0.4, 0.3)))     # only the load line differs
+        await pilot.pause()
+        lines = visible(pane)
+        load_y = next(y for y, ln in enumerate(lines) if ln.startswith("load"))
+        assert painted == [load_y]
+        assert "7.25" in pane.render_line(load_y).text
+        painted.clear()
+        pane.show(snap(cpu=30, load=(7.25, 0.4, 0.3)))   # busier, still OK: the gauge line only
+        await pilot.pause()
+        assert painted and load_y not in painted
+        assert "30%" in pane.render_line(painted[0]).text
+        painted.clear()
+        pane.show(snap(cpu=97, load=(7.25, 0.4, 0.3)))   # critical: the pane's border and class change too
+        await pilot.pause()
+        assert pane.has_class("-crit") and set(range(len(visible(pane)))) <= set(painted)
 
 
 async def test_pane_degrades_when_small():

@@ -575,3 +575,19 @@ def test_human_age():
                                                       3 * 86400, 20 * 86400)] == \
         ["5s", "119s", "5m", "5m30s", "60m", "3h1m", "30h", "3d", "20d"]
     assert human_age(None) == "-"
+
+
+def test_old_ages_all_change_at_the_same_minute_tick():
+    # Each changed cell makes the DataTable re-render every row: ages past 10 min must not
+    # tick over pod by pod through the minute.
+    from widgets.pods import _coarse
+
+    base = datetime(2026, 11, 22, 3, 0, 0, tzinfo=timezone.utc)
+    created = [base - timedelta(minutes=30, seconds=s) for s in (0, 17, 42, 59)]
+    seen = {tuple(human_age(_coarse(base + timedelta(seconds=t), c)) for c in created) for t in range(60)}
+    assert len(seen) == 1
+    after = tuple(human_age(_coarse(base + timedelta(seconds=60), c)) for c in created)
+    assert after != next(iter(seen))
+    young = base - timedelta(minutes=3, seconds=5)   # young pods keep their seconds
+    assert human_age(_coarse(base, young)) == "3m5s"
+    assert human_age(_coarse(base + timedelta(seconds=1), young)) == "3m6s"

@@ -54,6 +54,7 @@ class Scheduler:
     def __init__(self, node: DOMNode, sources: list[LiveSource]) -> None:
         self.node = node
         self.sources = {s.name: s for s in sources}
+        self._runners: dict[str, Callable[[], None]] = {}
 
     def start(self) -> None:
         for source in self.sources.values():
@@ -67,7 +68,12 @@ class Scheduler:
 
     def _arm(self, name: str, delay: float) -> None:
         if not self.sources[name].stopped:
-            self.node.set_timer(delay, lambda: self._run(name), name=f"poll-{name}")
+            # One callback per source, made once: Textual inspects the signature of every new
+            # callable it invokes, and a fresh lambda per poll paid for that every second.
+            runner = self._runners.get(name)
+            if runner is None:
+                runner = self._runners[name] = lambda: self._run(name)
+            self.node.set_timer(delay, runner, name=f"poll-{name}")
 
     def _run(self, name: str) -> None:
         source = self.sources[name]

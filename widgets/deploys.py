@@ -85,6 +85,7 @@ class DeploysPane(Vertical):
         self.snapshot: DeploysSnapshot | None = None
         self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
         self._layout: tuple[bool, bool] | None = None   # (several repos, compact)
+        self._message = ""                              # what #deploys-message shows now
         self.border_title = "deploys"
 
     def compose(self) -> ComposeResult:
@@ -127,10 +128,13 @@ class DeploysPane(Vertical):
     # ------------------------------------------------------------ show
 
     def show(self, snapshot: DeploysSnapshot) -> None:
-        self.set_class(False, *_ALL_CLASSES)
-        self.add_class("-error" if snapshot.error else _LEVEL_CLASS[snapshot.level])
+        wanted = "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level]
+        for cls in _ALL_CLASSES:   # no-ops when unchanged; clear-then-add restyled every poll
+            self.set_class(cls == wanted, cls)
         # Text, not str: a str title is parsed as markup, and summaries quote commit subjects.
-        self.border_subtitle = Text(snapshot.error or snapshot.summary)
+        subtitle = snapshot.error or snapshot.summary
+        if str(self.border_subtitle or "") != subtitle:
+            self.border_subtitle = Text(subtitle)
         self._show_message(snapshot)
         has_rows = any(r.deploys for r in snapshot.repos)
         if snapshot.error and not has_rows:
@@ -141,21 +145,25 @@ class DeploysPane(Vertical):
 
     def _show_message(self, snapshot: DeploysSnapshot) -> None:
         msg = self.query_one("#deploys-message", Static)
-        msg.set_class(False, "-error", "-warn", "-shown")
         lines: list[str] = []
+        kind = ""
         if snapshot.error:
             lines.append(f"⚠ {snapshot.error}")
-            msg.add_class("-error")
+            kind = "-error"
         elif not snapshot.repos:
             lines.append(snapshot.summary)
         else:
             failing = [r for r in snapshot.repos if r.error]
             lines.extend(f"⚠ {r.name}: {r.error}" for r in failing)
             if failing:
-                msg.add_class("-warn")
-        if lines:
-            msg.add_class("-shown")
-        msg.update(Text("\n".join(lines)))
+                kind = "-warn"
+        msg.set_class(kind == "-error", "-error")
+        msg.set_class(kind == "-warn", "-warn")
+        msg.set_class(bool(lines), "-shown")
+        text = "\n".join(lines)
+        if text != self._message:   # an unchanged Static.update still relayouts the screen
+            self._message = text
+            msg.update(Text(text))
 
     def on_resize(self, event: Resize) -> None:
         if self.snapshot is not None and self._wanted_layout(self.snapshot) != self._layout:

@@ -118,6 +118,7 @@ class HealthPane(Vertical):
         self._order: list[str] = []
         self._columns: tuple[tuple[str, str, int], ...] = ()
         self._widths: dict[str, int] = {}
+        self._statics: dict[str, str] = {"#health-error": "", "#health-hint": ""}   # shown now
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-error", markup=False)
@@ -185,15 +186,17 @@ class HealthPane(Vertical):
         self._fit_widths(snapshot)
         table = self.table
         with self.app.batch_update():
-            for cls in (*LEVEL_CLASS.values(), "-error", "-empty"):
-                self.remove_class(cls)
-            self.add_class(LEVEL_CLASS[snapshot.level])
-            if snapshot.error:
-                self.add_class("-error")
+            # set_class is free when nothing changes; remove-then-add restyled the pane every result.
+            for cls in LEVEL_CLASS.values():
+                self.set_class(cls == LEVEL_CLASS[snapshot.level], cls)
+            self.set_class(bool(snapshot.error), "-error")
             self.set_class(not snapshot.services, "-empty")
-            self.border_subtitle = snapshot.error or snapshot.summary
-            self.query_one("#health-error", Static).update(Text(f"⚠ {snapshot.error}" if snapshot.error else ""))
-            self.query_one("#health-hint", Static).update(Text(snapshot.summary if not snapshot.services else ""))
+            subtitle = snapshot.error or snapshot.summary
+            if str(self.border_subtitle or "") != subtitle:
+                self.border_subtitle = Text(subtitle)   # Text: an error is not markup
+            # An unchanged Static.update still relayouts the screen: only on change.
+            self._update_static("#health-error", f"⚠ {snapshot.error}" if snapshot.error else "")
+            self._update_static("#health-hint", snapshot.summary if not snapshot.services else "")
 
             ranked = sorted(snapshot.services, key=worst_first_key)
             rows: dict[str, dict[str, Text]] = {}
@@ -226,6 +229,11 @@ class HealthPane(Vertical):
                 rank = {id(cells["name"]): i for i, cells in enumerate(rows.values())}
                 table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
                 self._order = order
+
+    def _update_static(self, selector: str, text: str) -> None:
+        if self._statics.get(selector) != text:
+            self._statics[selector] = text
+            self.query_one(selector, Static).update(Text(text))
 
     @property
     def row_keys(self) -> list[str]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 from checks.base import Level
@@ -67,6 +69,9 @@ class HostPane(Widget):
         self.snapshot: HostSnapshot | None = None   # last good data (kept through errors)
         self.error: str | None = None
         self.border_title = "host"
+        self._version = 0                       # bumped by every change of what is shown
+        self._lines: list[Text] = []
+        self._lines_key: tuple[int, int, int] | None = None
 
     # ------------------------------------------------------------ public
 
@@ -76,13 +81,21 @@ class HostPane(Widget):
             self.error = None
         else:
             self.error = snapshot.error
-        self.set_class(False, *_ALL_CLASSES)
-        self.add_class("-error" if snapshot.error else _LEVEL_CLASS[snapshot.level])
+        wanted = "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level]
+        # One set_class per class: a no-op when unchanged, where clear-then-add restyled every poll.
+        for cls in _ALL_CLASSES:
+            self.set_class(cls == wanted, cls)
         host = snapshot.hostname or (self.snapshot.hostname if self.snapshot else "")
-        # Text, not str: a str title is parsed as markup.
-        self.border_title = Text(f"host {host}".strip())
-        self.border_subtitle = Text(snapshot.error or snapshot.summary)
-        self.refresh()
+        # Text, not str: a str title is parsed as markup. Assigned only on change (each repaints).
+        # The subtitle names what is over a threshold. When nothing is, it does not repeat the
+        # numbers above it: a subtitle that changes every second repaints the whole pane.
+        title = f"host {host}".strip()
+        subtitle = snapshot.error or (snapshot.summary if snapshot.level > Level.OK else "within thresholds")
+        if str(self.border_title or "") != title:
+            self.border_title = Text(title)
+        if str(self.border_subtitle or "") != subtitle:
+            self.border_subtitle = Text(subtitle)
+        self._repaint_changed_lines()
 
     def build_lines(self, width: int, height: int) -> list[Text]:
         """The lines shown in a content area of ``width`` x ``height`` cells."""
@@ -96,12 +109,46 @@ class HostPane(Widget):
                 room -= len(item.lines)
         return [line for item in sorted(keep, key=lambda it: it.order) for line in item.lines]
 
-    def render(self) -> Text:
-        size = self.size
-        out = Text("\n").join(self.build_lines(size.width, size.height))
-        out.no_wrap = True
-        out.overflow = "crop"
-        return out
+    # A line-API widget: each second most lines (disks, memory, swap) read as before, and
+    # only the lines that changed are painted again.
+
+    def _lines_for(self, width: int, height: int) -> list[Text]:
+        key = (width, height, self._version)
+        if key != self._lines_key:
+            self._lines = self.build_lines(width, height)
+            for line in self._lines:
+                line.truncate(width, overflow="ellipsis")
+            self._lines_key = key
+        return self._lines
+
+    def _repaint_changed_lines(self) -> None:
+        before = self._lines
+        self._version += 1
+        width, height = self.size
+        if not self.is_mounted or width <= 0 or height <= 0:
+            self.refresh()
+            return
+        after = self._lines_for(width, height)
+        changed = [y for y in range(max(len(before), len(after)))
+                   if y >= len(before) or y >= len(after) or not _same(before[y], after[y])]
+        if len(changed) >= len(after):
+            self.refresh()
+            return
+        for y in changed:
+            self.refresh(Region(0, y, width, 1))     # content coordinates
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        base = self.rich_style
+        lines = self._lines_for(width, height)
+        if y >= len(lines):
+            return Strip.blank(width, base)
+        strip = Strip(list(lines[y].render(self.app.console))).crop_extend(0, width, base)
+        return strip.apply_style(base) if base else strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._version += 1          # lines carry component-class colours: build them again
 
     def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001 - textual signature
         return max(1, sum(len(it.lines) for it in self._items(width)))
@@ -269,6 +316,11 @@ class HostPane(Widget):
         cell.append(" ")
         cell.append(val, style=self._style("dim"))
         return cell
+
+
+def _same(a: Text, b: Text) -> bool:
+    # Text.__eq__ ignores the base style, and a line turning red matters.
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
 def _cpu_value(proc: ProcInfo) -> str:

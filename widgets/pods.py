@@ -41,6 +41,15 @@ _CLASS_FOR = {Level.OK: "-ok", Level.WARN: "-warn", Level.CRIT: "-crit", Level.U
 Cell = tuple[str, str]          # (text, rich style): what we compare to decide an update
 
 
+def _coarse(now: datetime, since: datetime) -> timedelta:
+    """``now - since`` for display. Past 10 minutes ages show whole minutes at best, so they
+    are measured from the start of the current minute: every such cell then changes at the
+    same tick, once a minute, instead of one pod or another every second (each change makes
+    the table re-render all its rows)."""
+    coarse = now.replace(second=0, microsecond=0) - since
+    return coarse if coarse >= timedelta(minutes=10) else now - since
+
+
 def human_age(delta: timedelta | None) -> str:
     """kubectl-like short durations: 42s, 5m, 3h, 12d."""
     if delta is None:
@@ -195,7 +204,7 @@ class PodsPane(Vertical):
             status = f"{status} ({p.waiting_reason})"
         delta = p.restarts_since_incident
         if p.last_termination_reason:
-            ago = human_age(now - p.last_termination_at) + " ago" if p.last_termination_at else ""
+            ago = human_age(_coarse(now, p.last_termination_at)) + " ago" if p.last_termination_at else ""
             last = f"{p.last_termination_reason} {ago}".strip()
             last_style = pal["crit"] if p.last_termination_reason == "OOMKilled" and p.level == Level.CRIT else ""
         else:
@@ -209,7 +218,7 @@ class PodsPane(Vertical):
             "delta": (f"+{delta}" if delta else "0", f"reverse {pal['warn']}" if delta else "dim"),
             "last": (last, last_style),
             "node": (p.node or "-", ""),
-            "age": (human_age(p.age(now)), ""),
+            "age": (human_age(_coarse(now, p.created_at) if p.created_at else None), ""),
         }
         return tuple(cells[key] for key, _ in COLUMNS)
 

@@ -54,7 +54,8 @@ BENCHES = [
           timeout=400),
     Bench("ui.pods", "tests.bench.bench_ui", "pods_ui", quick={"pods": 1000, "seconds": 4.0}),
     Bench("ui.startup", "tests.bench.bench_ui", "startup", quick={"runs": 2}),
-    Bench("idle", "tests.bench.bench_idle", quick={"seconds": 10.0, "warmup": 5.0}, timeout=400),
+    Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
+          quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
 ]
 BY_NAME = {b.name: b for b in BENCHES}
 
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", metavar="NAME[,NAME]", help="benches to run: " + ", ".join(b.name for b in BENCHES))
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter windows")
-    parser.add_argument("--seconds", type=float, help="idle: measuring window in seconds (default 30)")
+    parser.add_argument("--seconds", type=float, help="idle: measuring window in seconds (default 60)")
     parser.add_argument("--json", metavar="FILE", help="where to write the results "
                         "(default tests/bench/results.json, results-quick.json with --quick)")
     parser.add_argument("--child", help=argparse.SUPPRESS)

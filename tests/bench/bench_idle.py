@@ -307,7 +307,7 @@ def _verdict(r: dict) -> dict:
     return r
 
 
-def run(seconds: float = 30.0, warmup: float = 10.0, *, demo: bool = True, glances: bool = True) -> dict:
+def run(seconds: float = 60.0, warmup: float = 10.0, *, demo: bool = True, glances: bool = True) -> dict:
     out: dict[str, Any] = {"cpus": os.cpu_count(), "targets": {"cpu_pct": TARGET_CPU_PCT, "rss_mb": TARGET_RSS_MB}}
     with LiveWorld() as world:
         out["dashboard"] = _verdict(measure(world.command(), seconds=seconds, warmup=warmup, expect="svc-"))
@@ -321,18 +321,20 @@ def run(seconds: float = 30.0, warmup: float = 10.0, *, demo: bool = True, glanc
             r["note"] = "includes the demo's own HTTP services, API stand-in and scenario (in-process)"
             out["demo"] = _verdict(r)
     if glances:
-        exe = shutil.which("glances")
+        beside = Path(sys.executable).parent / "glances"   # `make bench` installs it in the venv
+        exe = str(beside) if beside.exists() else shutil.which("glances")
         if exe is None:
-            print("glances not installed", file=sys.stderr)
+            print("glances not installed (pip install -e '.[bench]')", file=sys.stderr)
             out["glances"] = {"skipped": "glances not installed"}
         else:
-            out["glances"] = measure([exe], seconds=seconds, warmup=warmup)
+            out["glances"] = measure([exe, "-t", "1"], seconds=seconds, warmup=warmup, expect="CPU")
+            out["glances"]["note"] = "glances -t 1, the peer reference (refreshes every 1 s)"
     return out
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_idle")
-    parser.add_argument("--seconds", type=float, default=30.0, help="measuring window (default 30)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measuring window (default 60)")
     parser.add_argument("--warmup", type=float, default=10.0, help="warm-up before measuring (default 10)")
     parser.add_argument("--no-demo", action="store_true")
     args = parser.parse_args(argv)

@@ -190,7 +190,7 @@ def _first_import(r: dict, module: str) -> str:
 
 def _idle(r: dict) -> list[Row]:
     rows = []
-    for label, strict in (("dashboard", True), ("demo", False), ("glances", False)):
+    for label, strict in (("dashboard", True), ("demo", True), ("glances", False)):
         v = r.get(label)
         if not isinstance(v, dict):
             continue
@@ -205,6 +205,12 @@ def _idle(r: dict) -> list[Row]:
                 fmt(v.get("rss_median_mb"), "MB"), f"max {fmt(v.get('rss_max_mb'), 'MB')}",
                 at_most(v.get("rss_max_mb"), 150) if strict else INFO),
         ]
+    peer = r.get("glances") or {}
+    for label in ("dashboard", "demo"):
+        v = r.get(label) or {}
+        if isinstance(v, dict) and v.get("cpu_pct") is not None and peer.get("cpu_pct"):
+            rows.append(Row("idle", f"{label} CPU / glances -t 1 CPU (same run)", "",
+                            fmt(v["cpu_pct"] / peer["cpu_pct"], "x"), "the peer reference", INFO))
     return rows
 
 
