@@ -187,3 +187,22 @@ async def test_timeline_autoscroll_only_at_bottom(store):
         await pilot.press("n", *"while reading history", "enter")
         await pilot.pause()
         assert view.scroll_y == 0  # the reader's place is kept
+
+
+async def test_timeline_grows_a_scrollbar_and_keeps_following_the_newest(store):
+    # Growing the log updates the scrollbars without a screen layout; the first overflow
+    # must still bring the scrollbar in and keep the newest entry in view.
+    inc = seed_incident(store)
+    app = make_app(store, inc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.screen.query_one(TimelineView)
+        await pilot.pause()
+        assert not view.show_vertical_scrollbar
+        for i in range(view.size.height + 5):
+            store.append(inc.id, Kind.NOTE, f"growing line {i}", author="bob")
+            app.screen.sync_store()
+            await pilot.pause()
+        assert view.show_vertical_scrollbar and view.is_at_bottom
+        assert view.virtual_size.height == len(view.entries)
+        last_row = view.render_line(view.scrollable_content_region.height - 1).text
+        assert f"growing line {view.size.height + 4}" in last_row

@@ -4,6 +4,7 @@ Every wait is a bounded poll on a condition (``wait_for``), never a fixed sleep.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -591,3 +592,37 @@ def test_old_ages_all_change_at_the_same_minute_tick():
     young = base - timedelta(minutes=3, seconds=5)   # young pods keep their seconds
     assert human_age(_coarse(base, young)) == "3m5s"
     assert human_age(_coarse(base + timedelta(seconds=1), young)) == "3m6s"
+
+
+async def test_unchanged_old_pods_are_not_rejudged_within_a_minute(monkeypatch):
+    t = datetime(2024, 5, 1, 12, 0, 5, tzinfo=timezone.utc)
+    old = [_p(f"old-{i}", created_at=t - timedelta(hours=3)) for i in range(20)]
+    young = _p("young", created_at=t - timedelta(minutes=2))
+    pods = (*old, young)
+    judged: list[str] = []
+    original = PodsPane._cells_for
+
+    def counting(self, p, now, pal):
+        judged.append(p.name)
+        return original(self, p, now, pal)
+
+    monkeypatch.setattr(PodsPane, "_cells_for", counting)
+    app = PaneApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(PodsPane)
+        pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t))
+        await pilot.pause()
+        assert len(judged) == 21
+        judged.clear()
+        pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t + timedelta(seconds=30)))
+        assert judged == ["young"]                       # its age shows seconds
+        judged.clear()
+        pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t + timedelta(seconds=60)))
+        assert len(judged) == 21                         # the minute turned: every age may change
+        judged.clear()
+        changed = dataclasses.replace(old[3], restarts=4)
+        pane.show(dataclasses.replace(_ui_snap((*old[:3], changed, *old[4:], young)),
+                                      taken_at=t + timedelta(seconds=61)))
+        assert sorted(judged) == ["old-3", "young"]
+        await pilot.pause()
+        assert pane.query_one(DataTable).get_cell("payments/old-3", "restarts").plain == "4"

@@ -107,6 +107,7 @@ class PodsPane(Vertical):
         self._cells: dict[str, tuple[Cell, ...]] = {}    # row key -> what is on screen
         self._order: list[str] = []                       # row keys in display order
         self._widths: dict[str, int] = {}                 # widest text put in each column
+        self._seen: dict[str, tuple] = {}                 # row key -> (pod, minute, palette) shown
         self._error_text = ""
         self.border_title = "Pods"
 
@@ -231,13 +232,25 @@ class PodsPane(Vertical):
         if len(gone) > max(32, len(self._cells) // 10):
             table.clear()
             self._cells.clear()
+            self._seen.clear()
             self._order = []
         else:
             for key in gone:
                 table.remove_row(key)
                 del self._cells[key]
+                self._seen.pop(key, None)
         new_keys: list[str] = []
+        minute = now.replace(second=0, microsecond=0)
+        settled_before = minute - timedelta(minutes=10)
         for key, p in wanted.items():
+            # An unchanged pod whose times all show whole minutes looks the same until the
+            # minute turns: skip it (5,000 pods are re-judged every second otherwise).
+            seen = self._seen.get(key)
+            settled = ((p.created_at is None or p.created_at <= settled_before)
+                       and (p.last_termination_at is None or p.last_termination_at <= settled_before))
+            if seen is not None and seen[0] is p and settled and seen[1] == minute and seen[2] == pal:
+                continue
+            self._seen[key] = (p, minute, pal)
             cells = self._cells_for(p, now, pal)
             old = self._cells.get(key)
             if old is None:

@@ -16,10 +16,15 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from rich.text import TextType
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellType, ColumnKey, RowKey
+
+
+# More rows than this changed since the last paint: repaint the table whole.
+_ROWS_BEFORE_FULL_REPAINT = 16
 
 
 class Table(DataTable):
@@ -27,6 +32,14 @@ class Table(DataTable):
         super().__init__(*args, **kwargs)
         self._stale_rows: set[RowKey] = set()
         self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
+        self._single_height = True          # every row one line: a row's y is its index
+        self._full_repaint_pending = False
+
+    def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None,
+                label: TextType | None = None) -> RowKey:
+        if height != 1:
+            self._single_height = False
+        return super().add_row(*cells, height=height, key=key, label=label)
 
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType, *,
                     update_width: bool = False) -> None:
@@ -44,7 +57,22 @@ class Table(DataTable):
         self._stale_rows.add(key)
         self._stale_cells.add((key, column))
         self._row_renderable_cache.discard((self._update_count, index))
-        self.refresh_row(index)        # only this row's lines are painted again
+        self._repaint_row(index)
+
+    def _repaint_row(self, index: int) -> None:
+        """Mark one row's lines for painting, cheaply: a poll may update thousands of cells."""
+        if self._full_repaint_pending:
+            return
+        if not self._single_height or len(self._stale_rows) > _ROWS_BEFORE_FULL_REPAINT:
+            # DataTable.refresh_row measures every row above this one (O(rows)); past a few
+            # rows one whole repaint is cheaper, and the unchanged rows come from the caches.
+            self._full_repaint_pending = True
+            self.refresh()
+            return
+        y = index + (self.header_height if self.show_header else 0)
+        top = round(self.scroll_y)
+        if top <= y < top + self.size.height:
+            self.refresh(Region(0, y - top, self.size.width, 1))
 
     def _evict_stale_rows(self) -> None:
         stale, cells = self._stale_rows, self._stale_cells
@@ -68,6 +96,7 @@ class Table(DataTable):
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale_rows:
             self._evict_stale_rows()
+        self._full_repaint_pending = False
         return super().render_lines(crop)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:

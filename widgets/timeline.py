@@ -160,7 +160,18 @@ class TimelineView(ScrollView, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 0.5
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._entries))
+        size = Size(self.scrollable_content_region.width, len(self._entries))
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        # A new entry makes the log one line longer. The virtual_size reactive would lay out the
+        # whole screen for that (tens of ms at 160x48); the pane's own size does not depend on
+        # it, so update the scrollbars only. If a scrollbar appears, that relayouts by itself.
+        self.set_reactive(TimelineView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def on_resize(self) -> None:
         follow = self._follow

@@ -83,7 +83,7 @@ class DemoServices:
     def start(self) -> "DemoServices":
         for name, behaviour in SERVICES.items():
             server = _QuietServer(("127.0.0.1", 0), self._handler(behaviour))
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5},
                                       name=f"demo-{name}", daemon=True)
             thread.start()
             self.running.append(RunningService(name, server, thread))
@@ -117,8 +117,14 @@ class DemoServices:
 
     def stop(self) -> None:
         self._stopping.set()
+        # shutdown() waits for the server's next poll (poll_interval, 0.5 s: a slower poll
+        # costs less CPU while the demo runs); all of them at once, so exit waits for one.
+        stoppers = [threading.Thread(target=s.server.shutdown, daemon=True) for s in self.running]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=3)
         for service in self.running:
-            service.server.shutdown()
             service.server.server_close()
             service.thread.join(timeout=2)
         self.running.clear()

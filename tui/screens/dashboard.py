@@ -46,11 +46,6 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
 STORE_POLL_S = 0.25
 
 
-def _headline(snapshot: Any) -> tuple:
-    """What must reach the screen at once when it changes: a pane's level and error."""
-    return getattr(snapshot, "level", None), getattr(snapshot, "error", None)
-
-
 def parse_follow_up(text: str) -> tuple[str, float | None]:
     """'check the db +10' -> ('check the db', 10.0)."""
     match = FOLLOW_UP.search(text)
@@ -146,7 +141,6 @@ class Dashboard(CommunicateActions, Screen):
         self._last_progress: datetime | None = None
         self._overdue_rung_at: datetime | None = None
         self._snapshots: dict[str, Any] = {}
-        self._unshown: dict[str, Any] = {}     # routine snapshots waiting for the next tick
         self._alerted_followups: set[int] = set()
         self.followups: list = []
         self._alerts_text = ""
@@ -264,9 +258,6 @@ class Dashboard(CommunicateActions, Screen):
     # -- the clock ---------------------------------------------------------------
 
     def tick(self) -> None:
-        unshown, self._unshown = self._unshown, {}
-        for source, snapshot in unshown.items():
-            self._show_snapshot(source, snapshot)
         if self.incident is None:
             return
         now = self.wapp.clock()
@@ -321,13 +312,7 @@ class Dashboard(CommunicateActions, Screen):
                 events = source.changes(previous, snapshot)
             except Exception as exc:  # a detector bug must not stop the polling
                 self.log.error(f"changes() failed for {message.source}: {exc!r}")
-        if previous is None or events or _headline(previous) != _headline(snapshot):
-            self._unshown.pop(message.source, None)
-            self._show_snapshot(message.source, snapshot)
-        else:
-            # Routine numbers (a latency, a CPU percentage) wait for the next tick, so the
-            # host, pods and clock repaint in one frame a second rather than one each.
-            self._unshown[message.source] = snapshot
+        self._show_snapshot(message.source, snapshot)
         if source is not None:
             self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
@@ -361,7 +346,6 @@ class Dashboard(CommunicateActions, Screen):
             app.theme = getattr(self, "_theme_before", "textual-dark")
         self.set_class(app.presenter, "-presenter")
         # Re-show what is on screen through (or without) the host mask.
-        self._unshown.clear()
         for source, snapshot in self._snapshots.items():
             self._show_snapshot(source, snapshot)
         self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
