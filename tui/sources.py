@@ -14,6 +14,7 @@ from typing import Any, Callable
 from checks.base import Level
 from checks.specs import KubeSpec, RepoSpec
 
+from .loop_thread import LoopThread
 from .scheduler import LiveSource
 
 NO_SERVICES_POLL_S = 30.0
@@ -51,10 +52,15 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
 
     # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
     checker = health.HealthChecker(config.services, concurrency=max(100, len(config.services)))
-    bundle.sources.append(LiveSource(
-        "health", checker.poll,
-        (lambda: checker.next_due_in()) if config.services else NO_SERVICES_POLL_S,
-        health.changes, _error(health.HealthSnapshot), close=checker.aclose))
+    if config.services:
+        # Rounds run on an event loop of their own: the UI's loop only receives snapshots.
+        health_loop = LoopThread("health-checks")
+        bundle.sources.append(LiveSource(
+            "health", lambda: health_loop.run(checker.poll()), checker.next_due_in,
+            health.changes, _error(health.HealthSnapshot), close=lambda: health_loop.stop(checker.aclose())))
+    else:
+        bundle.sources.append(LiveSource("health", checker.poll, NO_SERVICES_POLL_S, health.changes,
+                                         _error(health.HealthSnapshot), close=checker.aclose))
     bundle.panes["health"] = HealthPane()
 
     host_source = host.HostSource(config.host)
