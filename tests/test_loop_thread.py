@@ -63,3 +63,36 @@ def test_errors_reach_the_caller():
             lt.run(boom(), timeout=5)
     finally:
         lt.stop()
+
+
+def test_a_poll_that_races_stop_never_hangs():
+    # The app can quit between a poll thread starting and it submitting its round.
+    lt = LoopThread("t-race")
+    lt.stop()
+
+    async def round_() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(concurrent.futures.CancelledError):
+        lt.run(round_(), timeout=5)
+
+
+def test_a_poll_submitted_while_the_loop_stops_returns():
+    lt = LoopThread("t-late")
+    gate = threading.Event()
+
+    async def slow_close() -> None:
+        gate.set()
+        await asyncio.sleep(0.3)
+
+    stopper = threading.Thread(target=lambda: lt.stop(slow_close()))
+    stopper.start()
+    assert gate.wait(5)
+
+    async def round_() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(concurrent.futures.CancelledError):
+        lt.run(round_(), timeout=5)
+    stopper.join(5)
+    assert not stopper.is_alive()

@@ -105,7 +105,7 @@ async def test_memory_is_flat_over_a_long_demo_run():
 
             # -- the bounded histories, read while the app is still up --
             health_source = next(s for s in app.sources if s.name == "health")
-            checker: HealthChecker = health_source.poll.__self__
+            checker: HealthChecker = health_source.origin
             history_len = {t.spec.name: (len(t.history), t.history.maxlen) for t in checker._tracks}
             shown_history = {s.name: len(s.history) for s in screen._snapshots["health"].services}
             damper: Damper = screen.damper

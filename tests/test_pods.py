@@ -626,3 +626,31 @@ async def test_unchanged_old_pods_are_not_rejudged_within_a_minute(monkeypatch):
         assert sorted(judged) == ["old-3", "young"]
         await pilot.pause()
         assert pane.query_one(DataTable).get_cell("payments/old-3", "restarts").plain == "4"
+
+
+def test_long_pod_names_keep_their_start_and_their_hashes():
+    from widgets.pods import NAME_MAX, short_name
+
+    name = "ingress-nginx-controller-6d8f7b9c4-2mkwd-with-a-long-suffix"
+    short = short_name(name)
+    assert len(short) == NAME_MAX and "…" in short
+    assert name.startswith(short.split("…")[0]) and name.endswith(short.split("…")[1])
+    assert short_name("api-7d9c8-x7k2p") == "api-7d9c8-x7k2p"
+
+
+async def test_rows_with_shortened_names_still_sort_worst_first():
+    prefix = "ingress-nginx-controller-with-a-very-long-name"
+    calm = [_p(f"{prefix}-{i:02d}") for i in range(6)]
+    bad = _p(f"{prefix}-03x", restarts=9, restarts_since_incident=9, status="CrashLoopBackOff",
+             level=Level.CRIT)
+    app = PaneApp()
+    async with app.run_test(size=(140, 20)) as pilot:
+        pane = app.query_one(PodsPane)
+        pane.show(_ui_snap(calm))
+        await pilot.pause()
+        pane.show(_ui_snap([bad, *calm]))
+        await pilot.pause()
+        table = pane.query_one(DataTable)
+        keys = [row.key.value for row in table.ordered_rows]
+        assert keys == [f"payments/{bad.name}", *(f"payments/{p.name}" for p in calm)]
+        assert "…" in str(table.get_cell(keys[0], "name"))

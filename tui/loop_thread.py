@@ -8,13 +8,19 @@ over every few milliseconds, so the dashboard keeps answering during a round.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
+import time
 from typing import Any, Coroutine
+
+
+_WAKE_S = 0.25      # how often a waiting caller checks that the loop is still there
 
 
 class LoopThread:
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -26,12 +32,33 @@ class LoopThread:
             self.loop.close()
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
-        """Run ``coro`` on the loop and wait for its result (from any other thread)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        """Run ``coro`` on the loop and wait for its result (from any other thread).
+
+        Raises ``concurrent.futures.CancelledError`` once :meth:`stop` has begun, also for a
+        call that raced it: a poll thread must never wait on a loop that has gone.
+        """
+        if self._stopping.is_set():
+            coro.close()
+            raise concurrent.futures.CancelledError("the loop is stopping")
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError as exc:                      # the loop is closed already
+            coro.close()
+            raise concurrent.futures.CancelledError("the loop is closed") from exc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return future.result(_WAKE_S)
+            except concurrent.futures.TimeoutError:
+                if self._stopping.is_set() and not self._thread.is_alive():
+                    future.cancel()
+                    raise concurrent.futures.CancelledError("the loop stopped") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
 
     def stop(self, close: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0) -> None:
         """Cancel what is running (a poll waiting on it returns at once), run ``close``, stop."""
-        if not self._thread.is_alive():
+        if self._stopping.is_set() or not self._thread.is_alive():
             if close is not None:
                 close.close()
             return
@@ -45,8 +72,9 @@ class LoopThread:
             if close is not None:
                 await close
 
+        self._stopping.set()         # from here on run() submits nothing new
         try:
-            self.run(wind_down(), timeout)
+            asyncio.run_coroutine_threadsafe(wind_down(), self.loop).result(timeout)
         except Exception:  # noqa: BLE001 - shutting down: a source that fails to close must not block exit
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -35,6 +35,7 @@ class LiveSource:
     error_snapshot: Callable[[str], Any]
     start: Callable[[], None] | None = None
     close: Callable[[], Any] | None = None
+    origin: Any = None              # the checks object behind ``poll`` (for introspection)
     failures: int = 0
     last: Any = None
     stopped: bool = field(default=False)

@@ -57,10 +57,11 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
         health_loop = LoopThread("health-checks")
         bundle.sources.append(LiveSource(
             "health", lambda: health_loop.run(checker.poll()), checker.next_due_in,
-            health.changes, _error(health.HealthSnapshot), close=lambda: health_loop.stop(checker.aclose())))
+            health.changes, _error(health.HealthSnapshot), close=lambda: health_loop.stop(checker.aclose()),
+            origin=checker))
     else:
         bundle.sources.append(LiveSource("health", checker.poll, NO_SERVICES_POLL_S, health.changes,
-                                         _error(health.HealthSnapshot), close=checker.aclose))
+                                         _error(health.HealthSnapshot), close=checker.aclose, origin=checker))
     bundle.panes["health"] = HealthPane()
 
     host_source = host.HostSource(config.host)

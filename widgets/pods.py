@@ -20,7 +20,7 @@ from checks.base import Level
 from checks.pods import PodStatus, PodsSnapshot
 from .table import Table
 
-__all__ = ["PodsPane", "COLUMNS", "human_age"]
+__all__ = ["PodsPane", "COLUMNS", "human_age", "short_name"]
 
 # What the war room reads first comes first: in a ~90-column pane NAMESPACE, NODE and
 # AGE are what scrolls off, not the restart counts and the termination reason.
@@ -35,10 +35,22 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("node", "NODE"),
     ("age", "AGE"),
 )
+_NAME = [key for key, _ in COLUMNS].index("name")
 _LEVEL_CLASSES = ("-ok", "-warn", "-crit", "-unknown", "-error")
 _CLASS_FOR = {Level.OK: "-ok", Level.WARN: "-warn", Level.CRIT: "-crit", Level.UNKNOWN: "-unknown"}
 
 Cell = tuple[str, str]          # (text, rich style): what we compare to decide an update
+
+# Longer pod names lose their middle: the workload's name leads and the replica-set and
+# pod hashes end a name, and a 60-character name would push LAST TERMINATION off the pane.
+NAME_MAX = 34
+
+
+def short_name(name: str, limit: int = NAME_MAX) -> str:
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 2
+    return f"{name[:limit - 1 - tail]}…{name[-tail:]}"
 
 
 def _coarse(now: datetime, since: datetime) -> timedelta:
@@ -108,6 +120,7 @@ class PodsPane(Vertical):
         self._order: list[str] = []                       # row keys in display order
         self._widths: dict[str, int] = {}                 # widest text put in each column
         self._seen: dict[str, tuple] = {}                 # row key -> (pod, minute, palette) shown
+        self._name_cells: dict[str, Text] = {}            # row key -> the name cell the table holds
         self._error_text = ""
         self.border_title = "Pods"
 
@@ -212,7 +225,7 @@ class PodsPane(Vertical):
             last, last_style = "-", "dim"
         cells = {
             "namespace": (p.namespace, ""),
-            "name": (p.name, level_style),
+            "name": (short_name(p.name), level_style),
             "ready": (p.ready, "" if p.is_ready else pal["warn"]),
             "status": (status, level_style),
             "restarts": (str(p.restarts), ""),
@@ -233,12 +246,14 @@ class PodsPane(Vertical):
             table.clear()
             self._cells.clear()
             self._seen.clear()
+            self._name_cells.clear()
             self._order = []
         else:
             for key in gone:
                 table.remove_row(key)
                 del self._cells[key]
                 self._seen.pop(key, None)
+                self._name_cells.pop(key, None)
         new_keys: list[str] = []
         minute = now.replace(second=0, microsecond=0)
         settled_before = minute - timedelta(minutes=10)
@@ -254,7 +269,9 @@ class PodsPane(Vertical):
             cells = self._cells_for(p, now, pal)
             old = self._cells.get(key)
             if old is None:
-                table.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+                row = [Text(t, style=s) for t, s in cells]
+                table.add_row(*row, key=key)
+                self._name_cells[key] = row[_NAME]
                 for (col, _), (text, _) in zip(COLUMNS, cells):
                     self._widths[col] = max(self._widths.get(col, 0), cell_len(text))
                 new_keys.append(key)
@@ -267,7 +284,10 @@ class PodsPane(Vertical):
                         wider = width > self._widths.get(col, 0)
                         if wider:
                             self._widths[col] = width
-                        table.update_cell(key, col, Text(new[0], style=new[1]), update_width=wider)
+                        cell = Text(new[0], style=new[1])
+                        table.update_cell(key, col, cell, update_width=wider)
+                        if col == "name":
+                            self._name_cells[key] = cell
             else:
                 continue
             self._cells[key] = cells
@@ -275,6 +295,7 @@ class PodsPane(Vertical):
         # Where the table has the rows now: survivors in their old order, new rows appended.
         current = [k for k in self._order if k in wanted] + new_keys
         if current != order:
-            rank = {k: i for i, k in enumerate(order)}
-            table.sort("namespace", "name", key=lambda v: rank.get(f"{v[0]}/{v[1]}", len(rank)))
+            # By the name cell objects the table holds: shortened names need not be unique.
+            rank = {id(self._name_cells[k]): i for i, k in enumerate(order)}
+            table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
         self._order = order
