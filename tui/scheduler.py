@@ -59,6 +59,8 @@ class Scheduler:
 
     def start(self) -> None:
         for source in self.sources.values():
+            if source.stopped:      # the app quit before its first frame was drawn
+                continue
             if source.start is not None:
                 try:
                     source.start()

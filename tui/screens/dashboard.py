@@ -145,6 +145,7 @@ class Dashboard(CommunicateActions, Screen):
         self.followups: list = []
         self._alerts_text = ""
         self.scheduler: Scheduler | None = None
+        self._sources_started = False
 
     @property
     def wapp(self) -> "WarroomApp":
@@ -179,11 +180,18 @@ class Dashboard(CommunicateActions, Screen):
         self.set_interval(STORE_POLL_S, self.poll_store, name="store-watch")
         self.set_interval(1.0, self.tick, name="tick")
         self.scheduler = Scheduler(self, self.wapp.sources)
-        # After the first frame: the commander pane is usable at once, and the sources' heavy
-        # imports (kubernetes) and client set-up do not compete with the first layout.
-        self.call_after_refresh(self.scheduler.start)
+        # The sources start once the first frame is on the terminal (see _compositor_refresh):
+        # the commander pane is usable at once, and the sources' heavy imports (kubernetes,
+        # in the pods watch thread) and client set-up do not hold the GIL while it is drawn.
         self.query_one(TimelineView).focus()
         self._apply_size()
+
+    def _compositor_refresh(self) -> None:
+        super()._compositor_refresh()
+        if not self._sources_started and self.scheduler is not None and self.is_current \
+                and not self.app._batch_count:
+            self._sources_started = True
+            self.call_later(self.scheduler.start)
 
     async def on_unmount(self) -> None:
         if self.scheduler is not None:
