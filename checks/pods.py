@@ -242,9 +242,15 @@ def _baseline(created: datetime | None, containers: tuple[tuple[int, datetime | 
     return total
 
 
-def _classify(p: PodStatus, now: datetime) -> Level:
-    if p.phase == "Failed" or p.waiting_reason in CRIT_WAITING:
+def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = None) -> Level:
+    if p.waiting_reason in CRIT_WAITING:
         return Level.CRIT
+    if p.phase == "Failed":
+        # An evicted or failed pod left over from before the incident (they linger for days)
+        # is worth a look, not a red pane; one that failed since, or at an unknown time, is.
+        failed_before = (incident_start is not None and p.last_termination_at is not None
+                         and p.last_termination_at < incident_start)
+        return Level.WARN if failed_before else Level.CRIT
     if (p.last_termination_reason == "OOMKilled" and p.last_termination_at is not None
             and now - p.last_termination_at <= OOM_RECENT):
         return Level.CRIT
@@ -521,7 +527,7 @@ class PodsSource:
             for p in list(self._pods.values()):
                 since = max(0, p.restarts - self._baseline_for_locked(p.uid, None, ()))
                 p = replace(p, restarts_since_incident=since)
-                self._store_locked(replace(p, level=_classify(p, now)))
+                self._store_locked(replace(p, level=_classify(p, now, self.incident_start)))
             self._resort = True
 
     def start(self) -> None:
@@ -567,7 +573,7 @@ class PodsSource:
             # OOM kills stop being "recent" with time alone; re-judge just those pods.
             for key in list(self._oom_keys):
                 p = self._pods[key]
-                level = _classify(p, now)
+                level = _classify(p, now, self.incident_start)
                 if level != p.level:
                     self._store_locked(replace(p, level=level))
                 if p.last_termination_at is None or now - p.last_termination_at > OOM_RECENT:
@@ -658,7 +664,7 @@ class PodsSource:
         partial, uid, created, containers = facts
         since = max(0, partial.restarts - self._baseline_for_locked(uid, created, containers))
         p = replace(partial, restarts_since_incident=since) if since else partial
-        level = _classify(p, now)
+        level = _classify(p, now, self.incident_start)
         return replace(p, level=level) if level != p.level else p
 
     def _account_locked(self, p: PodStatus, sign: int) -> None:

@@ -654,3 +654,19 @@ async def test_rows_with_shortened_names_still_sort_worst_first():
         keys = [row.key.value for row in table.ordered_rows]
         assert keys == [f"payments/{bad.name}", *(f"payments/{p.name}" for p in calm)]
         assert "…" in str(table.get_cell(keys[0], "name"))
+
+
+def test_failed_pods_from_before_the_incident_are_a_warning_not_a_red_pane(standin, kubeconfig, make_source):
+    # Evicted and failed pods linger for days; the war room cares about the ones since the start.
+    start = datetime.now(timezone.utc) - timedelta(minutes=30)
+    standin.add_pod("default", "evicted-old", phase="Failed", ready=False, created=start - timedelta(days=2),
+                    last_termination=("Evicted", start - timedelta(days=1)))
+    standin.add_pod("default", "failed-now", phase="Failed", ready=False, created=start - timedelta(days=2),
+                    last_termination=("Error", start + timedelta(minutes=10)))
+    standin.add_pod("default", "failed-when", phase="Failed", ready=False, created=start - timedelta(days=2))
+    src = make_source(KubeSpec(kubeconfig=kubeconfig), incident_started=start)
+    snap = wait_for(lambda: (s := src.poll()).synced and len(s.pods) == 3 and s, what="three pods")
+    assert pod(snap, "evicted-old").level == Level.WARN
+    assert pod(snap, "failed-now").level == Level.CRIT
+    assert pod(snap, "failed-when").level == Level.CRIT        # no failure time: assume the worst
+    assert snap.level == Level.CRIT
