@@ -35,7 +35,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from checks.base import Event, Level, Snapshot, utcnow
 from checks.specs import RepoSpec
@@ -285,16 +285,17 @@ def _git_reason(exc: BaseException) -> str:
     return _clean(text, 160) or "git failed"
 
 
-def _parse_log(out: str) -> list[Deploy]:
-    deploys = []
+def _records(out: str, n_fields: int) -> Iterator[list[str]]:
+    """The first ``n_fields`` fields of each record (\x1e-separated, fields \x1f); short ones skipped."""
     for record in out.split("\x1e"):
         record = record.strip("\n")
-        if not record:
-            continue
-        fields = record.split("\x1f")
-        if len(fields) < 7:
-            continue
-        sha, short, ct, author, parents, decoration, subject = fields[:7]
+        if record and len(fields := record.split("\x1f")) >= n_fields:
+            yield fields[:n_fields]
+
+
+def _parse_log(out: str) -> list[Deploy]:
+    deploys = []
+    for sha, short, ct, author, parents, decoration, subject in _records(out, 7):
         tags = [d.strip()[len("tag: "):] for d in decoration.split(",") if d.strip().startswith("tag: ")]
         deploys.append(Deploy(
             sha=sha, short_sha=short, when=_utc(ct), author=_clean(author, 60), subject=_clean(subject),
@@ -305,14 +306,8 @@ def _parse_log(out: str) -> list[Deploy]:
 
 def _parse_tags(out: str) -> list[Deploy]:
     deploys = []
-    for record in out.split("\x1e"):
-        record = record.strip("\n")
-        if not record:
-            continue
-        f = record.split("\x1f")
-        if len(f) < 13:
-            continue
-        name, objtype, sha, short, psha, pshort, created, author, pauthor, parents, pparents, subject, psubject = f[:13]
+    for (name, objtype, sha, short, psha, pshort, created, author, pauthor, parents, pparents, subject,
+         psubject) in _records(out, 13):
         if objtype == "tag":
             # Annotated: the deploy is the commit the tag points at.
             sha, short, author, parents, subject = psha, pshort, pauthor, pparents, psubject

@@ -247,6 +247,17 @@ async def test_slowloris_times_out_and_goes_down(answer):
     print(f"slowloris: slowest poll {slowest:.2f} s for a 0.6 s timeout")
 
 
+async def check_once_measuring_memory(http, path: str, needle: str | None):  # noqa: ANN001
+    """One check of ``path`` (body check ``needle``): its status and the poll's peak memory."""
+    await warm_up(http)
+    checker = HealthChecker([hostile(http.url(path), body_contains=needle, fail_threshold=1)])
+    try:
+        snap, peak = await peak_memory_of_poll(checker)
+    finally:
+        await checker.aclose()
+    return snap.services[0], peak
+
+
 # --- huge bodies -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("needle,state,reason", [
@@ -255,13 +266,7 @@ async def test_slowloris_times_out_and_goes_down(answer):
 ])
 async def test_50mb_body_is_read_bounded(http, needle, state, reason):
     http.route("/huge", body=b"status ok\n", stream_bytes=BIG)
-    await warm_up(http)
-    checker = HealthChecker([hostile(http.url("/huge"), body_contains=needle, fail_threshold=1)])
-    try:
-        snap, peak = await peak_memory_of_poll(checker)
-    finally:
-        await checker.aclose()
-    st = snap.services[0]
+    st, peak = await check_once_measuring_memory(http, "/huge", needle)
     assert (st.state, st.reason) == (state, reason)
     print(f"50 MB body ({needle!r}): peak {peak / 1e6:.2f} MB")
     assert peak < MEMORY_BOUND
@@ -274,13 +279,7 @@ async def test_50mb_body_is_read_bounded(http, needle, state, reason):
 ])
 async def test_gzip_bomb_is_inflated_bounded(http, needle, state, reason):
     http.route("/bomb", body=gzip_bomb(), headers={"Content-Encoding": "gzip"})
-    await warm_up(http)
-    checker = HealthChecker([hostile(http.url("/bomb"), body_contains=needle, fail_threshold=1)])
-    try:
-        snap, peak = await peak_memory_of_poll(checker)
-    finally:
-        await checker.aclose()
-    st = snap.services[0]
+    st, peak = await check_once_measuring_memory(http, "/bomb", needle)
     assert (st.state, st.reason) == (state, reason)
     print(f"gzip bomb ({len(gzip_bomb())} B -> 50 MiB, body check {needle!r}): peak {peak / 1e6:.2f} MB")
     assert peak < MEMORY_BOUND

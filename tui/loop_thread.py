@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-import time
 from typing import Any, Coroutine
-
-
-_WAKE_S = 0.25      # how often a waiting caller checks that the loop is still there
 
 
 class LoopThread:
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
-        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._waiting: set[concurrent.futures.Future] = set()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -34,31 +32,26 @@ class LoopThread:
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         """Run ``coro`` on the loop and wait for its result (from any other thread).
 
-        Raises ``concurrent.futures.CancelledError`` once :meth:`stop` has begun, also for a
-        call that raced it: a poll thread must never wait on a loop that has gone.
+        Raises ``concurrent.futures.CancelledError`` once :meth:`stop` has begun: a poll
+        thread must never wait on a loop that has gone.
         """
-        if self._stopping.is_set():
-            coro.close()
-            raise concurrent.futures.CancelledError("the loop is stopping")
-        try:
+        with self._lock:
+            if self._stopping:
+                coro.close()
+                raise concurrent.futures.CancelledError("the loop is stopping")
             future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        except RuntimeError as exc:                      # the loop is closed already
-            coro.close()
-            raise concurrent.futures.CancelledError("the loop is closed") from exc
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                return future.result(_WAKE_S)
-            except concurrent.futures.TimeoutError:
-                if self._stopping.is_set() and not self._thread.is_alive():
-                    future.cancel()
-                    raise concurrent.futures.CancelledError("the loop stopped") from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
+            self._waiting.add(future)
+        try:
+            return future.result(timeout)
+        finally:
+            with self._lock:
+                self._waiting.discard(future)
 
     def stop(self, close: Coroutine[Any, Any, Any] | None = None, timeout: float = 5.0) -> None:
         """Cancel what is running (a poll waiting on it returns at once), run ``close``, stop."""
-        if self._stopping.is_set() or not self._thread.is_alive():
+        with self._lock:
+            already, self._stopping = self._stopping, True    # from here on run() submits nothing
+        if already or not self._thread.is_alive():
             if close is not None:
                 close.close()
             return
@@ -72,10 +65,12 @@ class LoopThread:
             if close is not None:
                 await close
 
-        self._stopping.set()         # from here on run() submits nothing new
         try:
             asyncio.run_coroutine_threadsafe(wind_down(), self.loop).result(timeout)
         except Exception:  # noqa: BLE001 - shutting down: a source that fails to close must not block exit
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
+        with self._lock:   # anything the wind-down could not reach (it timed out) ends here
+            for future in self._waiting:
+                future.cancel()

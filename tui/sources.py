@@ -52,16 +52,14 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
 
     # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
     checker = health.HealthChecker(config.services, concurrency=max(100, len(config.services)))
+    poll, interval, close = checker.poll, NO_SERVICES_POLL_S, checker.aclose
     if config.services:
         # Rounds run on an event loop of their own: the UI's loop only receives snapshots.
         health_loop = LoopThread("health-checks")
-        bundle.sources.append(LiveSource(
-            "health", lambda: health_loop.run(checker.poll()), checker.next_due_in,
-            health.changes, _error(health.HealthSnapshot), close=lambda: health_loop.stop(checker.aclose()),
-            origin=checker))
-    else:
-        bundle.sources.append(LiveSource("health", checker.poll, NO_SERVICES_POLL_S, health.changes,
-                                         _error(health.HealthSnapshot), close=checker.aclose, origin=checker))
+        poll, interval = (lambda: health_loop.run(checker.poll())), checker.next_due_in
+        close = lambda: health_loop.stop(checker.aclose())   # noqa: E731
+    bundle.sources.append(LiveSource("health", poll, interval, health.changes, _error(health.HealthSnapshot),
+                                     close=close, origin=checker))
     bundle.panes["health"] = HealthPane()
 
     host_source = host.HostSource(config.host)

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from checks.deploys import Deploy, DeploysSnapshot, RepoDeploys, format_age
+from .changes import set_border_text, set_only_class, update_static
 from .table import Table
 
 __all__ = ["DeploysPane"]
@@ -85,7 +86,6 @@ class DeploysPane(Vertical):
         self.snapshot: DeploysSnapshot | None = None
         self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
         self._layout: tuple[bool, bool] | None = None   # (several repos, compact)
-        self._message = ""                              # what #deploys-message shows now
         self.border_title = "deploys"
 
     def compose(self) -> ComposeResult:
@@ -128,13 +128,8 @@ class DeploysPane(Vertical):
     # ------------------------------------------------------------ show
 
     def show(self, snapshot: DeploysSnapshot) -> None:
-        wanted = "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level]
-        for cls in _ALL_CLASSES:   # no-ops when unchanged; clear-then-add restyled every poll
-            self.set_class(cls == wanted, cls)
-        # Text, not str: a str title is parsed as markup, and summaries quote commit subjects.
-        subtitle = snapshot.error or snapshot.summary
-        if str(self.border_subtitle or "") != subtitle:
-            self.border_subtitle = Text(subtitle)
+        set_only_class(self, "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level], _ALL_CLASSES)
+        set_border_text(self, subtitle=snapshot.error or snapshot.summary)   # summaries quote commit subjects
         self._show_message(snapshot)
         has_rows = any(r.deploys for r in snapshot.repos)
         if snapshot.error and not has_rows:
@@ -157,13 +152,9 @@ class DeploysPane(Vertical):
             lines.extend(f"⚠ {r.name}: {r.error}" for r in failing)
             if failing:
                 kind = "-warn"
-        msg.set_class(kind == "-error", "-error")
-        msg.set_class(kind == "-warn", "-warn")
+        set_only_class(msg, kind, ("-error", "-warn"))
         msg.set_class(bool(lines), "-shown")
-        text = "\n".join(lines)
-        if text != self._message:   # an unchanged Static.update still relayouts the screen
-            self._message = text
-            msg.update(Text(text))
+        update_static(msg, "\n".join(lines))
 
     def on_resize(self, event: Resize) -> None:
         if self.snapshot is not None and self._wanted_layout(self.snapshot) != self._layout:

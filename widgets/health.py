@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from checks.base import Level
 from checks.health import HealthSnapshot, ServiceStatus, State, format_duration, worst_first_key
 from widgets.sparkline import sparkline
+from .changes import same_text, set_border_text, set_only_class, update_static
 from .table import Table
 
 BADGE_STYLE = {
@@ -77,11 +78,6 @@ def _cell(content: str | Text, width: int, *, style: str = "", justify: str = "l
     return text
 
 
-def _same(a: Text, b: Text) -> bool:
-    # Text.__eq__ ignores the base style, and a reason turning red matters.
-    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
-
-
 class HealthPane(Vertical):
     """Per service: state badge, name, HTTP code, latency now and trend, consecutive
     failures, time since the last state change, and the reason in words."""
@@ -118,7 +114,6 @@ class HealthPane(Vertical):
         self._order: list[str] = []
         self._columns: tuple[tuple[str, str, int], ...] = ()
         self._widths: dict[str, int] = {}
-        self._statics: dict[str, str] = {"#health-error": "", "#health-hint": ""}   # shown now
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-error", markup=False)
@@ -186,17 +181,12 @@ class HealthPane(Vertical):
         self._fit_widths(snapshot)
         table = self.table
         with self.app.batch_update():
-            # set_class is free when nothing changes; remove-then-add restyled the pane every result.
-            for cls in LEVEL_CLASS.values():
-                self.set_class(cls == LEVEL_CLASS[snapshot.level], cls)
+            set_only_class(self, LEVEL_CLASS[snapshot.level], LEVEL_CLASS.values())
             self.set_class(bool(snapshot.error), "-error")
             self.set_class(not snapshot.services, "-empty")
-            subtitle = snapshot.error or snapshot.summary
-            if str(self.border_subtitle or "") != subtitle:
-                self.border_subtitle = Text(subtitle)   # Text: an error is not markup
-            # An unchanged Static.update still relayouts the screen: only on change.
-            self._update_static("#health-error", f"⚠ {snapshot.error}" if snapshot.error else "")
-            self._update_static("#health-hint", snapshot.summary if not snapshot.services else "")
+            set_border_text(self, subtitle=snapshot.error or snapshot.summary)
+            update_static(self.query_one("#health-error", Static), f"⚠ {snapshot.error}" if snapshot.error else "")
+            update_static(self.query_one("#health-hint", Static), snapshot.summary if not snapshot.services else "")
 
             ranked = sorted(snapshot.services, key=worst_first_key)
             rows: dict[str, dict[str, Text]] = {}
@@ -216,7 +206,7 @@ class HealthPane(Vertical):
                     table.add_row(*(cells[c] for c, _, _ in self._columns), key=key)
                 else:
                     for column, cell in cells.items():
-                        if _same(old[column], cell):
+                        if same_text(old[column], cell):
                             cells[column] = old[column]   # the table holds this object; sort relies on it
                         else:
                             # Cells are padded to the width _fit_widths chose, so the column never
@@ -229,11 +219,6 @@ class HealthPane(Vertical):
                 rank = {id(cells["name"]): i for i, cells in enumerate(rows.values())}
                 table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
                 self._order = order
-
-    def _update_static(self, selector: str, text: str) -> None:
-        if self._statics.get(selector) != text:
-            self._statics[selector] = text
-            self.query_one(selector, Static).update(Text(text))
 
     @property
     def row_keys(self) -> list[str]:

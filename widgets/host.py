@@ -19,6 +19,7 @@ from textual.widget import Widget
 
 from checks.base import Level
 from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo, format_bytes, level_for
+from .changes import same_text, set_border_text, set_only_class
 
 __all__ = ["HostPane"]
 
@@ -81,20 +82,13 @@ class HostPane(Widget):
             self.error = None
         else:
             self.error = snapshot.error
-        wanted = "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level]
-        # One set_class per class: a no-op when unchanged, where clear-then-add restyled every poll.
-        for cls in _ALL_CLASSES:
-            self.set_class(cls == wanted, cls)
+        set_only_class(self, "-error" if snapshot.error else _LEVEL_CLASS[snapshot.level], _ALL_CLASSES)
         host = snapshot.hostname or (self.snapshot.hostname if self.snapshot else "")
-        # Text, not str: a str title is parsed as markup. Assigned only on change (each repaints).
         # The subtitle names what is over a threshold. When nothing is, it does not repeat the
         # numbers above it: a subtitle that changes every second repaints the whole pane.
-        title = f"host {host}".strip()
-        subtitle = snapshot.error or (snapshot.summary if snapshot.level > Level.OK else "within thresholds")
-        if str(self.border_title or "") != title:
-            self.border_title = Text(title)
-        if str(self.border_subtitle or "") != subtitle:
-            self.border_subtitle = Text(subtitle)
+        set_border_text(self, title=f"host {host}".strip(),
+                        subtitle=snapshot.error or (snapshot.summary if snapshot.level > Level.OK
+                                                    else "within thresholds"))
         self._repaint_changed_lines()
 
     def build_lines(self, width: int, height: int) -> list[Text]:
@@ -130,7 +124,7 @@ class HostPane(Widget):
             return
         after = self._lines_for(width, height)
         changed = [y for y in range(max(len(before), len(after)))
-                   if y >= len(before) or y >= len(after) or not _same(before[y], after[y])]
+                   if y >= len(before) or y >= len(after) or not same_text(before[y], after[y])]
         if len(changed) >= len(after):
             self.refresh()
             return
@@ -316,11 +310,6 @@ class HostPane(Widget):
         cell.append(" ")
         cell.append(val, style=self._style("dim"))
         return cell
-
-
-def _same(a: Text, b: Text) -> bool:
-    # Text.__eq__ ignores the base style, and a line turning red matters.
-    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
 def _cpu_value(proc: ProcInfo) -> str:

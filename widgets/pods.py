@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from checks.pods import PodStatus, PodsSnapshot
+from .changes import set_border_text, set_only_class, update_static
 from .table import Table
 
 __all__ = ["PodsPane", "COLUMNS", "human_age", "short_name"]
@@ -35,7 +36,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("node", "NODE"),
     ("age", "AGE"),
 )
-_NAME = [key for key, _ in COLUMNS].index("name")
 _LEVEL_CLASSES = ("-ok", "-warn", "-crit", "-unknown", "-error")
 _CLASS_FOR = {Level.OK: "-ok", Level.WARN: "-warn", Level.CRIT: "-crit", Level.UNKNOWN: "-unknown"}
 
@@ -120,8 +120,6 @@ class PodsPane(Vertical):
         self._order: list[str] = []                       # row keys in display order
         self._widths: dict[str, int] = {}                 # widest text put in each column
         self._seen: dict[str, tuple] = {}                 # row key -> (pod, minute, palette) shown
-        self._name_cells: dict[str, Text] = {}            # row key -> the name cell the table holds
-        self._error_text = ""
         self.border_title = "Pods"
 
     def compose(self) -> ComposeResult:
@@ -158,17 +156,13 @@ class PodsPane(Vertical):
         title = "Pods"
         if snapshot.context:
             title += f" · {snapshot.context}"
-        # Text, not str: a str title is parsed as markup, and these names come from the cluster.
-        # Set only on change: this runs every second and each assignment repaints the border.
-        if str(self.border_title or "") != title:
-            self.border_title = Text(title)
+        set_border_text(self, title=title)     # names from the cluster, not markup
         visible = [p for p in snapshot.pods if not (self.hide_healthy and p.level == Level.OK)]
         self.hidden_count = len(snapshot.pods) - len(visible)
         subtitle = snapshot.error or snapshot.summary
         if self.hidden_count:
             subtitle = f"{subtitle} · {self.hidden_count} hidden"
-        if str(self.border_subtitle or "") != subtitle:
-            self.border_subtitle = Text(subtitle)
+        set_border_text(self, subtitle=subtitle)
 
         err = self.query_one("#pods-error", Static)
         text = ""
@@ -176,9 +170,7 @@ class PodsPane(Vertical):
             text = f"⚠ {snapshot.error}" if snapshot.configured else snapshot.error
             if snapshot.stale:
                 text += " — showing last known pods"
-        if text != self._error_text:   # an unchanged update() still relayouts the pane
-            self._error_text = text
-            err.update(Text(text))
+        update_static(err, text)
         err.set_class(bool(text), "-visible")
         err.set_class(not snapshot.configured, "-quiet")
 
@@ -193,9 +185,7 @@ class PodsPane(Vertical):
             wanted = "-unknown"
         else:
             wanted = _CLASS_FOR.get(snapshot.level, "-unknown")
-        # set_class is a no-op when nothing changes; remove-then-add restyled the subtree every poll.
-        for cls in _LEVEL_CLASSES:
-            self.set_class(cls == wanted, cls)
+        set_only_class(self, wanted, _LEVEL_CLASSES)
 
     def _palette(self) -> dict[str, str]:
         """Cell styles from the theme's colours (cells are Rich Text, which cannot use $variables)."""
@@ -246,14 +236,12 @@ class PodsPane(Vertical):
             table.clear()
             self._cells.clear()
             self._seen.clear()
-            self._name_cells.clear()
             self._order = []
         else:
             for key in gone:
                 table.remove_row(key)
                 del self._cells[key]
                 self._seen.pop(key, None)
-                self._name_cells.pop(key, None)
         new_keys: list[str] = []
         minute = now.replace(second=0, microsecond=0)
         settled_before = minute - timedelta(minutes=10)
@@ -269,9 +257,7 @@ class PodsPane(Vertical):
             cells = self._cells_for(p, now, pal)
             old = self._cells.get(key)
             if old is None:
-                row = [Text(t, style=s) for t, s in cells]
-                table.add_row(*row, key=key)
-                self._name_cells[key] = row[_NAME]
+                table.add_row(*(Text(t, style=s) for t, s in cells), key=key)
                 for (col, _), (text, _) in zip(COLUMNS, cells):
                     self._widths[col] = max(self._widths.get(col, 0), cell_len(text))
                 new_keys.append(key)
@@ -284,10 +270,7 @@ class PodsPane(Vertical):
                         wider = width > self._widths.get(col, 0)
                         if wider:
                             self._widths[col] = width
-                        cell = Text(new[0], style=new[1])
-                        table.update_cell(key, col, cell, update_width=wider)
-                        if col == "name":
-                            self._name_cells[key] = cell
+                        table.update_cell(key, col, Text(new[0], style=new[1]), update_width=wider)
             else:
                 continue
             self._cells[key] = cells
@@ -296,6 +279,6 @@ class PodsPane(Vertical):
         current = [k for k in self._order if k in wanted] + new_keys
         if current != order:
             # By the name cell objects the table holds: shortened names need not be unique.
-            rank = {id(self._name_cells[k]): i for i, k in enumerate(order)}
+            rank = {id(table.get_cell(k, "name")): i for i, k in enumerate(order)}
             table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
         self._order = order

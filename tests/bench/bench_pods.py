@@ -31,6 +31,17 @@ DURATION = 5.0        # seconds of updates
 POLL_EVERY = 0.02     # how often the bench polls to see updates land
 
 
+def restart_random_pod(standin, rng: random.Random, names: list[tuple[str, str]]) -> tuple[str, str, int]:  # noqa: ANN001
+    """One update: a random container of a random pod restarts (Error or OOMKilled, sometimes
+    into CrashLoopBackOff). Returns the pod and its new restart total."""
+    ns, name = rng.choice(names)
+    pod = standin.restart_container(ns, name, rng.choice(("app", "proxy")),
+                                    reason=rng.choice(("Error", "OOMKilled")),
+                                    then=rng.choice((None, None, "CrashLoopBackOff")))
+    status = pod["status"]
+    total = sum(c["restartCount"] for c in (*status["containerStatuses"], *status.get("initContainerStatuses", [])))
+    return ns, name, total
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -93,12 +104,7 @@ def run(pods: int = PODS, rate: float = RATE, duration: float = DURATION, seed: 
                 delay = target - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                ns, name = rng.choice(names)
-                pod = standin.restart_container(ns, name, rng.choice(("app", "proxy")),
-                                                reason=rng.choice(("Error", "OOMKilled")),
-                                                then=rng.choice((None, None, "CrashLoopBackOff")))
-                total = sum(cs["restartCount"] for cs in pod["status"]["containerStatuses"]) + \
-                    sum(cs["restartCount"] for cs in pod["status"].get("initContainerStatuses", []))
+                ns, name, total = restart_random_pod(standin, rng, names)
                 with lock:
                     if (ns, name) not in pending:     # keep the first unseen update's time
                         pending[(ns, name)] = (total, time.perf_counter())

@@ -501,6 +501,7 @@ def _standin_main() -> None:
     restarts at that rate, printing one JSON line per update: [ns, name, restarts, monotonic]."""
     from checks.kubeapi_standin import KubeApiStandin
     from tests.bench.bench_idle import quiet
+    from tests.bench.bench_pods import restart_random_pod
 
     pods, namespaces, kubeconfig = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     out = sys.stdout
@@ -525,13 +526,7 @@ def _standin_main() -> None:
                 delay = start + n / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                ns, name = rng.choice(names)
-                pod = standin.restart_container(ns, name, rng.choice(("app", "proxy")),
-                                                reason=rng.choice(("Error", "OOMKilled")),
-                                                then=rng.choice((None, None, "CrashLoopBackOff")))
-                status = pod["status"]
-                total = sum(c["restartCount"] for c in status["containerStatuses"]) + \
-                    sum(c["restartCount"] for c in status.get("initContainerStatuses", []))
+                ns, name, total = restart_random_pod(standin, rng, names)
                 out.write(json.dumps([ns, name, total, time.monotonic()]) + "\n")
             out.write("done\n")
             out.flush()

@@ -18,6 +18,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
 from widgets.entry_prompt import EntryPrompt
@@ -143,7 +144,6 @@ class Dashboard(CommunicateActions, Screen):
         self._snapshots: dict[str, Any] = {}
         self._alerted_followups: set[int] = set()
         self.followups: list = []
-        self._alerts_text = ""
         self.scheduler: Scheduler | None = None
         self._sources_started = False
 
@@ -298,12 +298,9 @@ class Dashboard(CommunicateActions, Screen):
             if followup.id not in self._alerted_followups:
                 self._alerted_followups.add(followup.id)
                 self.app.bell()
-        text = "\n".join(alerts)
-        if text != self._alerts_text:   # an unchanged Static.update still costs a full relayout
-            self._alerts_text = text
-            widget = self.query_one("#alerts", Static)
-            widget.update(text)
-            widget.set_class(bool(alerts), "-active")
+        widget = self.query_one("#alerts", Static)
+        update_static(widget, "\n".join(alerts))
+        widget.set_class(bool(alerts), "-active")
 
     # -- live sources ------------------------------------------------------------
 
