@@ -37,12 +37,20 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
-
+from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot, utcnow
 from checks.specs import ServiceSpec
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    # The pane imports this module for its snapshot types while the dashboard starts;
+    # httpx (with anyio, httpcore, certifi: ~20 ms) is only needed by the first poll.
+    httpx = LazyModule("httpx")
 
 __all__ = [
     "BODY_LIMIT",
@@ -56,6 +64,7 @@ __all__ = [
     "format_duration",
     "redact_url",
     "summarize",
+    "unchecked",
 ]
 
 BODY_LIMIT = 64 * 1024
@@ -446,7 +455,6 @@ class _Track:
     def __init__(self, spec: ServiceSpec, history: int, now: datetime) -> None:
         self.spec = spec
         self.url = redact_url(spec.url)
-        self.request_url = _request_url(spec.url)
         self.state = State.UNKNOWN
         self.reason = NOT_CHECKED
         self.status_code: int | None = None
@@ -457,8 +465,17 @@ class _Track:
         self.since = now
         self.checked_at: datetime | None = None
         self.next_due = -math.inf
+        # The frozen copy, kept until the next check: a service not due this round is
+        # the very same object in the next snapshot, which consumers can skip by identity.
+        self._status: ServiceStatus | None = None
+
+    @cached_property
+    def request_url(self) -> httpx.URL | str:
+        # On the first check (in the poll's thread), not when the checker is built at start-up.
+        return _request_url(self.spec.url)
 
     def apply(self, probe: _Probe, at: datetime) -> None:
+        self._status = None
         self.status_code = probe.status_code
         self.latency_ms = probe.latency_ms
         self.history.append(probe.latency_ms)
@@ -483,7 +500,21 @@ class _Track:
             self.state = new_state
             self.since = at
 
+    def restore(self, status: ServiceStatus) -> None:
+        """Take up where an earlier checker of the same service left off."""
+        self.state, self.reason = status.state, status.reason
+        self.status_code, self.latency_ms = status.status_code, status.latency_ms
+        self.history.extend(status.history)
+        self.failures = status.consecutive_failures
+        self.since, self.checked_at = status.since, status.checked_at
+        self._status = None
+
     def status(self) -> ServiceStatus:
+        if self._status is None:
+            self._status = self._make_status()
+        return self._status
+
+    def _make_status(self) -> ServiceStatus:
         return ServiceStatus(
             name=self.spec.name,
             url=self.url,
@@ -496,6 +527,12 @@ class _Track:
             since=self.since,
             checked_at=self.checked_at,
         )
+
+
+def unchecked(specs: Sequence[ServiceSpec], history: int = 60) -> tuple[ServiceStatus, ...]:
+    """Every service as a checker shows it before its first check."""
+    now = utcnow()
+    return tuple(_Track(spec, history, now).status() for spec in specs)
 
 
 def _expected_latency(track: _Track) -> float:
@@ -550,10 +587,6 @@ class HealthChecker:
             key = _verify_key(spec.verify)
             self._pool_of.append((key, seen.get(key, 0) // self._pool_size[key]))
             seen[key] = seen.get(key, 0) + 1
-        # Build clients up front: loading a CA bundle costs tens of milliseconds that
-        # would otherwise land on the first poll's latencies.
-        for pool in dict.fromkeys(self._pool_of):
-            self._client_for(pool)
 
     # -- scheduling --
 
@@ -607,6 +640,14 @@ class HealthChecker:
                 probe = await _probe(client, track.spec, track.request_url)
         track.apply(probe, utcnow())
 
+    def restore(self, services: Sequence[ServiceStatus]) -> None:
+        """Carry state over from another checker's snapshot of the same specs (a restarted
+        worker process): damping counts, history and "since" go on, and no service reads
+        as newly UNKNOWN. Services are matched by position and name."""
+        for track, status in zip(self._tracks, services):
+            if status.name == track.spec.name and status.checked_at is not None:
+                track.restore(status)
+
     def snapshot(self, error: str | None = None) -> HealthSnapshot:
         """The current state of every service, without checking anything."""
         services = tuple(t.status() for t in self._tracks)
@@ -620,6 +661,11 @@ class HealthChecker:
         try:
             if self._semaphore is None:
                 self._semaphore = asyncio.Semaphore(self._concurrency)
+                # Every client before the first request: loading a CA bundle costs tens of
+                # milliseconds that would otherwise land on the first round's latencies.
+                # Not in __init__: the checker is built on the UI thread before the first frame.
+                for pool in dict.fromkeys(self._pool_of):
+                    self._client_for(pool)
             now = self._clock()
             due = [i for i, t in enumerate(self._tracks) if t.next_due - now <= _DUE_SLACK_S]
             # Slowest first (by last latency; never-answered and timed-out ones, the

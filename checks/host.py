@@ -4,13 +4,15 @@
 /proc reads), so a poll must stay cheap — a few milliseconds:
 
 * CPU percentages come from ``cpu_percent(interval=None)``, i.e. the time since
-  the previous call; the source primes it in ``__init__`` so even the first poll
-  has a meaningful figure. Never a blocking interval.
+  the previous call; the first poll primes it and waits :data:`PRIME_S` so even
+  the first figure is meaningful. Never a blocking interval after that.
+  (Not primed in ``__init__``: the source is built on the UI thread before the
+  dashboard's first frame, and psutil is imported only by the first poll.)
 * Process CPU percentages work the same way per ``Process`` object, so the source
   keeps one ``Process`` per pid across polls (and forgets dead pids); a process
   seen for the first time reports 0 %. Only the top N get the (costly) username.
 * Rates (disk and network bytes/s) are deltas between two polls; the counters
-  are primed in ``__init__`` like CPU, so the first poll has a rate too. None
+  are primed by the first poll like CPU, so it has a rate too. None
   when a counter is unavailable or went backwards. Loopback traffic is left out.
 * Disks: real mounts only (``disk_partitions(all=False)`` minus pseudo and network
   filesystems, one entry per device, bind-mounted files skipped), and "/" always,
@@ -25,14 +27,19 @@ import os
 import socket
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import psutil
-
+from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot
 from checks.specs import HostSpec
+
+if TYPE_CHECKING:
+    import psutil
+else:
+    psutil = LazyModule("psutil")   # imported by the first poll, in the poll's thread
 
 __all__ = [
     "DiskUsage",
@@ -278,13 +285,23 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
 # ---------------------------------------------------------------- the source
 
 CPU_SUSTAIN_POLLS = 3
+# Polls arrive a few milliseconds either side of the interval; a scan due within this is done now.
+_TOP_SLACK_S = 0.1
+# How long the first poll waits after priming the counters: psutil counts CPU time in
+# 10 ms ticks, so a figure over a few microseconds would be 0 % or 100 %.
+PRIME_S = 0.2
 
 
 class HostSource:
     """Polls this machine's metrics; ``poll()`` is synchronous and never raises."""
 
-    def __init__(self, spec: HostSpec | None = None) -> None:
+    def __init__(self, spec: HostSpec | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.spec = spec or HostSpec()
+        self._clock = clock
+        # Top processes: every process is read (two /proc files each), the costliest part of a
+        # poll by far; like top(1) that list is refreshed every few seconds, the gauges every poll.
+        self._top: tuple[tuple[ProcInfo, ...], tuple[ProcInfo, ...]] = ((), ())
+        self._top_key: tuple[int, float] | None = None     # (top_processes, when it is due again)
         try:
             self.hostname = socket.gethostname()
         except OSError:
@@ -293,6 +310,10 @@ class HostSource:
         self._prev_io: tuple[float, float | None, float | None, float | None, float | None] | None = None
         self._partitions: list[tuple[str, str, str]] | None = None
         self._partitions_at = 0.0
+        self._primed = False
+        self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
+
+    def _prime(self) -> None:
         try:
             psutil.cpu_percent(interval=None)
             psutil.cpu_percent(interval=None, percpu=True)
@@ -300,7 +321,7 @@ class HostSource:
             pass
         self._prime_processes()
         self._read_io()
-        self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
+        self._primed = True
 
     # Mounts change rarely; re-reading /proc/self/mountinfo every second is waste.
     PARTITIONS_TTL = 30.0
@@ -316,6 +337,9 @@ class HostSource:
                                 summary="host metrics unavailable", error=f"host metrics failed: {exc}")
 
     def _poll(self) -> HostSnapshot:
+        if not self._primed:
+            self._prime()
+            time.sleep(PRIME_S)
         spec = self.spec
         cpu_pct = psutil.cpu_percent(interval=None)
         per_cpu = tuple(float(p) for p in psutil.cpu_percent(interval=None, percpu=True))
@@ -335,7 +359,7 @@ class HostSource:
             swap = None
         disks = tuple(self._disks())
         io = self._io_rates()
-        top_cpu, top_mem = self._top_processes(int(vm.total))
+        top_cpu, top_mem = self._top_if_due(int(vm.total))
         level, summary = assess(cpu, memory, swap, disks)
         return HostSnapshot(
             level=level, summary=summary, hostname=self.hostname,
@@ -423,6 +447,14 @@ class HostSource:
             except (psutil.Error, OSError):
                 continue
             self._procs[pid] = proc
+
+    def _top_if_due(self, mem_total: int) -> tuple[tuple[ProcInfo, ...], tuple[ProcInfo, ...]]:
+        now = self._clock()
+        n = max(0, int(self.spec.top_processes))
+        if self._top_key is None or self._top_key[0] != n or now >= self._top_key[1]:
+            self._top = self._top_processes(mem_total)
+            self._top_key = (n, now + max(0.0, float(self.spec.top_interval)) - _TOP_SLACK_S)
+        return self._top
 
     def _top_processes(self, mem_total: int) -> tuple[tuple[ProcInfo, ...], tuple[ProcInfo, ...]]:
         n = max(0, int(self.spec.top_processes))

@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterator
 
 from checks.base import Event, Level, Snapshot, utcnow
@@ -74,8 +74,9 @@ class PodStatus:
     level: Level = Level.OK
     uid: str = ""
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # Cached: the pods pane looks up 5,000 of these every second.
         return f"{self.namespace}/{self.name}"
 
     @property
@@ -984,6 +985,8 @@ def changes(prev: PodsSnapshot | None, cur: PodsSnapshot) -> list[Event]:
     before = {} if prev is None else {(p.namespace, p.name): p for p in prev.pods}
     for p in cur.pods:
         old = before.get((p.namespace, p.name))
+        if old is p:
+            continue                         # the source hands unchanged pods on as they were
         if old is not None and old.uid != p.uid:
             old = None                       # a new pod under an old name
         key = f"pod:{p.namespace}/{p.name}"

@@ -35,6 +35,7 @@ class HostSpec:
     swap: tuple[float, float] = (50.0, 80.0)
     interval: float = 1.0
     top_processes: int = 5
+    top_interval: float = 3.0           # seconds between top-process scans (as top(1)); 0 = every poll
 
 
 @dataclass(frozen=True)

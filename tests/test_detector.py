@@ -61,3 +61,61 @@ def test_crash_loop_is_rate_limited_not_flapping():
 def test_keys_are_independent():
     d = Damper()
     assert len(d.feed([down("health:a"), down("health:b")], T0)) == 2
+
+
+def restart(i, n=1, reason="OOMKilled", level=Level.WARN):
+    return Event(f"pod:team/p-{i}", f"restart:{n}", f"pod team/p-{i} restarted (+1, now {n}): {reason}", level)
+
+
+def test_a_burst_is_one_entry_that_keeps_every_change():
+    d = Damper()
+    events = [restart(i) for i in range(100)] + [Event("pod:team/p-7", "CrashLoopBackOff",
+                                                       "pod team/p-7 CrashLoopBackOff", Level.CRIT)]
+    out = d.feed(events, T0)
+    assert len(out) == 1
+    burst = out[0]
+    assert burst.level == Level.CRIT and burst.state == "BURST"
+    assert list(burst.events) == events                       # nothing lost
+    assert burst.text.startswith("100 pods changed at once (restart ×100, CrashLoopBackOff ×1)")
+    assert "pod team/p-7 CrashLoopBackOff" in burst.text       # the worst is named
+    assert "+98 more" in burst.text
+
+
+def test_a_storm_writes_one_roll_up_a_minute_then_ends():
+    d = Damper()
+    written = []
+    for s in range(150):                                      # 2.5 min of 10 new restarts a second
+        now = T0 + timedelta(seconds=s)
+        written += d.feed([restart(s * 10 + i) for i in range(10)], now)
+        written += d.tick(now)
+    assert len(written) == 3                                  # the burst, then one roll-up a minute
+    assert [len(e.events) for e in written] == [10, 600, 600]
+    assert written[1].text.startswith("pods still changing: 600 changed in the last 60 s")
+    # Nothing for a minute: the remainder is told, then the burst is over ...
+    rest = d.tick(T0 + timedelta(seconds=180))
+    assert len(rest) == 1 and len(rest[0].events) == 290
+    assert d.tick(T0 + timedelta(seconds=241)) == []
+    # ... and the next single change is an entry of its own again.
+    assert d.feed([restart(99999)], T0 + timedelta(seconds=300)) == [restart(99999)]
+
+
+def test_a_trickle_of_changes_becomes_a_burst_past_ten_a_minute():
+    d = Damper()
+    written = []
+    for s in range(12):
+        written += d.feed([restart(s)], T0 + timedelta(seconds=s))
+    assert [e.state for e in written] == ["restart:1"] * 10 + ["BURST"]
+
+
+def test_other_kinds_are_not_held_by_a_pod_burst():
+    d = Damper()
+    d.feed([restart(i) for i in range(20)], T0)
+    assert d.feed([down()], T0 + timedelta(seconds=1)) == [down()]
+
+
+def test_a_few_services_down_at_once_are_each_their_own_entry():
+    d = Damper()
+    events = [down(f"health:svc-{i}") for i in range(8)]
+    assert d.feed(events, T0) == events
+    many = [down(f"health:api-{i}") for i in range(300)]        # a partition: one entry
+    assert [e.state for e in d.feed(many, T0 + timedelta(seconds=1))] == ["BURST"]

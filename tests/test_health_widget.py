@@ -182,3 +182,21 @@ async def test_narrow_pane_drops_fail_column_and_still_renders():
         await pilot.pause()
         row = plain_row(pane, "payments")
         assert "fails" not in row and row["reason"] == "HTTP 503" and row["state"] == "DOWN"
+
+
+async def test_rows_off_screen_are_brought_up_to_date_when_scrolled_into_view():
+    app = PaneApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        pane = app.query_one(HealthPane)
+        names = [f"svc{i:03d}" for i in range(60)]
+        pane.show(snapshot(*(status(n, State.UP, "HTTP 200", ms=10.0) for n in names)))
+        await pilot.pause()
+        pane.show(snapshot(*(status(n, State.UP, "HTTP 200", ms=20.0 + i) for i, n in enumerate(names))))
+        await pilot.pause()
+        assert plain_row(pane, "svc000")["latency"] == "20ms"
+        assert plain_row(pane, "svc059")["latency"] == "10ms"      # off screen: not rendered yet
+
+        pane.table.scroll_end(animate=False)
+        await pilot.pause()
+        assert plain_row(pane, "svc059")["latency"] == "79ms"
+        assert app.query_one(HealthPane).row_keys == names

@@ -49,7 +49,7 @@ def snap(cpu: float = 10, mem: float = 40, disks: tuple[tuple[str, float], ...] 
 
 @pytest.fixture(scope="module")
 def source():
-    src = HostSource(HostSpec(top_processes=5))
+    src = HostSource(HostSpec(top_processes=5, top_interval=0))
     yield src
     src.close()
 
@@ -91,20 +91,41 @@ def test_second_poll_has_rates_and_process_cpu(source):
     while time.process_time() < deadline:  # burn CPU so our own process has a share
         sum(range(1000))
     src = source
-    spec_all = HostSpec(top_processes=10_000)
+    spec_all = HostSpec(top_processes=10_000, top_interval=0)
     src.spec = spec_all
     try:
         s = src.poll()
     finally:
-        src.spec = HostSpec(top_processes=5)
+        src.spec = HostSpec(top_processes=5, top_interval=0)
     assert s.io.disk_read is None or s.io.disk_read >= 0
     assert s.io.net_recv is not None and s.io.net_recv >= 0
     mine = [p for p in s.top_cpu if p.pid == me]
     assert mine and mine[0].cpu_percent > 0, "cpu_percent is measured between polls, not from zero"
 
 
+def test_top_processes_are_scanned_every_top_interval_not_every_poll():
+    now = [100.0]
+    src = HostSource(HostSpec(top_processes=3, top_interval=3.0), clock=lambda: now[0])
+    scans = []
+    real_scan = src._top_processes
+    src._top_processes = lambda mem_total: scans.append(now[0]) or real_scan(mem_total)
+    first = src.poll()
+    now[0] += 1.0
+    second = src.poll()
+    now[0] += 1.0
+    src.poll()
+    assert scans == [100.0]
+    assert second.top_cpu == first.top_cpu and first.top_cpu, "between scans the last list is shown"
+    now[0] += 1.0
+    src.poll()
+    assert scans == [100.0, 103.0]
+    src.spec = HostSpec(top_processes=5, top_interval=3.0)   # a changed count does not wait
+    src.poll()
+    assert scans == [100.0, 103.0, 103.0]
+
+
 def test_dead_processes_are_forgotten():
-    src = HostSource(HostSpec(top_processes=3))
+    src = HostSource(HostSpec(top_processes=3, top_interval=0))
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         src.poll()

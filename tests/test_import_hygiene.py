@@ -3,7 +3,9 @@
 * ``tui/incident/`` and ``checks/`` never import textual;
 * ``import tui.cli`` and its store-only subcommands stay light (no textual, no
   kubernetes client, no httpx/psutil/git), so ``warroom log`` answers at once;
-* ``widgets/`` never imports httpx, psutil, kubernetes or git (they render snapshots).
+* ``widgets/`` never imports httpx, psutil, kubernetes or git (they render snapshots);
+* opening the dashboard (app, panes, live sources built) imports none of them either:
+  the sources' libraries are loaded by their first poll, after the first frame.
 
 Modules are found by globbing, so files added later are covered too. Imports are
 checked in fresh interpreters: this test process has long since imported textual.
@@ -86,6 +88,38 @@ print(json.dumps({{"codes": codes, "loaded": [m for m in {HEAVY!r} if m in sys.m
 """
     result = _fresh_python(code)
     assert result == {"codes": [0, 0, 0, 0, 0], "loaded": []}
+
+
+def test_dashboard_start_up_imports_no_source_library(tmp_path):
+    """Up to the first frame the dashboard needs the sources' snapshot types, not their
+    libraries: httpx, psutil, git and kubernetes are imported by the first polls, after the
+    first frame and off the UI thread (they cost ~30 ms of start-up on the UI thread)."""
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\n", encoding="utf-8")   # read by the first poll
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        '[[services]]\nname = "api"\nurl = "https://127.0.0.1:1/healthz"\n\n'
+        '[[services]]\nname = "db"\nurl = "http://127.0.0.1:1/healthz"\nverify = false\n\n'
+        '[host]\ninterval = 1\n\n'
+        f'[kubernetes]\nkubeconfig = {json.dumps(str(tmp_path / "kubeconfig"))}\n\n'
+        f'[[repos]]\npath = {json.dumps(str(tmp_path))}\n', encoding="utf-8")
+    code = f"""
+import json, sys
+from tui.config import load_config
+from tui.incident.model import Severity
+from tui.incident.store import Store
+from tui.launch import run_dashboard
+from tui.sources import build_live
+from tui.app import WarroomApp
+config = load_config({str(config)!r})
+with Store({str(tmp_path / "data")!r}) as store:
+    incident = store.declare("t", Severity.SEV2, author="a")
+    live = build_live(config, incident=incident)
+    WarroomApp(store, incident.id, sources=live.sources, panes=live.panes, config=config)
+print(json.dumps({{"sources": sorted(s.name for s in live.sources),
+                  "loaded": [m for m in ("httpx", "psutil", "git", "kubernetes") if m in sys.modules]}}))
+"""
+    result = _fresh_python(code)
+    assert result == {"sources": ["deploys", "health", "host", "pods"], "loaded": []}
 
 
 def _imported_roots(tree: ast.AST) -> list[tuple[int, str]]:

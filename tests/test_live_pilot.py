@@ -141,3 +141,45 @@ async def test_resizes_from_tiny_to_huge_never_crash(world):
             await pilot.pause()
         assert app.screen.query_one("TimelineView").entries
         assert app.is_running
+
+
+async def test_a_mass_restart_is_summarised_and_every_pod_stays_on_record(world):
+    # 12 workers OOM at once: the timeline gets one burst entry (or a few, if the watch splits
+    # the restarts over polls), not 12, and its meta names every pod that restarted.
+    store, inc, kube = world["store"], world["incident"], world["kube"]
+    workers = [f"worker-{i:02d}" for i in range(12)]
+    for name in workers:
+        kube.add_pod("payments", name, containers=("app",))
+    now = [datetime.now(timezone.utc)]
+    live = build_live(world["config"], incident=inc)
+    app = WarroomApp(store, inc.id, sources=live.sources, panes=live.panes, on_snapshot_hooks=live.hooks,
+                     config=world["config"], author="scribe", clock=lambda: now[0])
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: (s := screen._snapshots.get("pods")) is not None and s.total == 14)
+        for name in workers:
+            kube.restart_container("payments", name, "app", reason="OOMKilled")
+
+        def on_record() -> tuple[set[str], int]:
+            named, entries = set(), 0
+            for e in system_entries(store, inc.id):
+                keys = [m[0] for m in e.meta.get("events", [])] or [e.meta.get("key")]
+                pods = {k.removeprefix("pod:payments/") for k in keys if k and k.startswith("pod:")}
+                if pods:
+                    named |= pods
+                    entries += 1
+            return named, entries
+
+        assert await wait_for(pilot, lambda: snap_restarts(screen) == 12)
+        assert await wait_for(pilot, lambda: on_record()[1] > 0)
+        # Whatever a burst held back is written with the next minute's roll-up.
+        now[0] += timedelta(seconds=61)
+        assert await wait_for(pilot, lambda: on_record()[0] == set(workers))
+        assert on_record()[1] < len(workers)
+        burst = next(e for e in system_entries(store, inc.id) if e.meta.get("state") == "BURST")
+        assert "pods" in burst.text and "OOMKilled" in burst.text
+
+
+def snap_restarts(screen) -> int:
+    snap = screen._snapshots.get("pods")
+    return sum(p.restarts for p in snap.pods) if snap is not None else 0

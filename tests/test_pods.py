@@ -670,3 +670,27 @@ def test_failed_pods_from_before_the_incident_are_a_warning_not_a_red_pane(stand
     assert pod(snap, "failed-now").level == Level.CRIT
     assert pod(snap, "failed-when").level == Level.CRIT        # no failure time: assume the worst
     assert snap.level == Level.CRIT
+
+
+async def test_ages_are_kept_current_on_screen_only_and_on_scrolling():
+    # 5,000 young pods all change their AGE every second; only the rows on screen are updated.
+    t = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    pods = [_p(f"young-{i:03d}", created_at=t - timedelta(seconds=10)) for i in range(60)]
+    app = PaneApp()
+    async with app.run_test(size=(160, 20)) as pilot:
+        pane = app.query_one(PodsPane)
+        table = pane.query_one(DataTable)
+        pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t))
+        await pilot.pause()
+        assert table.get_cell(pods[0].key, "age").plain == "10s"
+        updated: list[str] = []
+        original_update = table.update_cell
+        table.update_cell = lambda *a, **k: (updated.append(a[0]), original_update(*a, **k))[1]
+        pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t + timedelta(seconds=30)))
+        await pilot.pause()
+        assert table.get_cell(pods[0].key, "age").plain == "40s"
+        assert 0 < len(set(updated)) < 30, updated
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        # Scrolled into view: brought up to the last snapshot's time before it is drawn.
+        assert table.get_cell(pods[-1].key, "age").plain == "40s"

@@ -62,3 +62,23 @@ def test_mask_value_keeps_enum_members():
 
     out = mask_value(Row(State.UP, "http://10.0.0.1/x"))
     assert out.state is State.UP and "10.0.0.1" not in out.url
+
+
+def test_mask_value_memo_reuses_the_masked_copy_of_unchanged_items():
+    same, changed = Inner("10.0.0.7", 3), Inner("10.0.0.8", 1)
+    walked: list[str] = []
+
+    def fn(text: str) -> str:
+        walked.append(text)
+        return mask_hosts(text)
+
+    memo: tuple[dict, dict] = ({}, {})
+    first = mask_value(Outer("a", (same, changed)), fn, memo)
+    memo = (memo[1], {})
+    walked.clear()
+    moved = Inner("10.0.0.8", 2)                      # a new object for the changed item
+    second = mask_value(Outer("b", (same, moved)), fn, memo)
+    assert second.items[0] is first.items[0]         # not walked again: the same masked object
+    assert second.items[1] == Inner(MASK, 2)
+    assert walked == ["b", "10.0.0.8"]
+    assert set(memo[1]) == {id(same), id(moved)}      # only this call's items are kept

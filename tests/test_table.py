@@ -98,3 +98,42 @@ async def test_updates_then_sort_and_scroll_stay_consistent():
         await pilot.pause()
         assert "new" in _screen_text(app)
         assert table.get_cell("r0", "age").plain == "new"
+
+
+async def test_set_order_rerenders_only_the_rows_that_moved(monkeypatch):
+    cells_rendered: set[str] = set()
+    original_cell = Table._render_cell
+
+    def counting_cells(self, row_index, column_index, *args, **kwargs):
+        before = len(self._cell_render_cache)
+        out = original_cell(self, row_index, column_index, *args, **kwargs)
+        if len(self._cell_render_cache) != before and row_index >= 0:
+            cells_rendered.add(self._row_locations.get_key(row_index).value)
+        return out
+
+    monkeypatch.setattr(Table, "_render_cell", counting_cells)
+    app = TableApp()
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one(Table)
+        table.refresh()
+        await pilot.pause()
+        _screen_text(app)
+        cells_rendered.clear()
+
+        # r0..r2 keep their places; r9 and r3 swap.
+        order = [f"r{i}" for i in range(ROWS)]
+        order[3], order[9] = order[9], order[3]
+        table.set_order(order)
+        await pilot.pause()
+        lines = _screen_text(app).splitlines()
+        names = [line.split()[0] for line in lines if line.strip().startswith("pod-")]
+        assert names[:10] == ["pod-00", "pod-01", "pod-02", "pod-09", "pod-04", "pod-05",
+                              "pod-06", "pod-07", "pod-08", "pod-03"]
+        assert [row.key.value for row in table.ordered_rows][:4] == ["r0", "r1", "r2", "r9"]
+        assert cells_rendered == {"r3", "r9"}, cells_rendered
+        # A click reads the row index from the render: the moved row answers to its new place.
+        table.cursor_type = "row"
+        await pilot.click(Table, offset=(2, 1 + 3))        # below the header: the 4th row
+        await pilot.pause()
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "r9"

@@ -1,6 +1,7 @@
 """The Textual application: holds the store, the clock and the live sources."""
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
@@ -47,6 +48,7 @@ class WarroomApp(App):
         on_snapshot_hooks: Mapping[str, Callable[[Any, list], None]] | None = None,
         extra_bindings: Iterable[tuple[str, str]] = (),
         config: Any = None,
+        gc_paused: bool = False,
     ) -> None:
         super().__init__()
         self.store = store
@@ -61,6 +63,7 @@ class WarroomApp(App):
         self.presenter = False
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         self.extra_help = list(extra_bindings)
+        self.gc_paused = gc_paused      # the launcher paused the cyclic GC for start-up
         if config is None:
             from .config import Config
 
@@ -80,9 +83,20 @@ class WarroomApp(App):
         text = self._redact_secrets(text)
         return mask_hosts(text) if self.masking_hosts else text
 
+    def first_frame_drawn(self) -> None:
+        if self.gc_paused:
+            self.gc_paused = False
+            # What start-up built lives as long as the app: out of every later full pass.
+            gc.freeze()
+            gc.enable()
+
+    def get_default_screen(self) -> Screen:
+        # The dashboard is the first screen, not pushed over an empty default one that is
+        # built, styled and laid out for nothing before the first frame.
+        return Dashboard()
+
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
-        self.push_screen(Dashboard())
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         scribe, commander = [], []

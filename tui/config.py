@@ -1104,6 +1104,7 @@ _HOST_SCHEMA: dict[str, _Parser] = {
     "swap": _threshold(HostSpec.swap),
     "interval": _num("1", unit="s"),
     "top_processes": _num("5", integer=True, positive=False),
+    "top_interval": _num("3", unit="s", positive=False),
 }
 _KUBE_SCHEMA: dict[str, _Parser] = {
     "context": _text('"prod-eu"'),
@@ -1198,6 +1199,7 @@ disk = [85, 95]         # applies to every mounted filesystem
 swap = [50, 80]
 interval = 1            # seconds between samples
 top_processes = 5       # busiest processes to list; 0 hides the list
+top_interval = 3        # seconds between process scans (every process is read; top(1) also uses 3)
 
 # ---- Kubernetes pods: restarts and crash loops -----------------------------
 # Without this section warroom uses your default kubeconfig, if you have one.

@@ -7,7 +7,14 @@ Rules:
 - a key that keeps going bad and recovering (2+ failures and 2+ recoveries, 4+
   changes within 5 minutes) is "flapping": one entry says so, then it stays
   quiet until it has held one state for 5 minutes, when one entry says where it
-  settled.
+  settled;
+- a burst (more than 5 pods changing in one snapshot, or more than 10 in a
+  minute; 20 and 40 for kinds with fewer, weightier things, such as services)
+  is one entry that counts them and names the worst,
+  with every change in it (``Burst.events``, kept in the entry's meta). While
+  that kind keeps changing, one roll-up entry a minute tells what changed since;
+  a 100-restarts-a-second storm would otherwise bury the humans' entries under
+  6,000 lines a minute. A minute with no change ends the burst.
 Pure logic with the time passed in; no textual.
 """
 from __future__ import annotations
@@ -23,7 +30,55 @@ REPEAT_WINDOW = timedelta(minutes=1)
 FLAP_WINDOW = timedelta(minutes=5)
 FLAP_CHANGES = 4
 SETTLE_AFTER = timedelta(minutes=5)
+# (more entries than this of one kind in one snapshot, ... or in a minute): a burst.
+# Pods come in replicas, by the hundred; a service going down is a headline of its own.
+BURST_LIMITS = {"pod": (5, 10)}
+BURST_LIMITS_DEFAULT = (20, 40)
+BURST_NAMED = 3            # the worst few are named in a burst's text
 _COUNTER = re.compile(r":\d+$")
+_NOUNS = {"pod": "pods", "health": "services", "deploy": "deploys", "host": "host gauges"}
+
+
+@dataclass(frozen=True)
+class Burst(Event):
+    """One entry standing for many changes of one kind; ``events`` are all of them."""
+
+    events: tuple[Event, ...] = ()
+
+
+@dataclass
+class _GroupState:
+    written: deque = field(default_factory=deque)      # when each recent entry of this kind was let through
+    burst_at: datetime | None = None                   # the last burst / roll-up entry
+    pending: list = field(default_factory=list)        # changes for the next roll-up
+
+
+def _group(key: str) -> str:
+    return key.split(":", 1)[0] if ":" in key else key
+
+
+def _burst(group: str, events: list[Event], now: datetime, since: datetime | None) -> Burst:
+    noun = _NOUNS.get(group, group)
+    things = len({e.key for e in events})
+    states: dict[str, int] = {}
+    for e in events:
+        state = _COUNTER.sub("", e.state)
+        states[state] = states.get(state, 0) + 1
+    counts = ", ".join(f"{state} ×{n}" for state, n in sorted(states.items(), key=lambda kv: -kv[1]))
+    # Worst first; among equals the first seen (a snapshot lists its worst first).
+    worst = sorted(range(len(events)), key=lambda i: (-int(events[i].level), i))[:BURST_NAMED]
+    named = "; ".join(events[i].text for i in worst)
+    more = len(events) - len(worst)
+    if since is None:
+        text = f"{things} {noun} changed at once ({counts})"
+    else:
+        secs = max(1, round((now - since).total_seconds()))
+        text = f"{noun} still changing: {things} changed in the last {secs} s ({counts})"
+    text += f" — {named}"
+    if more:
+        text += f" (+{more} more in this entry's details)"
+    level = max((e.level for e in events), default=Level.WARN)
+    return Burst(f"{group}:*", "BURST", text, level, events=tuple(events))
 
 
 @dataclass
@@ -43,9 +98,34 @@ def _is_flapping(changes: deque, now: datetime) -> bool:
 class Damper:
     def __init__(self) -> None:
         self._keys: dict[str, _KeyState] = {}
+        self._groups: dict[str, _GroupState] = {}
 
     def feed(self, events: list[Event], now: datetime) -> list[Event]:
         """Events worth writing now, out of the raw transitions just observed."""
+        return self._bursts(self._damp(events, now), now)
+
+    def _bursts(self, events: list[Event], now: datetime) -> list[Event]:
+        by_group: dict[str, list[Event]] = {}
+        for event in events:
+            by_group.setdefault(_group(event.key), []).append(event)
+        out: list[Event] = []
+        for group, evs in by_group.items():
+            g = self._groups.setdefault(group, _GroupState())
+            at_once, per_minute = BURST_LIMITS.get(group, BURST_LIMITS_DEFAULT)
+            while g.written and now - g.written[0] >= REPEAT_WINDOW:
+                g.written.popleft()
+            if g.burst_at is not None:
+                g.pending.extend(evs)          # told by the next roll-up (tick)
+            elif len(evs) > at_once or len(g.written) + len(evs) > per_minute:
+                out.append(_burst(group, evs, now, None))
+                g.burst_at = now
+                g.written.append(now)
+            else:
+                out.extend(evs)
+                g.written.extend([now] * len(evs))
+        return out
+
+    def _damp(self, events: list[Event], now: datetime) -> list[Event]:
         out: list[Event] = []
         for event in events:
             st = self._keys.setdefault(event.key, _KeyState())
@@ -70,8 +150,19 @@ class Damper:
         return out
 
     def tick(self, now: datetime) -> list[Event]:
-        """Flapping keys that have been stable long enough get one 'settled' entry."""
-        out = []
+        """Flapping keys that have been stable long enough get one 'settled' entry;
+        a burst's changes since its last entry get one roll-up entry a minute."""
+        rollups: list[Event] = []
+        for group, g in self._groups.items():
+            if g.burst_at is None or now - g.burst_at < REPEAT_WINDOW:
+                continue
+            if g.pending:
+                rollups.append(_burst(group, g.pending, now, g.burst_at))
+                g.pending = []
+                g.burst_at = now
+            else:
+                g.burst_at = None              # a quiet minute: the burst is over
+        settled: list[Event] = []
         for key, st in self._keys.items():
             if st.flapping_since is None or not st.changes or st.last_event is None:
                 continue
@@ -79,6 +170,6 @@ class Damper:
                 st.flapping_since = None
                 st.changes.clear()
                 ev = st.last_event
-                out.append(Event(key, ev.state, f"{key.split(':', 1)[-1]} settled: {ev.text}", ev.level))
+                settled.append(Event(key, ev.state, f"{key.split(':', 1)[-1]} settled: {ev.text}", ev.level))
                 st.last_emitted[_COUNTER.sub("", ev.state)] = now
-        return out
+        return rollups + (self._bursts(settled, now) if settled else [])

@@ -40,6 +40,21 @@ def _error(snapshot_cls) -> Callable[[str], Any]:
     return lambda why: snapshot_cls(level=Level.CRIT, error=why, summary=why)
 
 
+def health_worker_threshold() -> int:
+    """Above this many services, health rounds run in a child process.
+
+    ``WARROOM_HEALTH_PROCESS_ABOVE`` overrides it (tests drive both paths with a few
+    services; 0 always uses the process)."""
+    import os
+
+    from checks.health_worker import PROCESS_ABOVE
+
+    try:
+        return int(os.environ.get("WARROOM_HEALTH_PROCESS_ABOVE", PROCESS_ABOVE))
+    except ValueError:
+        return PROCESS_ABOVE
+
+
 def build_live(config: Any, *, incident: Any, kube_context: str | None = None, cwd: Path | None = None) -> LiveBundle:
     from checks import deploys, health, host, pods
     from widgets.deploys import DeploysPane
@@ -51,13 +66,21 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
     bundle = LiveBundle()
 
     # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
-    checker = health.HealthChecker(config.services, concurrency=max(100, len(config.services)))
-    poll, interval, close = checker.poll, NO_SERVICES_POLL_S, checker.aclose
-    if config.services:
-        # Rounds run on an event loop of their own: the UI's loop only receives snapshots.
-        health_loop = LoopThread("health-checks")
-        poll, interval = (lambda: health_loop.run(checker.poll())), checker.next_due_in
-        close = lambda: health_loop.stop(checker.aclose())   # noqa: E731
+    concurrency = max(100, len(config.services))
+    if len(config.services) > health_worker_threshold():
+        # A big round's CPU and garbage would stall the UI (GIL, collections): a process of its own.
+        from checks.health_worker import HealthProcess
+
+        checker = HealthProcess(config.services, concurrency=concurrency)
+        poll, interval, close = checker.poll, checker.next_due_in, checker.close
+    else:
+        checker = health.HealthChecker(config.services, concurrency=concurrency)
+        poll, interval, close = checker.poll, NO_SERVICES_POLL_S, checker.aclose
+        if config.services:
+            # Rounds run on an event loop of their own: the UI's loop only receives snapshots.
+            health_loop = LoopThread("health-checks")
+            poll, interval = (lambda: health_loop.run(checker.poll())), checker.next_due_in
+            close = lambda: health_loop.stop(checker.aclose())   # noqa: E731
     bundle.sources.append(LiveSource("health", poll, interval, health.changes, _error(health.HealthSnapshot),
                                      close=close, origin=checker))
     bundle.panes["health"] = HealthPane()

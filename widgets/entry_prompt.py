@@ -16,17 +16,24 @@ HINTS = {
 
 
 class EntryPrompt(Horizontal):
+    # One line on a layer of its own over the footer row: opening and closing it moves no
+    # other widget, so the panes are not laid out and painted again around every entry
+    # (that repaint was most of the time from Enter to the entry on screen). The screen
+    # declares the "prompt" layer.
     DEFAULT_CSS = """
     EntryPrompt {
+        layer: prompt;
         dock: bottom;
-        height: 3;
+        height: 1;
         display: none;
-        background: $panel;
-        border-top: tall $accent;
+        background: $accent;
+        color: $text;
     }
     EntryPrompt.-open { display: block; }
-    EntryPrompt > Label { padding: 1 1 0 1; width: auto; }
-    EntryPrompt > Input { width: 1fr; border: none; height: 1; margin: 1 1 0 0; padding: 0; }
+    EntryPrompt > Label { width: auto; padding: 0 1; text-style: bold; }
+    EntryPrompt > Input, EntryPrompt > Input:focus {
+        width: 1fr; height: 1; border: none; margin: 0; padding: 0 1; background: $surface;
+    }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 

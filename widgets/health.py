@@ -5,6 +5,8 @@ from config or a remote server (names, reasons) goes in as ``Text``, never marku
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -78,6 +80,13 @@ def _cell(content: str | Text, width: int, *, style: str = "", justify: str = "l
     return text
 
 
+class _HealthTable(Table):
+    def on_resize(self, event: Resize) -> None:
+        pane = self.parent
+        if isinstance(pane, HealthPane):
+            pane._table_resized()
+
+
 class HealthPane(Vertical):
     """Per service: state badge, name, HTTP code, latency now and trend, consecutive
     failures, time since the last state change, and the reason in words."""
@@ -112,13 +121,18 @@ class HealthPane(Vertical):
         self._snapshot: HealthSnapshot | None = None
         self._cells: dict[str, dict[str, Text]] = {}   # row key -> column key -> rendered cell
         self._order: list[str] = []
+        # Rows off screen whose cells are behind the last snapshot: row key -> (status, taken_at).
+        self._pending: dict[str, tuple[ServiceStatus, datetime]] = {}
         self._columns: tuple[tuple[str, str, int], ...] = ()
         self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-error", markup=False)
         yield Static(id="health-hint", markup=False)
-        yield Table(cell_padding=0, show_cursor=False, zebra_stripes=False)
+        yield _HealthTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.table, "scroll_y", self._flush_visible, init=False)
 
     @property
     def table(self) -> DataTable[Text]:
@@ -126,11 +140,11 @@ class HealthPane(Vertical):
 
     # -- rendering --
 
-    def _row(self, s: ServiceStatus, snapshot: HealthSnapshot) -> dict[str, Text]:
+    def _row(self, s: ServiceStatus, taken_at: datetime) -> dict[str, Text]:
         w = self._widths
         fails = str(s.consecutive_failures) if s.consecutive_failures else ""
         since = (
-            format_duration((snapshot.taken_at - s.since).total_seconds())
+            format_duration((taken_at - s.since).total_seconds())
             if s.checked_at is not None else "—"
         )
         cells = {
@@ -167,6 +181,7 @@ class HealthPane(Vertical):
             for key, label, _ in columns:
                 table.add_column(Text(label + " "), key=key)
             self._cells.clear()
+            self._pending.clear()
             self._order = []
             self._columns = columns
         self._widths = widths
@@ -175,6 +190,42 @@ class HealthPane(Vertical):
     def on_resize(self, event: Resize) -> None:
         if self._fit_widths(self._snapshot) and self._snapshot is not None:
             self.show(self._snapshot)
+
+    def _table_resized(self) -> None:
+        # More rows may be in view now (a taller pane, the error line gone).
+        if self._pending:
+            self._flush_visible()
+
+    def _visible_keys(self, order: list[str]) -> list[str]:
+        """Row keys on screen now, with a row's margin either side (scroll_y is a float)."""
+        table = self.table
+        height = table.size.height
+        if not height or not table.display:
+            return []
+        top = max(0, int(table.scroll_y) - 1)
+        return order[top:top + height + 2]
+
+    def _flush_visible(self, *_: object) -> None:
+        """Bring rows scrolled into view up to date with the last snapshot."""
+        todo = [k for k in self._visible_keys(self._order) if k in self._pending]
+        if not todo:
+            return
+        table = self.table
+        with self.app.batch_update():
+            for key in todo:
+                s, taken_at = self._pending.pop(key)
+                self._update_row(table, key, self._row(s, taken_at))
+
+    def _update_row(self, table: DataTable[Text], key: str, cells: dict[str, Text]) -> None:
+        old = self._cells[key]
+        for column, cell in cells.items():
+            if same_text(old[column], cell):
+                cells[column] = old[column]   # the table holds this object; sort relies on it
+            else:
+                # Cells are padded to the width _fit_widths chose, so the column never
+                # needs re-measuring (which Textual does over every row, per cell).
+                table.update_cell(key, column, cell)
+        self._cells[key] = cells
 
     def show(self, snapshot: HealthSnapshot) -> None:
         self._snapshot = snapshot
@@ -189,34 +240,38 @@ class HealthPane(Vertical):
             update_static(self.query_one("#health-hint", Static), snapshot.summary if not snapshot.services else "")
 
             ranked = sorted(snapshot.services, key=worst_first_key)
-            rows: dict[str, dict[str, Text]] = {}
+            rows: dict[str, ServiceStatus] = {}
             for s in ranked:
                 key = s.name
                 n = 2
                 while key in rows:   # config should keep names unique; don't crash if not
                     key, n = f"{s.name}#{n}", n + 1
-                rows[key] = self._row(s, snapshot)
+                rows[key] = s
 
             for key in [k for k in self._cells if k not in rows]:
                 table.remove_row(key)
                 del self._cells[key]
-            for key, cells in rows.items():
-                old = self._cells.get(key)
-                if old is None:
-                    table.add_row(*(cells[c] for c, _, _ in self._columns), key=key)
-                else:
-                    for column, cell in cells.items():
-                        if same_text(old[column], cell):
-                            cells[column] = old[column]   # the table holds this object; sort relies on it
-                        else:
-                            # Cells are padded to the width _fit_widths chose, so the column never
-                            # needs re-measuring (which Textual does over every row, per cell).
-                            table.update_cell(key, column, cell)
-                self._cells[key] = cells
-
+                self._pending.pop(key, None)
             order = list(rows)
+            # Only rows on screen are rendered now: with a thousand services every latency,
+            # trend and "since" changes every round, and rendering all of them held the UI
+            # for 40-60 ms per round. The rest wait in _pending until scrolled into view.
+            visible = set(self._visible_keys(order))
+            taken_at = snapshot.taken_at
+            for key, s in rows.items():
+                if key not in self._cells:
+                    cells = self._row(s, taken_at)
+                    table.add_row(*(cells[c] for c, _, _ in self._columns), key=key)
+                    self._cells[key] = cells
+                    self._pending.pop(key, None)
+                elif key in visible:
+                    self._pending.pop(key, None)
+                    self._update_row(table, key, self._row(s, taken_at))
+                else:
+                    self._pending[key] = (s, taken_at)
+
             if order != self._order:
-                rank = {id(cells["name"]): i for i, cells in enumerate(rows.values())}
+                rank = {id(self._cells[key]["name"]): i for i, key in enumerate(order)}
                 table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
                 self._order = order
 

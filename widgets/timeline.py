@@ -106,6 +106,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._follow = True                # the reader is at the bottom: keep showing new entries
         self.redact = lambda text: text
         self._strips: dict[tuple, Strip] = {}
+        self._line_styles: tuple = ()
 
     # -- data --------------------------------------------------------------------
 
@@ -255,7 +256,15 @@ class TimelineView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
+        # Focus moving to the entry prompt and back restyles this widget twice per entry; the
+        # rendered lines only go stale when a style they are drawn with changed (a theme).
+        try:
+            styles = tuple(self.get_component_rich_style(name) for name in sorted(self.COMPONENT_CLASSES))
+        except KeyError:        # styled before its component classes are: nothing cached yet
+            styles = ()
+        if not styles or styles != self._line_styles:
+            self._line_styles = styles
+            self._strips.clear()
 
     def render_entry(self, entry: "Entry") -> Text:
         label, badge_style = KIND_STYLES.get(entry.kind.value, (entry.kind.value[:4].upper(), "reverse"))

@@ -1,0 +1,286 @@
+"""Health rounds in a child process, for configurations with hundreds of services.
+
+A round over a thousand services is a thousand httpx requests: ~0.6-0.9 s of CPU and
+enough short-lived objects to set off 50-120 ms garbage collections. On a thread of
+the dashboard's own interpreter that CPU competes with the UI for the GIL, and every
+collection freezes the UI whichever thread set it off. A child process gives the
+round a core of its own and keeps its garbage out of the UI's heap.
+
+The parent side, :class:`HealthProcess`, looks like a synchronous source (the
+scheduler runs its ``poll`` in a thread worker). The protocol is length-prefixed
+pickles over the child's stdin and stdout:
+
+* parent -> child: a ``hello`` (specs, concurrency, history, services to carry on
+  from), then one ``poll`` request per round. Specs (with their headers, which may
+  hold tokens) travel over the pipe, never on the command line.
+* child -> parent: per round, the snapshot's header and only the services whose
+  status changed since the last reply, plus when the next service is due.
+
+The child exits on stdin EOF (the parent exited, however abruptly: the kernel closes
+the pipe), even in the middle of a round. If the child dies, ``poll`` returns the
+last services with an error (the pane turns red, the scheduler backs off) and the
+next poll starts a fresh child that carries on from those services.
+
+No textual import here: this module runs as ``python -m checks.health_worker``.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from checks.base import Level
+from checks.health import HealthChecker, HealthSnapshot, ServiceStatus, summarize, unchecked
+from checks.specs import ServiceSpec
+
+__all__ = ["PROCESS_ABOVE", "HealthProcess"]
+
+# Above this many services rounds run in a child process. Below it a round costs a few
+# tens of milliseconds of CPU, which a thread absorbs, and a child (~35 MB resident,
+# ~0.3 s to start) would cost more than it saves.
+PROCESS_ABOVE = 200
+_HEADER = 4
+_ROOT = str(Path(__file__).resolve().parents[1])   # the folder holding the checks package
+
+
+class _WorkerFailed(Exception):
+    """The child started but could not build its checker (reported by the child)."""
+
+
+def _write(stream: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(_HEADER, "big") + data)
+    stream.flush()
+
+
+def _read(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER)
+    if len(header) < _HEADER:
+        raise EOFError("pipe closed")
+    size = int.from_bytes(header, "big")
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("pipe closed")
+    return pickle.loads(data)
+
+
+# --- the parent's side ---------------------------------------------------------------
+
+class HealthProcess:
+    """A health checker running in a child process; ``poll()`` blocks and never raises.
+
+    Call ``poll`` from one thread at a time (the scheduler never overlaps polls);
+    ``close`` may come from any thread, also while a poll waits.
+    """
+
+    def __init__(self, specs: Sequence[ServiceSpec], *, concurrency: int = 100, history: int = 60) -> None:
+        self._specs = tuple(specs)
+        self._concurrency = concurrency
+        self._history = history
+        self._services: tuple[ServiceStatus, ...] = unchecked(self._specs, history)
+        self._last: HealthSnapshot | None = None
+        self._checked = False                  # a child has delivered at least one round
+        self._due_at = 0.0                     # time.monotonic() when the next service is due
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._closed = False
+        self._lock = threading.Lock()          # guards _proc against close() from another thread
+        self.starts = 0                        # children started (1 + restarts)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None else None
+
+    def next_due_in(self) -> float:
+        return max(0.0, self._due_at - time.monotonic())
+
+    def start(self) -> None:
+        """Start the child and wait until it is ready to poll (the first ``poll`` does this
+        itself); raises if it cannot start."""
+        with self._lock:
+            if self._closed or self._proc is not None:
+                return
+            proc = self._proc = self._spawn()
+        try:
+            _write(proc.stdin, {"specs": self._specs, "concurrency": self._concurrency,
+                                "history": self._history,
+                                # Carry on from the last services after a restart: damping,
+                                # history and "since" go on, nothing reads as newly UNKNOWN.
+                                "carry": self._services if self._checked else ()})
+            reply = _read(proc.stdout)
+        except Exception:
+            self._stop(proc)
+            raise
+        if reply[0] != "ready":
+            self._stop(proc)
+            raise _WorkerFailed(str(reply[1]))
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "checks.health_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            # Not the terminal: a stray warning would be drawn over the dashboard.
+            stderr=subprocess.DEVNULL,
+            env=env, cwd=_ROOT,
+            # Not in the dashboard's process group: a Ctrl-C meant for the UI is handled
+            # there (it closes the pipe), not delivered to the child mid-round.
+            start_new_session=True,
+        )
+        self.starts += 1
+        return proc
+
+    def poll(self) -> HealthSnapshot:
+        if self._closed:
+            return self._snapshot(error="health checks stopped")
+        try:
+            self.start()
+        except _WorkerFailed as exc:
+            return self._snapshot(error=f"health worker failed: {exc}")
+        except Exception as exc:  # noqa: BLE001 - failure is data
+            if self._closed:
+                return self._snapshot(error="health checks stopped")
+            return self._snapshot(error=f"health worker failed to start: {type(exc).__name__}")
+        proc = self._proc
+        if proc is None:      # closed meanwhile
+            return self._snapshot(error="health checks stopped")
+        try:
+            _write(proc.stdin, "poll")
+            _, taken_at, error, changed, due_in = _read(proc.stdout)
+        except Exception:  # noqa: BLE001 - the child died or was stopped: failure is data
+            return self._died(proc)
+        if changed:
+            services = list(self._services)
+            for index, status in changed:
+                services[index] = status
+            self._services = tuple(services)
+        self._checked = True
+        self._due_at = time.monotonic() + due_in
+        return self._snapshot(error=error, taken_at=taken_at)
+
+    def _snapshot(self, *, error: str | None = None, taken_at: Any = None) -> HealthSnapshot:
+        level, summary = summarize(self._services)
+        if error:
+            level = max(level, Level.WARN)
+        extra = {"taken_at": taken_at} if taken_at is not None else {}
+        return HealthSnapshot(level=level, summary=summary, error=error, services=self._services, **extra)
+
+    def _died(self, proc: subprocess.Popen[bytes]) -> HealthSnapshot:
+        with self._lock:
+            closed = self._closed
+        self._stop(proc)
+        if closed:
+            return self._snapshot(error="health checks stopped")
+        code = proc.returncode
+        if code is not None and code < 0:
+            try:
+                why = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                why = f"killed by signal {-code}"
+        else:
+            why = f"exited (code {code})"
+        return self._snapshot(error=f"health worker {why}; restarting")
+
+    def _stop(self, proc: subprocess.Popen[bytes], timeout: float = 2.0) -> None:
+        """End ``proc`` (EOF first, then a kill) and reap it; the next poll starts another."""
+        with self._lock:
+            if self._proc is proc:
+                self._proc = None
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - another thread may be using it; it fails as data there
+                pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            proc = self._proc
+        if proc is not None:
+            # The child exits on stdin EOF; a poll waiting on it returns with the error.
+            try:
+                proc.stdin.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+            try:
+                proc.wait(2.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# --- the child's side ----------------------------------------------------------------
+
+def _watch_stdin(stdin: IO[bytes], requests: list, ready: threading.Condition) -> None:
+    """Reads requests; exits the process on EOF, even mid-round (nobody is waiting any more)."""
+    try:
+        while True:
+            message = _read(stdin)
+            with ready:
+                requests.append(message)
+                ready.notify()
+    except BaseException:  # noqa: BLE001 - EOF or a broken pipe: the parent has gone
+        os._exit(0)
+
+
+def main() -> int:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr   # a stray print() must not corrupt the replies
+    try:
+        hello = _read(stdin)
+    except Exception:  # noqa: BLE001
+        return 0
+    try:
+        checker = HealthChecker(hello["specs"], concurrency=hello["concurrency"], history=hello["history"])
+        checker.restore(hello["carry"])
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, as data
+        _write(stdout, ("error", type(exc).__name__))
+        return 1
+    _write(stdout, ("ready",))
+    requests: list = []
+    ready = threading.Condition()
+    threading.Thread(target=_watch_stdin, args=(stdin, requests, ready), daemon=True).start()
+    loop = asyncio.new_event_loop()
+    sent: list[ServiceStatus | None] = [None] * len(hello["specs"])
+    # What is alive now (modules, clients) lives as long as the process: out of the
+    # collector's sight, so a full collection only walks what rounds leave behind.
+    gc.freeze()
+    while True:
+        with ready:
+            while not requests:
+                ready.wait()
+            request = requests.pop(0)
+        if request != "poll":
+            continue
+        # No collections during a round: with a thousand requests in flight the
+        # collector ran every few milliseconds (0.1-0.15 s a round), on the round's
+        # critical path. Collected after the reply instead, while the parent draws it.
+        gc.disable()
+        try:
+            snapshot = loop.run_until_complete(checker.poll())
+            changed = [(i, s) for i, s in enumerate(snapshot.services) if s is not sent[i]]
+            for i, s in changed:
+                sent[i] = s
+            _write(stdout, ("snapshot", snapshot.taken_at, snapshot.error, changed, checker.next_due_in()))
+        finally:
+            gc.enable()
+        gc.collect()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

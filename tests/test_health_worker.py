@@ -1,0 +1,189 @@
+"""checks.health_worker: health rounds in a real child process against real local servers."""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from checks.health import HealthChecker, State
+from checks.health_worker import HealthProcess
+from checks.specs import ServiceSpec
+from tui.app import WarroomApp
+from tui.config import Config
+from tui.incident.model import Severity
+from tui.sources import build_live
+
+from .servers import LocalHTTPServer, refused_port
+from .test_live_pilot import wait_for
+
+pytestmark = pytest.mark.timeout(60)
+
+TOKEN = "s3cr3t-token-0123456789abcdef"
+
+
+def wait_gone(pid: int, timeout: float = 20.0) -> bool:
+    """True once ``pid`` has exited (a pidfd turns readable), without polling by sleeping."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout)
+        return bool(readable)
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def http():
+    with LocalHTTPServer() as server:
+        server.route("/healthz", status=200, body=b"ok")
+        yield server
+
+
+def specs(http, *, interval: float = 60.0) -> tuple[ServiceSpec, ...]:
+    return (
+        ServiceSpec(name="payments", url=http.url("/healthz"), interval=interval, fail_threshold=1,
+                    headers=(("Authorization", f"Bearer {TOKEN}"),)),
+        ServiceSpec(name="ledger", url=f"http://127.0.0.1:{refused_port()}/healthz", interval=interval,
+                    fail_threshold=1),
+    )
+
+
+def test_a_round_through_the_worker_and_only_changes_come_back(http):
+    worker = HealthProcess(specs(http), concurrency=10)
+    try:
+        first = worker.poll()
+        assert first.error is None
+        by_name = {s.name: s for s in first.services}
+        assert by_name["payments"].state is State.UP and by_name["payments"].reason == "HTTP 200"
+        assert by_name["ledger"].state is State.DOWN and by_name["ledger"].reason == "connection refused"
+        assert http.request_headers["/healthz"]["Authorization"] == f"Bearer {TOKEN}"
+        # The header's token went over the pipe, not the command line.
+        with open(f"/proc/{worker.pid}/cmdline", "rb") as f:
+            assert TOKEN.encode() not in f.read()
+        assert worker.next_due_in() > 30
+
+        # Nothing due: the same status objects come back (nothing re-sent, nothing to redraw).
+        second = worker.poll()
+        assert all(a is b for a, b in zip(first.services, second.services))
+    finally:
+        worker.close()
+
+
+def test_a_killed_worker_turns_the_pane_red_then_restarts_where_it_left_off(http):
+    worker = HealthProcess(specs(http, interval=0), concurrency=10)
+    try:
+        worker.poll()
+        before = worker.poll()
+        pid = worker.pid
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone(pid)
+
+        dead = worker.poll()
+        assert dead.error == "health worker killed by SIGKILL; restarting"
+        assert dead.level >= before.level and dead.services == before.services   # rows stay as they were
+
+        again = worker.poll()
+        assert again.error is None and worker.starts == 2 and worker.pid != pid
+        payments = next(s for s in again.services if s.name == "payments")
+        # History, damping and "since" carried over: no flap to UNKNOWN, one more latency point.
+        assert len(payments.history) == 3 and payments.since == before.services[0].since
+        ledger = next(s for s in again.services if s.name == "ledger")
+        assert ledger.state is State.DOWN and ledger.consecutive_failures == 3
+    finally:
+        worker.close()
+
+
+def test_close_ends_the_child():
+    worker = HealthProcess((ServiceSpec(name="x", url="http://127.0.0.1:9/", interval=60),))
+    worker.start()
+    pid = worker.pid
+    worker.close()
+    assert wait_gone(pid)
+    assert worker.poll().error == "health checks stopped"
+
+
+def test_the_child_dies_with_its_parent(http, tmp_path):
+    # A parent that starts a worker, says its pid, and is then killed outright (no cleanup).
+    script = textwrap.dedent(f"""
+        import os, sys, signal
+        sys.path.insert(0, {os.getcwd()!r})
+        from checks.health_worker import HealthProcess
+        from checks.specs import ServiceSpec
+        w = HealthProcess((ServiceSpec(name="p", url={http.url("/healthz")!r}, interval=60),))
+        w.poll()
+        print(w.pid, flush=True)
+        sys.stdin.readline()
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert not wait_gone(child, timeout=0)
+        parent.stdin.write("go\n")
+        parent.stdin.flush()
+        assert parent.wait(20) == -signal.SIGKILL
+        assert wait_gone(child)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def test_a_worker_that_cannot_build_its_checker_is_an_error_not_a_crash():
+    worker = HealthProcess((ServiceSpec(name="x", url="http://127.0.0.1:9/"),), concurrency="many")  # type: ignore[arg-type]
+    try:
+        snap = worker.poll()
+        assert snap.error == "health worker failed: TypeError"
+        assert [s.state for s in snap.services] == [State.UNKNOWN]
+    finally:
+        worker.close()
+
+
+def _health_origin(config, incident):
+    live = build_live(config, incident=incident)
+    try:
+        return live.sources[0].origin
+    finally:
+        for source in live.sources:
+            if source.close is not None:
+                source.close()
+
+
+def test_build_live_uses_a_process_only_for_big_configs(http, store, monkeypatch):
+    incident = store.declare("x", Severity.SEV3, author="ic")
+    config = Config(services=specs(http))
+    assert isinstance(_health_origin(config, incident), HealthChecker)
+    monkeypatch.setenv("WARROOM_HEALTH_PROCESS_ABOVE", "1")
+    assert isinstance(_health_origin(config, incident), HealthProcess)
+
+
+async def test_dashboard_through_the_worker_red_on_crash_then_back(http, store, monkeypatch, tmp_path):
+    monkeypatch.setenv("WARROOM_HEALTH_PROCESS_ABOVE", "0")
+    config = Config(services=(ServiceSpec(name="payments", url=http.url("/healthz"), interval=0.1),))
+    incident = store.declare("payments 503s", Severity.SEV2, author="ic")
+    live = build_live(config, incident=incident, cwd=tmp_path)
+    worker = live.sources[0].origin
+    assert isinstance(worker, HealthProcess)
+    app = WarroomApp(store, incident.id, sources=live.sources, panes=live.panes,
+                     on_snapshot_hooks=live.hooks, config=config, author="scribe")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.screen.query_one("HealthPane")
+
+        def health():
+            return app.screen._snapshots.get("health")
+
+        assert await wait_for(pilot, lambda: health() is not None and health().services[0].state == "UP")
+        pid = worker.pid
+        os.kill(pid, signal.SIGKILL)
+        assert await wait_for(pilot, lambda: pane.has_class("-error"))
+        assert "health worker killed by SIGKILL" in str(pane.border_subtitle)
+        assert await wait_for(pilot, lambda: not pane.has_class("-error") and worker.pid not in (None, pid))
+        assert health().services[0].state == "UP"
+    assert wait_gone(worker.pid or pid)
