@@ -9,6 +9,10 @@ Design choices worth knowing:
 * httpx fixes TLS verification on the *client*, so there is one shared
   ``AsyncClient`` per distinct ``verify`` value; every request still carries its
   own timeout, headers and ``follow_redirects``.
+* Connections are made by :mod:`checks.asyncio_net` (plain asyncio under httpx's
+  transport) rather than httpx's anyio backend, whose connects and cancel scopes
+  were most of a big round's CPU. With an HTTP proxy in the environment httpx's own
+  transports are used, so proxies still apply.
 * A request is bounded twice: httpx's per-operation timeout and an overall
   ``asyncio.timeout`` (a server trickling bytes would otherwise never time out).
   Bodies are streamed and at most :data:`BODY_LIMIT` bytes are read, *after*
@@ -47,10 +51,13 @@ from checks.specs import ServiceSpec
 
 if TYPE_CHECKING:
     import httpx
+
+    from checks import asyncio_net
 else:
     # The pane imports this module for its snapshot types while the dashboard starts;
     # httpx (with anyio, httpcore, certifi: ~20 ms) is only needed by the first poll.
     httpx = LazyModule("httpx")
+    asyncio_net = LazyModule("checks.asyncio_net")
 
 __all__ = [
     "BODY_LIMIT",
@@ -548,6 +555,8 @@ PoolKey = tuple[VerifyKey, int]
 # single client (the usual case); beyond that, POOL_SHARD services per client.
 ONE_CLIENT_UP_TO = 32
 POOL_SHARD = 4
+# Checks started per turn of the event loop (see HealthChecker._run_checks).
+START_GROUP = 32
 
 
 def _verify_key(verify: bool | str) -> VerifyKey:
@@ -575,6 +584,7 @@ class HealthChecker:
         self._clients: dict[PoolKey, httpx.AsyncClient] = {}
         self._tls: dict[VerifyKey, ssl.SSLContext | str] = {}   # context, or why there is none
         self._semaphore: asyncio.Semaphore | None = None
+        self._env_proxies = False
         # A service always uses the same client, so its keep-alive connection is reused.
         group_size: dict[VerifyKey, int] = {}
         for spec in specs:
@@ -623,7 +633,13 @@ class HealthChecker:
         # service's idle keep-alive connection.
         size = 2 * self._pool_size[pool[0]]
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        client = httpx.AsyncClient(verify=tls, limits=limits, headers={"Accept-Encoding": _ACCEPT_ENCODING})
+        headers = {"Accept-Encoding": _ACCEPT_ENCODING}
+        if self._env_proxies:
+            # httpx's own transports, which route through the proxies it finds.
+            client = httpx.AsyncClient(verify=tls, limits=limits, headers=headers)
+        else:
+            transport = asyncio_net.AsyncioTransport(ssl_context=tls, limits=limits)
+            client = httpx.AsyncClient(transport=transport, headers=headers)
         self._clients[pool] = client
         return client
 
@@ -639,6 +655,26 @@ class HealthChecker:
             async with self._semaphore:
                 probe = await _probe(client, track.spec, track.request_url)
         track.apply(probe, utcnow())
+
+    async def _run_checks(self, due: list[int]) -> list[object]:
+        """Run the checks in ``due`` order, a group of START_GROUP started per turn of the loop.
+
+        Started all at once, every check passes its first await (a lock, a connect) before
+        any request is written, so the first request in the order went out only after
+        every check's set-up (measured: ~0.1 s into a warm 1,000-check round). Started in
+        groups, the first requests are on the wire within milliseconds and the slowest-first
+        order decides when each is sent."""
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for n, i in enumerate(due):
+                if n and n % START_GROUP == 0:
+                    await asyncio.sleep(0)
+                tasks.append(asyncio.create_task(self._check(i)))
+            return await asyncio.gather(*tasks, return_exceptions=True)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
 
     def restore(self, services: Sequence[ServiceStatus]) -> None:
         """Carry state over from another checker's snapshot of the same specs (a restarted
@@ -656,16 +692,21 @@ class HealthChecker:
             level = max(level, Level.WARN)
         return HealthSnapshot(level=level, summary=summary, error=error, services=services)
 
+    def prepare(self) -> None:
+        """Build every client (importing httpx, loading CA bundles) before the first request:
+        that costs tens of milliseconds which would otherwise land on the first round's
+        latencies. Not in __init__: the checker is built on the UI thread before the first
+        frame. The first poll calls it; the worker process calls it before it is ready."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._concurrency)
+            self._env_proxies = asyncio_net.environment_proxies()
+            for pool in dict.fromkeys(self._pool_of):
+                self._client_for(pool)
+
     async def poll(self) -> HealthSnapshot:
         """Check every due service in parallel; services not due keep their last result."""
         try:
-            if self._semaphore is None:
-                self._semaphore = asyncio.Semaphore(self._concurrency)
-                # Every client before the first request: loading a CA bundle costs tens of
-                # milliseconds that would otherwise land on the first round's latencies.
-                # Not in __init__: the checker is built on the UI thread before the first frame.
-                for pool in dict.fromkeys(self._pool_of):
-                    self._client_for(pool)
+            self.prepare()
             now = self._clock()
             due = [i for i, t in enumerate(self._tracks) if t.next_due - now <= _DUE_SLACK_S]
             # Slowest first (by last latency; never-answered and timed-out ones, the
@@ -675,7 +716,7 @@ class HealthChecker:
             due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
             for i in due:
                 self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
-            results = await asyncio.gather(*(self._check(i) for i in due), return_exceptions=True)
+            results = await self._run_checks(due)
             for t, result in zip((self._tracks[i] for i in due), results):
                 if isinstance(result, asyncio.CancelledError):
                     raise result

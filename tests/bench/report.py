@@ -75,15 +75,32 @@ def _store(r: dict) -> list[Row]:
 
 def _health(r: dict) -> list[Row]:
     n = r.get("n", "?")
-    return [
-        Row("health", f"{n}-endpoint round / slowest (cold)", "<= 1.3", fmt(r.get("ratio"), "x"), "",
-            at_most(r.get("ratio"), 1.3)),
-        Row("health", "same, warm (keep-alive)", "<= 1.3", fmt(r.get("warm_ratio"), "x"), "",
-            at_most(r.get("warm_ratio"), 1.3)),
+    worker = r.get("worker")
+    rows = []
+    if worker:
+        # A config this big runs in the health worker process: that is the app's round.
+        rows += [
+            Row("health", f"{n}-endpoint round / slowest (cold), worker process as the app runs it", "<= 1.3",
+                fmt(worker.get("ratio"), "x"), "", at_most(worker.get("ratio"), 1.3)),
+            Row("health", "same, warm (keep-alive)", "<= 1.3", fmt(worker.get("warm_ratio"), "x"), "",
+                at_most(worker.get("warm_ratio"), 1.3)),
+            Row("health", "services UP after the worker's round", f"= {n}", fmt(worker.get("up")), "",
+                verdict(worker.get("up") == r.get("n") and not worker.get("error")
+                        if worker.get("up") is not None else None)),
+        ]
+    where = ", checker in the bench's own process (reference)" if worker else ""
+    target = (lambda t: f"({t})") if worker else (lambda t: t)
+    judged = (lambda v: INFO) if worker else (lambda v: at_most(v, 1.3))
+    rows += [
+        Row("health", f"{n}-endpoint round / slowest (cold){where}", target("<= 1.3"), fmt(r.get("ratio"), "x"), "",
+            judged(r.get("ratio"))),
+        Row("health", f"same, warm (keep-alive){where}", target("<= 1.3"), fmt(r.get("warm_ratio"), "x"), "",
+            judged(r.get("warm_ratio"))),
         Row("health", "services UP after the round", f"= {n}", fmt(r.get("up")), "",
             verdict(r.get("up") == r.get("n") if r.get("up") is not None else None)),
         Row("health", "checker CPU per round (cold / warm)", "", fmt(r.get("cpu_s"), "s"), fmt(r.get("warm_cpu_s"), "s")),
     ]
+    return rows
 
 
 def _deploys(r: dict) -> list[Row]:
@@ -144,12 +161,24 @@ def _ui_health(r: dict) -> list[Row]:
     for label, v in r.items():
         if not isinstance(v, dict):
             continue
-        how = "as the app wires it" if label == "app" else label.replace("_", " ")
         n = v.get("services", "?")
+        if label == "app":
+            how = "as the app wires it"
+            rows += [
+                _keys("ui.health", f"{n} endpoints, {how}", v),
+                Row("ui.health", f"round / slowest in the app, {how}", "<= 1.3", fmt(v.get("round_ratio"), "x"),
+                    f"max {fmt(v.get('round_max_s'), 's')}", verdict(v.get("round_ok"))),
+                _stalls("ui.health", how, v),
+            ]
+            continue
+        # A variant the app never runs (the checker swapped onto the UI's own event loop): it
+        # shows what the app's wiring buys, so it is information, not a target.
+        how = f"reference: {label.replace('_', ' ')} on the UI loop"
         rows += [
-            _keys("ui.health", f"{n} endpoints, {how}", v),
-            Row("ui.health", f"round / slowest in the app, {how}", "<= 1.3", fmt(v.get("round_ratio"), "x"),
-                f"max {fmt(v.get('round_max_s'), 's')}", verdict(v.get("round_ok"))),
+            Row("ui.health", f"key -> drawn, {n} endpoints, {how}", "(<= 50 ms)", fmt(v.get("key_median_ms"), "ms"),
+                fmt(v.get("key_p99_ms"), "ms")),
+            Row("ui.health", f"round / slowest, {how}", "(<= 1.3)", fmt(v.get("round_ratio"), "x"),
+                f"max {fmt(v.get('round_max_s'), 's')}"),
             _stalls("ui.health", how, v),
         ]
     return rows
