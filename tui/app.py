@@ -12,11 +12,9 @@ from textual.widget import Widget
 from textual.theme import Theme
 
 from .incident.model import DEFAULT_CADENCE, Severity, utcnow
-from .presenter import mask_hosts
 from .incident.store import Store
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
-from .screens.help import key_label
 
 
 # For screen sharing: pure black and white with saturated state colours survive video compression.
@@ -81,7 +79,11 @@ class WarroomApp(App):
     def redact(self, text: str) -> str:
         """Every piece of text a widget shows from the store goes through here."""
         text = self._redact_secrets(text)
-        return mask_hosts(text) if self.masking_hosts else text
+        if not self.masking_hosts:
+            return text
+        from .presenter import mask_hosts   # imported when first needed: not before the first frame
+
+        return mask_hosts(text)
 
     def first_frame_drawn(self) -> None:
         if self.gc_paused:
@@ -120,6 +122,8 @@ class WarroomApp(App):
         return sections
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .screens.help import key_label
+
         if isinstance(screen, Dashboard):
             for binding in Dashboard.BINDINGS:
                 what = Dashboard.HELP_TEXT.get(binding.action, binding.description)

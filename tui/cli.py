@@ -5,13 +5,16 @@ textual, so `warroom log` from a second terminal answers in a blink.
 """
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:     # argparse (and gettext) are imported only when the parser is built
+    import argparse
 
 EXIT_USAGE = 2
 
@@ -20,9 +23,14 @@ class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's default prints the whole usage block
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} — see '{self.prog} --help'\n")
+def _one_line_parser() -> type:
+    import argparse
+
+    class OneLineParser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # argparse's default prints the whole usage block
+            self.exit(EXIT_USAGE, f"{self.prog}: {message} — see '{self.prog} --help'\n")
+
+    return OneLineParser
 
 
 def _author(args: argparse.Namespace) -> str:
@@ -214,9 +222,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    import gc
+
     from .launch import run_dashboard
 
-    return run_dashboard(args, _load_config(args), _author(args))
+    # From the config's import on, as run_dashboard explains (a collection there cost ~1 ms).
+    gc.disable()
+    try:
+        return run_dashboard(args, _load_config(args), _author(args))
+    finally:
+        gc.enable()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -241,6 +256,9 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    OneLineParser = _one_line_parser()
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS lets the options stand before or after the subcommand.
     common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
@@ -305,9 +323,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context"}
+
+
+def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The plain dashboard's arguments (options given in full, each with a value), without
+    building the parser (or importing argparse): ~3 ms of start-up. Anything else (a
+    subcommand, --help, an abbreviation, a value argparse would refuse) -> None."""
+    args = SimpleNamespace()
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        name, eq, value = token.partition("=")
+        if token == "--redact-hosts":
+            args.redact_hosts = True
+        elif name in _DASHBOARD_OPTIONS and eq:
+            setattr(args, _DASHBOARD_OPTIONS[name], value)
+        elif token in _DASHBOARD_OPTIONS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            i += 1
+            setattr(args, _DASHBOARD_OPTIONS[token], argv[i])
+        else:
+            return None
+        i += 1
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _dashboard_only(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     args.config = getattr(args, "config", None) or os.environ.get("WARROOM_CONFIG")
     args.data_dir = getattr(args, "data_dir", None) or os.environ.get("WARROOM_DATA_DIR")
     args.context = getattr(args, "context", None)

@@ -1,12 +1,15 @@
 """What the heavier subcommands do: open the dashboard, run the demo, export, update."""
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .incident.model import Kind, Severity
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _ask_declare(store, config, author: str):

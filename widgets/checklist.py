@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.css.scalar import Unit
 from textual.message import Message
-from textual.widget import Widget
+
+from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import ChecklistItem
@@ -19,7 +21,7 @@ PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem"
 SHORT = {"Triage": "Tri", "Mitigate": "Mit", "Investigate": "Inv", "Resolve": "Res", "Verify": "Ver", "Postmortem": "PM"}
 
 
-class ChecklistView(Widget, can_focus=True):
+class ChecklistView(LayoutWidthWidget, can_focus=True):
     DEFAULT_CSS = """
     ChecklistView {
         height: auto;
@@ -80,10 +82,23 @@ class ChecklistView(Widget, can_focus=True):
         items = [it for it in self.items if it.phase.value == phase]
         return sum(it.done for it in items), len(items)
 
+    def _rows(self) -> int:
+        """The content rows the widget has (or, before its first layout, will have)."""
+        if self.outer_size:
+            return self.size.height
+        # Not laid out yet: all the rows it asks for, up to max-height (what self.size would
+        # have answered, by laying the whole screen out a second time).
+        rows = 1 + len(self._viewed())
+        max_height = self.styles.max_height
+        if max_height is not None and max_height.unit is Unit.CELLS:
+            rows = min(rows, int(max_height.value) - self.styles.gutter.height)
+        return rows
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
         # Full phase names need ~90 columns; below that the strip would wrap and push items off screen.
-        short = self.size.width < 90
+        width = self.render_width
+        short = width < 90
         for i, phase in enumerate(PHASES):
             done, total = self.progress(phase)
             style = "bold reverse" if phase == self.viewed_phase else ("bold" if phase == self.current_phase else "dim")
@@ -96,7 +111,8 @@ class ChecklistView(Widget, can_focus=True):
                 out.append(" › ", style="dim")
         items = self._viewed()
         # Clipped by max-height on a small screen: show a window around the cursor and say what is hidden.
-        room = self.size.height - 1 if self.size.height else len(items)
+        rows = self._rows()
+        room = rows - 1 if rows else len(items)
         first, last = 0, len(items)
         if len(items) > room >= 2:
             shown = room - 1

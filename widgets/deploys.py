@@ -186,7 +186,7 @@ class DeploysPane(Vertical):
         if layout != self._layout:
             table.clear(columns=True)
             for key, label in self._columns(layout):
-                table.add_column(label, key=key)
+                table.add_column(Text(label), key=key)   # a Text label: no markup parse
             self._rows.clear()
             self._layout = layout
         columns = [key for key, _ in self._columns(layout)]

@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widget import Widget
+
+from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import Incident
@@ -32,7 +33,7 @@ def elapsed_text(incident: "Incident", now: datetime) -> str:
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-class IncidentHeader(Widget):
+class IncidentHeader(LayoutWidthWidget):
     """One or two lines: badge, title, status, phase, elapsed, roles."""
 
     DEFAULT_CSS = """
@@ -61,6 +62,7 @@ class IncidentHeader(Widget):
 
     def render(self) -> Text:
         inc, now = self.incident, self.now
+        width = self.render_width
         if inc is None or now is None:
             return Text("no incident", style="dim")
         line = Text()
@@ -72,7 +74,7 @@ class IncidentHeader(Widget):
         line.append(f"{inc.ref} ", style="dim")
         line.append(self.redact(inc.title), style="bold")
         # Narrow terminals: badges and title on one line, the state on the next, each cut with "…".
-        line.append("\n" if self.size.width < NARROW else "  ")
+        line.append("\n" if width < NARROW else "  ")
         line.append(inc.status.value.upper(), style=STATUS_STYLES.get(inc.status.value, "bold"))
         line.append(" · ", style="dim")
         line.append(inc.phase.value, style="bold")

@@ -134,7 +134,7 @@ class PodsPane(Vertical):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
-            table.add_column(label, key=key)
+            table.add_column(Text(label), key=key)   # a Text label: no markup parse (nor rich emoji import)
             self._widths[key] = cell_len(label)     # a column is never narrower than its label
         # Rows scrolled into view get their clock-driven cells (AGE, "... ago") brought up to date.
         self.watch(table, "scroll_y", self._refresh_visible, init=False)

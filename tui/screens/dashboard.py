@@ -16,31 +16,29 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
-from widgets.entry_prompt import EntryPrompt
 from widgets.footer import KeyFooter
 from widgets.incident_header import IncidentHeader
-from widgets.presenter_banner import PresenterBanner
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView
 
-from ..detector import Damper
 from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
-from ..presenter import mask_value
 from ..scheduler import Scheduler
-from .choose import ChoiceScreen
 from .communicate import CommunicateActions
-from .help import HelpScreen
 
 if TYPE_CHECKING:
+    from widgets.entry_prompt import EntryPrompt
+
     from ..app import WarroomApp
+    from ..detector import Damper
 
 FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
 EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
@@ -65,15 +63,6 @@ def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"not a time: {match.group(0).strip()} — use @HH:MM or @HH:MM:SS (UTC)")
     return text[match.end():], original.replace(hour=hour, minute=minute, second=second, microsecond=0)
-
-
-class LivePane(Container):
-    """Holds one live source's pane (which draws its own border and state colours); maximizable."""
-
-    ALLOW_MAXIMIZE = True
-    DEFAULT_CSS = """
-    LivePane { height: 1fr; }
-    """
 
 
 class CommanderPane(Vertical):
@@ -140,7 +129,7 @@ class Dashboard(CommunicateActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.damper = Damper()
+        self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
         self._last_progress: datetime | None = None
@@ -153,30 +142,89 @@ class Dashboard(CommunicateActions, Screen):
         self.scheduler: Scheduler | None = None
         self._sources_started = False
         self._resumed = False
+        # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
+        # entry prompt's Input and the banner's nine widgets): each is mounted just after the
+        # first frame, or before it if that frame shows it (alerts due, a small terminal).
+        self._prompt: EntryPrompt | None = None
+        self._alerts = Static("", id="alerts")
+        self._strip: StatusStrip | None = None
+        self._banner: Widget | None = None
 
     @property
     def wapp(self) -> "WarroomApp":
         return self.app  # type: ignore[return-value]
 
+    @property
+    def damper(self) -> "Damper":
+        # Made (and its module imported) with the first snapshot, after the first frame.
+        if self._damper is None:
+            from ..detector import Damper
+
+            self._damper = Damper()
+        return self._damper
+
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield PresenterBanner(id="banner")
+        # The DOM, once _mount_hidden has run: #banner, #topbar, #alerts, #body (#live, #strip,
+        # #commander), #prompt, the footer.
+        self._strip = StatusStrip(list(self.wapp.panes), id="strip")   # holds snapshots before it is mounted
         with Horizontal(id="topbar"):
             yield IncidentHeader(id="header")
             yield UpdateCountdown(id="countdown")
-        yield Static("", id="alerts")
         with Horizontal(id="body"):
             with Container(id="live"):
                 for name, pane in self.wapp.panes.items():
-                    with LivePane(id=f"pane-{name}"):
-                        yield pane
-            yield StatusStrip(list(self.wapp.panes), id="strip")
+                    # The pane is the grid cell itself, and what Z maximizes: a container around
+                    # each was four more widgets to mount, lay out and paint before the first frame.
+                    if pane.id is None:
+                        pane.id = f"pane-{name}"
+                    pane.ALLOW_MAXIMIZE = True
+                    yield pane
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield EntryPrompt(id="prompt")
         yield KeyFooter()
+
+    def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
+        """Mount one of the widgets left out of compose, in its place; None if it already is."""
+        if widget.parent is not None:
+            return None
+        if widget is self._banner:
+            return self.mount(widget, before=self.query_one("#topbar"))
+        if widget is self._alerts:
+            return self.mount(widget, after=self.query_one("#topbar"))
+        if widget is self._strip:
+            return self.query_one("#body").mount(widget, after=self.query_one("#live"))
+        return self.mount(widget, before=self.query_one(KeyFooter))
+
+    def _banner_widget(self) -> Widget:
+        if self._banner is None:
+            from widgets.presenter_banner import PresenterBanner
+
+            self._banner = PresenterBanner(id="banner")
+        return self._banner
+
+    def _prompt_widget(self) -> "EntryPrompt":
+        if self._prompt is None:
+            from widgets.entry_prompt import EntryPrompt
+
+            self._prompt = EntryPrompt(id="prompt")
+        return self._prompt
+
+    def _mount_all_hidden(self) -> None:
+        if not self.is_attached:     # the app quit right after its first frame
+            return
+        for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
+            self._mount_hidden(widget)
+        self.query_one(KeyFooter).add_key_widgets()
+
+    async def _ready(self, widget: Widget) -> Widget:
+        """The widget, mounted and composed (at once, unless a key came before the first frame)."""
+        if not widget.is_mounted:
+            self._mount_hidden(widget)
+            await AwaitMount(self, [widget])
+        return widget
 
     def on_mount(self) -> None:
         self.query_one("#commander").border_title = "Commander"
@@ -199,6 +247,7 @@ class Dashboard(CommunicateActions, Screen):
                 and not self.app._batch_count:
             self._sources_started = True
             self.wapp.first_frame_drawn()
+            self.call_later(self._mount_all_hidden)
             self.call_later(self.scheduler.start)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -218,6 +267,8 @@ class Dashboard(CommunicateActions, Screen):
 
     def _apply_size(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
+        if compact and self.wapp.panes:
+            self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
         self.set_class(not self.wapp.panes, "-no-live")
 
@@ -288,8 +339,8 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(IncidentHeader).show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
-        if self.wapp.presenter:
-            self.query_one(PresenterBanner).show(self.incident, clock, now, self.wapp.redact, demo=self.wapp.demo)
+        if self.wapp.presenter and self._banner is not None and self._banner.is_mounted:
+            self._banner.show(self.incident, clock, now, self.wapp.redact, demo=self.wapp.demo)
         if clock.urgency is Urgency.OVERDUE:
             # The bell once when it goes overdue, then once a minute: loud enough, not a siren.
             if self._overdue_rung_at is None or now - self._overdue_rung_at >= timedelta(minutes=1):
@@ -298,7 +349,8 @@ class Dashboard(CommunicateActions, Screen):
         else:
             self._overdue_rung_at = None
         self._show_alerts(now)
-        self._write_system(self.damper.tick(now), "detector")
+        if self._damper is not None:     # fed nothing yet: nothing to roll up or settle
+            self._write_system(self._damper.tick(now), "detector")
 
     def _show_alerts(self, now: datetime) -> None:
         alerts = []
@@ -314,7 +366,9 @@ class Dashboard(CommunicateActions, Screen):
             if followup.id not in self._alerted_followups:
                 self._alerted_followups.add(followup.id)
                 self.app.bell()
-        widget = self.query_one("#alerts", Static)
+        widget = self._alerts
+        if alerts:
+            self._mount_hidden(widget)
         update_static(widget, "\n".join(alerts))
         widget.set_class(bool(alerts), "-active")
 
@@ -357,7 +411,7 @@ class Dashboard(CommunicateActions, Screen):
                 snapshot = self._masked(source, snapshot)
             with self.app.batch_update():
                 pane.show(snapshot)
-                self.query_one(StatusStrip).show(source, snapshot)
+                self._strip.show(source, snapshot)
         except Exception as exc:  # a rendering bug turns its own pane red; the dashboard stays up
             self.log.error(f"{source} pane failed to render: {exc!r}")
             pane.border_subtitle = f"display error: {type(exc).__name__}"
@@ -369,11 +423,14 @@ class Dashboard(CommunicateActions, Screen):
         state = self.wapp.masking_hosts
         last_state, last = self._mask_memo.get(source, (None, {}))
         this: dict = {}
+        from ..presenter import mask_value
+
         masked = mask_value(snapshot, self.wapp.redact, (last if last_state == state else {}, this))
         self._mask_memo[source] = (state, this)
         return masked
 
-    def action_presenter(self) -> None:
+    async def action_presenter(self) -> None:
+        await self._ready(self._banner_widget())
         app = self.wapp
         app.presenter = not app.presenter
         if app.presenter:
@@ -417,21 +474,21 @@ class Dashboard(CommunicateActions, Screen):
 
     # -- scribe actions ----------------------------------------------------------
 
-    def action_entry(self, kind: str) -> None:
-        self.query_one(EntryPrompt).open(kind)
+    async def action_entry(self, kind: str) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open(kind)
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         entry = self.query_one(TimelineView).selected
         if entry is None:
             self.notify("Nothing to edit yet", severity="warning")
             return
-        self.query_one(EntryPrompt).open(entry.kind.value, value=entry.text, entry_id=entry.entry_id,
-                                         label=f"edit {entry.ts:%H:%M:%S}")
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {entry.ts:%H:%M:%S}")
 
-    @on(EntryPrompt.Submitted)
-    def on_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
+    def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
-        prompt = self.query_one(EntryPrompt)
+        prompt = self._prompt_widget()
         if event.entry_id is not None:
             original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
             try:
@@ -453,8 +510,7 @@ class Dashboard(CommunicateActions, Screen):
             prompt.close()
             self.query_one(TimelineView).focus()
 
-    @on(EntryPrompt.Cancelled)
-    def on_prompt_cancelled(self) -> None:
+    def on_entry_prompt_cancelled(self) -> None:
         self.query_one(TimelineView).focus()
 
     @on(ChecklistView.Toggle)
@@ -463,6 +519,8 @@ class Dashboard(CommunicateActions, Screen):
                    author=self.wapp.author, source="tui")
 
     def action_severity(self) -> None:
+        from .choose import ChoiceScreen
+
         options = [f"{s.name} — {s.meaning}" for s in Severity]
 
         def chosen(index: int | None) -> None:
@@ -473,6 +531,8 @@ class Dashboard(CommunicateActions, Screen):
         self.app.push_screen(ChoiceScreen("Severity", options, int(self.incident.severity) - 1), chosen)
 
     def action_status(self) -> None:
+        from .choose import ChoiceScreen
+
         statuses = list(Status)
 
         def chosen(index: int | None) -> None:
@@ -484,6 +544,8 @@ class Dashboard(CommunicateActions, Screen):
             ChoiceScreen("Status", [s.value for s in statuses], statuses.index(self.incident.status)), chosen)
 
     def action_phase(self) -> None:
+        from .choose import ChoiceScreen
+
         phases = list(Phase)
 
         def chosen(index: int | None) -> None:
@@ -493,8 +555,9 @@ class Dashboard(CommunicateActions, Screen):
 
         self.app.push_screen(ChoiceScreen("Phase", [p.value for p in phases], phases.index(self.incident.phase)), chosen)
 
-    def action_role(self) -> None:
-        self.query_one(EntryPrompt).open("role", label="role")
+    async def action_role(self) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open("role", label="role")
         self.query_one("#prompt-input").placeholder = "commander|deputy|scribe|comms NAME (empty name clears)"
 
     def action_update_sent(self) -> None:
@@ -520,7 +583,8 @@ class Dashboard(CommunicateActions, Screen):
             self.minimize()
             return
         target = self.focused
-        while target is not None and not isinstance(target, LivePane) and target.id != "commander":
+        panes = list(self.wapp.panes.values())
+        while target is not None and target not in panes and target.id != "commander":
             target = target.parent
         if target is None:
             target = self.query_one("#commander")
@@ -565,4 +629,6 @@ class Dashboard(CommunicateActions, Screen):
             self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20)
 
     def action_help(self) -> None:
+        from .help import HelpScreen
+
         self.app.push_screen(HelpScreen(self.wapp.help_sections()))
