@@ -79,6 +79,7 @@ _SHA_RE = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 @dataclass(frozen=True)
 class Deploy:
+    """One commit or tag that counts as a deploy."""
     sha: str
     short_sha: str
     when: datetime                 # UTC: committer date (branch) or tag creator date
@@ -101,6 +102,7 @@ class Deploy:
 
 @dataclass(frozen=True)
 class RepoDeploys:
+    """One repository's recent deploys, or why there are none."""
     name: str
     path: str
     ref: str                       # "main", "HEAD (detached)", "tags deploy-*"
@@ -110,6 +112,7 @@ class RepoDeploys:
 
 @dataclass(frozen=True)
 class DeploysSnapshot(Snapshot):
+    """Every repository at one poll, with the suspect reference."""
     repos: tuple[RepoDeploys, ...] = ()
     reference: datetime | None = None       # start of trouble the suspect window ends at
     reference_kind: str = ""                # "incident" | "first failure" | ""

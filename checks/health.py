@@ -109,6 +109,7 @@ _STATE_LEVEL = {
 
 @dataclass(frozen=True)
 class ServiceStatus:
+    """One service after its latest check."""
     name: str
     url: str                                  # redacted: no userinfo, no secret query values
     state: State
@@ -127,6 +128,7 @@ class ServiceStatus:
 
 @dataclass(frozen=True)
 class HealthSnapshot(Snapshot):
+    """Every service at one poll."""
     services: tuple[ServiceStatus, ...] = ()
 
 

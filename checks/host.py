@@ -85,6 +85,7 @@ class Gauge:
 
 @dataclass(frozen=True)
 class DiskUsage:
+    """One mounted filesystem, judged against the disk thresholds."""
     mountpoint: str
     percent: float
     level: Level
@@ -108,6 +109,7 @@ class IoRates:
 
 @dataclass(frozen=True)
 class ProcInfo:
+    """One of the busiest processes."""
     pid: int
     name: str
     # psutil's figure: 100 = one full core, so it can exceed 100 on multi-core hosts.
@@ -119,6 +121,7 @@ class ProcInfo:
 
 @dataclass(frozen=True)
 class HostSnapshot(Snapshot):
+    """This machine's metrics at one poll."""
     hostname: str = ""
     cpu: Gauge | None = None
     per_cpu: tuple[float, ...] = ()

@@ -57,6 +57,7 @@ _BACKOFF_MAX = 30.0
 # --------------------------------------------------------------------------- data
 @dataclass(frozen=True)
 class PodStatus:
+    """One pod as the pane shows it."""
     namespace: str
     name: str
     phase: str = "Unknown"
@@ -91,6 +92,7 @@ class PodStatus:
 
 @dataclass(frozen=True)
 class PodsSnapshot(Snapshot):
+    """Every watched pod at one poll, worst first."""
     pods: tuple[PodStatus, ...] = ()  # most restarts since the incident first
     total: int = 0
     not_ready: int = 0
@@ -387,6 +389,7 @@ def _read_contexts(paths: list[str]) -> tuple[dict[str, dict], str | None]:
 
 @dataclass
 class _Connection:
+    """A kubernetes API client and what it was built from."""
     api: Any                  # kubernetes.client.CoreV1Api
     api_client: Any
     context: str

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """One [[services]] health check, as configured."""
     name: str
     url: str
     method: str = "GET"
@@ -29,6 +30,7 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class HostSpec:
+    """The [host] section: thresholds and sampling."""
     cpu: tuple[float, float] = (85.0, 95.0)      # warn, critical (%)
     memory: tuple[float, float] = (85.0, 95.0)
     disk: tuple[float, float] = (85.0, 95.0)
@@ -40,6 +42,7 @@ class HostSpec:
 
 @dataclass(frozen=True)
 class KubeSpec:
+    """The [kubernetes] section: which cluster and namespaces."""
     context: str | None = None          # None: the kubeconfig's current context
     namespaces: tuple[str, ...] = ()    # (): the context's namespace; ("*",): all
     kubeconfig: str | None = None       # None: $KUBECONFIG, else ~/.kube/config
@@ -49,6 +52,7 @@ class KubeSpec:
 
 @dataclass(frozen=True)
 class RepoSpec:
+    """One [[repos]] repository whose recent deploys are shown."""
     path: str
     branch: str | None = None           # None and no tags: the checked-out branch
     tags: str | None = None             # glob, e.g. "deploy-*"
@@ -60,6 +64,7 @@ class RepoSpec:
 
 @dataclass(frozen=True)
 class NotifySpec:
+    """One [[notify]] webhook that status updates are posted to."""
     kind: str                           # "slack" | "json"
     url: str
     name: str = ""
@@ -69,6 +74,7 @@ class NotifySpec:
 
 @dataclass(frozen=True)
 class IncidentDefaults:
+    """The [incident] section: defaults for new incidents."""
     cadence_minutes: dict = field(default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60})
     escalate_after_minutes: float = 30.0
     checklists: dict = field(default_factory=dict)   # phase name -> list of items (overrides)

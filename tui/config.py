@@ -56,6 +56,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """A whole warroom.toml, validated."""
     incident: IncidentDefaults = field(default_factory=IncidentDefaults)
     services: tuple[ServiceSpec, ...] = ()
     host: HostSpec = field(default_factory=HostSpec)

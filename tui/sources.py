@@ -22,6 +22,7 @@ NO_SERVICES_POLL_S = 30.0
 
 @dataclass
 class LiveBundle:
+    """The live sources, their panes and hooks, as build_live made them."""
     sources: list = field(default_factory=list)
     panes: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)

@@ -30,6 +30,7 @@ _SPARK = " ▁▂▃▄▅▆▇█"
 
 @dataclass
 class _Item:
+    """Lines shown together or not at all, with a priority."""
     order: int            # display position
     priority: float       # lower = kept first
     lines: list[Text]     # shown together or not at all (a header with its first row)

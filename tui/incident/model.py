@@ -201,6 +201,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """One item of a phase's checklist."""
     phase: Phase
     index: int
     text: str
@@ -214,6 +215,7 @@ class ChecklistItem:
 
 @dataclass(frozen=True)
 class FollowUp:
+    """A todo with a time to be reminded of it."""
     id: int
     incident_id: int
     entry_id: int
@@ -224,6 +226,7 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Incident:
+    """An incident's current state (the store folds it from the events)."""
     id: int
     title: str
     severity: Severity

@@ -24,6 +24,7 @@ class Urgency(str, enum.Enum):
 
 @dataclass(frozen=True)
 class UpdateClock:
+    """Where the stakeholder-update countdown stands."""
     deadline: datetime | None
     remaining: timedelta | None
     urgency: Urgency
