@@ -26,6 +26,9 @@ HIGH_CONTRAST = Theme(
 )
 
 
+GC_YOUNG_THRESHOLD = 10_000
+
+
 class WarroomApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "warroom"
@@ -91,6 +94,10 @@ class WarroomApp(App):
             # What start-up built lives as long as the app: out of every later full pass.
             gc.freeze()
             gc.enable()
+        # Python's default (700 allocations) ran ~19 young collections per frame of an added
+        # entry and a full pass (10-30 ms, inside whatever key was being handled) every few
+        # entries; 10,000 makes full passes about 14 times rarer for the same memory bound.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
