@@ -329,3 +329,34 @@ def test_as_a_real_process(tmp_path):
     with open_store(tmp_path / "proc-data") as store:
         last = store.timeline(1)[-1]
     assert (last.kind, last.text, last.author) == (Kind.DECISION, "Roll back to v2.3.0 — שלום", "proc")
+
+
+# --- the plain dashboard's arguments, read without argparse (start-up) ------------------------
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["--config", "w.toml"],
+    ["--config=w.toml", "--data-dir", "/tmp/d"],
+    ["--redact-hosts", "--context", "prod-eu", "--data-dir=/x y/z"],
+    ["--data-dir", "d", "--redact-hosts", "--config", "a.toml", "--context=c"],
+    ["--config="],
+])
+def test_dashboard_arguments_read_without_argparse_match_argparse(argv):
+    from tui.cli import _dashboard_only, build_parser
+
+    fast = _dashboard_only(argv)
+    assert fast is not None
+    full = build_parser().parse_args(argv)
+    assert not hasattr(full, "func"), "no subcommand: the dashboard"
+    for name in ("config", "data_dir", "context", "redact_hosts"):
+        assert getattr(fast, name, None) == getattr(full, name, None), name
+
+
+@pytest.mark.parametrize("argv", [
+    ["status"], ["--help"], ["--conf", "w.toml"], ["--config"], ["--config", "--redact-hosts"],
+    ["--author", "alice"], ["demo"], ["--config", "w.toml", "log", "x"], ["-h"],
+])
+def test_anything_else_goes_to_the_full_parser(argv):
+    from tui.cli import _dashboard_only
+
+    assert _dashboard_only(argv) is None
