@@ -4,6 +4,7 @@ TLS verification failures, and the reasons describe_error makes of them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import socket
 import ssl
@@ -110,6 +111,17 @@ def close_after_head(conn: socket.socket, stop: threading.Event) -> None:
     conn.shutdown(socket.SHUT_WR)
 
 
+@contextlib.asynccontextmanager
+async def connected(handler):
+    """A Listener running ``handler`` and a stream connected to it (closed afterwards)."""
+    with Listener(handler) as srv:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
+        try:
+            yield srv, stream
+        finally:
+            await stream.aclose()
+
+
 async def read_all(stream: httpcore.AsyncNetworkStream) -> bytes:
     data = b""
     while chunk := await stream.read(65536, timeout=5):
@@ -128,33 +140,25 @@ def causes(exc: BaseException) -> list[type]:
 # --- connects ---------------------------------------------------------------------------
 
 async def test_ip_literal_round_trip_and_extra_info():
-    with Listener(answer_ok) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            await stream.write(GET, timeout=5)
-            assert await stream.read(65536, timeout=5) == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-            assert stream.get_extra_info("server_addr") == ("127.0.0.1", srv.port)
-            assert stream.get_extra_info("client_addr")[0] == "127.0.0.1"
-            assert stream.get_extra_info("socket") is not None
-            assert stream.get_extra_info("ssl_object") is None
-            assert stream.get_extra_info("is_readable") is False     # idle, nothing unread
-        finally:
-            await stream.aclose()
+    async with connected(answer_ok) as (srv, stream):
+        await stream.write(GET, timeout=5)
+        assert await stream.read(65536, timeout=5) == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        assert stream.get_extra_info("server_addr") == ("127.0.0.1", srv.port)
+        assert stream.get_extra_info("client_addr")[0] == "127.0.0.1"
+        assert stream.get_extra_info("socket") is not None
+        assert stream.get_extra_info("ssl_object") is None
+        assert stream.get_extra_info("is_readable") is False     # idle, nothing unread
 
 
 async def test_read_returns_at_most_max_bytes_then_the_rest():
-    with Listener(answer_ok) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            await stream.write(GET, timeout=5)
-            first = await stream.read(4, timeout=5)
-            assert first == b"HTTP"
-            rest = b""
-            while not rest.endswith(b"ok"):
-                rest += await stream.read(65536, timeout=5)
-            assert first + rest == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-        finally:
-            await stream.aclose()
+    async with connected(answer_ok) as (srv, stream):
+        await stream.write(GET, timeout=5)
+        first = await stream.read(4, timeout=5)
+        assert first == b"HTTP"
+        rest = b""
+        while not rest.endswith(b"ok"):
+            rest += await stream.read(65536, timeout=5)
+        assert first + rest == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
 @pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
@@ -250,40 +254,28 @@ async def test_unix_socket(tmp_path):
 # --- reads and writes ---------------------------------------------------------------------
 
 async def test_read_timeout():
-    with Listener(never_answer) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            await stream.write(GET, timeout=5)
-            with pytest.raises(httpcore.ReadTimeout):
-                await stream.read(65536, timeout=0.05)
-        finally:
-            await stream.aclose()
+    async with connected(never_answer) as (srv, stream):
+        await stream.write(GET, timeout=5)
+        with pytest.raises(httpcore.ReadTimeout):
+            await stream.read(65536, timeout=0.05)
 
 
 async def test_eof_reads_as_empty_and_readable():
-    with Listener(close_after_head) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
+    async with connected(close_after_head) as (srv, stream):
+        await stream.write(GET, timeout=5)
+        assert await read_all(stream) == b"HTTP/1.1 200 OK\r\n\r\nuntil close"
+        # What httpcore asks of an idle pooled connection: gone, so not reusable.
+        assert stream.get_extra_info("is_readable") is True
+        assert await stream.read(65536, timeout=5) == b""
+        with pytest.raises(httpcore.WriteError):
             await stream.write(GET, timeout=5)
-            assert await read_all(stream) == b"HTTP/1.1 200 OK\r\n\r\nuntil close"
-            # What httpcore asks of an idle pooled connection: gone, so not reusable.
-            assert stream.get_extra_info("is_readable") is True
-            assert await stream.read(65536, timeout=5) == b""
-            with pytest.raises(httpcore.WriteError):
-                await stream.write(GET, timeout=5)
-        finally:
-            await stream.aclose()
 
 
 async def test_reset_is_a_read_error_caused_by_the_reset():
-    with Listener(reset_after_head) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            await stream.write(GET, timeout=5)
-            with pytest.raises(httpcore.ReadError) as info:
-                await read_all(stream)
-        finally:
-            await stream.aclose()
+    async with connected(reset_after_head) as (srv, stream):
+        await stream.write(GET, timeout=5)
+        with pytest.raises(httpcore.ReadError) as info:
+            await read_all(stream)
     assert isinstance(info.value.__cause__, ConnectionResetError)
     # httpcore re-raises stream errors "from None": the reset must survive as the context.
     assert info.value.__context__ is info.value.__cause__
@@ -291,14 +283,10 @@ async def test_reset_is_a_read_error_caused_by_the_reset():
 
 
 async def test_write_timeout_when_the_peer_never_reads():
-    with Listener(never_answer) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            # Far more than the kernel's socket buffers on both ends hold.
-            with pytest.raises(httpcore.WriteTimeout):
-                await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.05)
-        finally:
-            await stream.aclose()
+    async with connected(never_answer) as (srv, stream):
+        # Far more than the kernel's socket buffers on both ends hold.
+        with pytest.raises(httpcore.WriteTimeout):
+            await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.05)
 
 
 async def test_reading_pauses_while_a_big_body_goes_unread():
@@ -307,22 +295,18 @@ async def test_reading_pauses_while_a_big_body_goes_unread():
         while not stop.is_set():
             conn.sendall(chunk)
 
-    with Listener(flood) as srv:
-        stream = await AsyncioBackend().connect_tcp("127.0.0.1", srv.port, timeout=5)
-        try:
-            protocol = stream._protocol
-            while not protocol.reading_paused:
-                await protocol.wait(5)
-            buffered = protocol.buffered
-            assert buffered <= asyncio_net._READ_HIGH_WATER + 256 * 1024   # one more recv at most
-            # Paused: nothing more arrives until the reader takes some.
-            await asyncio.sleep(0)
-            assert protocol.buffered == buffered
-            while protocol.reading_paused:
-                await stream.read(65536, timeout=5)
-            assert protocol.buffered <= asyncio_net._READ_HIGH_WATER // 4
-        finally:
-            await stream.aclose()
+    async with connected(flood) as (srv, stream):
+        protocol = stream._protocol
+        while not protocol.reading_paused:
+            await protocol.wait(5)
+        buffered = protocol.buffered
+        assert buffered <= asyncio_net._READ_HIGH_WATER + 256 * 1024   # one more recv at most
+        # Paused: nothing more arrives until the reader takes some.
+        await asyncio.sleep(0)
+        assert protocol.buffered == buffered
+        while protocol.reading_paused:
+            await stream.read(65536, timeout=5)
+        assert protocol.buffered <= asyncio_net._READ_HIGH_WATER // 4
 
 
 # --- TLS ------------------------------------------------------------------------------------

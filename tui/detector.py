@@ -54,7 +54,7 @@ class _GroupState:
 
 
 def _group(key: str) -> str:
-    return key.split(":", 1)[0] if ":" in key else key
+    return key.split(":", 1)[0]
 
 
 def _burst(group: str, events: list[Event], now: datetime, since: datetime | None) -> Burst:

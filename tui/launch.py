@@ -1,7 +1,6 @@
 """What the heavier subcommands do: open the dashboard, run the demo, export, update."""
 from __future__ import annotations
 
-import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,17 +33,8 @@ def _ask_declare(store, config, author: str):
 
 
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
-    # Start-up builds tens of thousands of long-lived objects (modules, widgets, styles);
-    # the cyclic collector, driven by that allocation, spent ~40 ms of it walking them and
-    # freed nothing. The app resumes it once its first frame is drawn (WarroomApp.gc_paused).
-    gc.disable()
-    try:
-        return _run_dashboard(args, config, author)
-    finally:
-        gc.enable()
-
-
-def _run_dashboard(args: argparse.Namespace, config, author: str) -> int:
+    """The dashboard; the caller has paused the cyclic GC (cli.cmd_dashboard says why), and
+    the app resumes it once its first frame is drawn (WarroomApp.gc_paused)."""
     from .cli import _cadence
     from .incident.store import Store
     from .sources import build_live

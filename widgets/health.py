@@ -135,7 +135,7 @@ class HealthPane(Vertical):
         self.watch(self.table, "scroll_y", self._flush_visible, init=False)
 
     @property
-    def table(self) -> DataTable[Text]:
+    def table(self) -> Table:
         return self.query_one(DataTable)
 
     # -- rendering --
@@ -196,18 +196,9 @@ class HealthPane(Vertical):
         if self._pending:
             self._flush_visible()
 
-    def _visible_keys(self, order: list[str]) -> list[str]:
-        """Row keys on screen now, with a row's margin either side (scroll_y is a float)."""
-        table = self.table
-        height = table.size.height
-        if not height or not table.display:
-            return []
-        top = max(0, int(table.scroll_y) - 1)
-        return order[top:top + height + 2]
-
     def _flush_visible(self, *_: object) -> None:
         """Bring rows scrolled into view up to date with the last snapshot."""
-        todo = [k for k in self._visible_keys(self._order) if k in self._pending]
+        todo = [k for k in self.table.keys_in_view(self._order) if k in self._pending]
         if not todo:
             return
         table = self.table
@@ -220,7 +211,7 @@ class HealthPane(Vertical):
         old = self._cells[key]
         for column, cell in cells.items():
             if same_text(old[column], cell):
-                cells[column] = old[column]   # the table holds this object; sort relies on it
+                cells[column] = old[column]   # _cells mirrors what the table holds
             else:
                 # Cells are padded to the width _fit_widths chose, so the column never
                 # needs re-measuring (which Textual does over every row, per cell).
@@ -256,7 +247,7 @@ class HealthPane(Vertical):
             # Only rows on screen are rendered now: with a thousand services every latency,
             # trend and "since" changes every round, and rendering all of them held the UI
             # for 40-60 ms per round. The rest wait in _pending until scrolled into view.
-            visible = set(self._visible_keys(order))
+            visible = set(self.table.keys_in_view(order))
             taken_at = snapshot.taken_at
             for key, s in rows.items():
                 if key not in self._cells:
@@ -271,8 +262,7 @@ class HealthPane(Vertical):
                     self._pending[key] = (s, taken_at)
 
             if order != self._order:
-                rank = {id(self._cells[key]["name"]): i for i, key in enumerate(order)}
-                table.sort("name", key=lambda cell: rank.get(id(cell), len(rank)))
+                table.set_order(order)
                 self._order = order
 
     @property

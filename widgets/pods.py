@@ -302,14 +302,10 @@ class PodsPane(Vertical):
         now, pal = self._now, self._pal
         if now is None or not self.is_mounted:
             return
-        table = self.query_one(DataTable)
-        height = table.size.height
-        if not height or not self._order:
-            return
-        top = max(0, int(table.scroll_y) - 1)
+        table = self.query_one(Table)
         minute = now.replace(second=0, microsecond=0)
         settled_before = minute - timedelta(minutes=10)
-        for key in self._order[top: top + height + 1]:
+        for key in table.keys_in_view(self._order):
             seen = self._seen.get(key)
             if seen is None or seen[1] == now:
                 continue

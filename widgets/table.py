@@ -173,6 +173,15 @@ class Table(DataTable):
         stale.clear()
         cells.clear()
 
+    def keys_in_view(self, order: Sequence[str]) -> Sequence[str]:
+        """The keys of ``order`` (the rows' order) on screen now, with a row's margin either
+        side (scroll_y is a float): what a pane that updates only visible rows brings up to date."""
+        height = self.size.height
+        if not height or not self.display:
+            return ()
+        top = max(0, int(self.scroll_y) - 1)
+        return order[top:top + height + 2]
+
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale_rows:
             self._evict_stale_rows()

@@ -518,47 +518,29 @@ class Dashboard(CommunicateActions, Screen):
         self.write(self.wapp.store.toggle_check, self.wapp.incident_id, event.item.phase, event.item.index,
                    author=self.wapp.author, source="tui")
 
-    def action_severity(self) -> None:
+    def _choose(self, title: str, values: list, labels: list[str], current, setter, **extra) -> None:
+        """Pick one of ``values`` in a ChoiceScreen; the choice is written with ``setter``."""
         from .choose import ChoiceScreen
-
-        options = [f"{s.name} — {s.meaning}" for s in Severity]
 
         def chosen(index: int | None) -> None:
             if index is not None:
-                self.write(self.wapp.store.set_severity, self.wapp.incident_id, list(Severity)[index],
-                           author=self.wapp.author, source="tui", cadence=self.wapp.cadence)
+                self.write(setter, self.wapp.incident_id, values[index], author=self.wapp.author, source="tui",
+                           **extra)
 
-        self.app.push_screen(ChoiceScreen("Severity", options, int(self.incident.severity) - 1), chosen)
+        self.app.push_screen(ChoiceScreen(title, labels, values.index(current)), chosen)
+
+    def action_severity(self) -> None:
+        severities = list(Severity)
+        self._choose("Severity", severities, [f"{s.name} — {s.meaning}" for s in severities], self.incident.severity,
+                     self.wapp.store.set_severity, cadence=self.wapp.cadence)
 
     def action_status(self) -> None:
-        from .choose import ChoiceScreen
-
         statuses = list(Status)
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.write(self.wapp.store.set_status, self.wapp.incident_id, statuses[index],
-                           author=self.wapp.author, source="tui")
-
-        self.app.push_screen(
-            ChoiceScreen("Status", [s.value for s in statuses], statuses.index(self.incident.status)), chosen)
+        self._choose("Status", statuses, [s.value for s in statuses], self.incident.status, self.wapp.store.set_status)
 
     def action_phase(self) -> None:
-        from .choose import ChoiceScreen
-
         phases = list(Phase)
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.write(self.wapp.store.set_phase, self.wapp.incident_id, phases[index],
-                           author=self.wapp.author, source="tui")
-
-        self.app.push_screen(ChoiceScreen("Phase", [p.value for p in phases], phases.index(self.incident.phase)), chosen)
-
-    async def action_role(self) -> None:
-        prompt = await self._ready(self._prompt_widget())
-        prompt.open("role", label="role")
-        self.query_one("#prompt-input").placeholder = "commander|deputy|scribe|comms NAME (empty name clears)"
+        self._choose("Phase", phases, [p.value for p in phases], self.incident.phase, self.wapp.store.set_phase)
 
     def action_update_sent(self) -> None:
         if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, "Status update sent",
