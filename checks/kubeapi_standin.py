@@ -94,7 +94,11 @@ class KubeApiStandin:
         bookmark_interval: float = 5.0,
         max_watch_seconds: float | None = None,
         history_limit: int = 20_000,
+        poll_interval: float = 0.05,
     ) -> None:
+        # How often the accept loop looks for stop(): tests start and stop hundreds of stand-ins;
+        # the demo, which runs for minutes and stops once, wakes less (0.5 s).
+        self.poll_interval = poll_interval
         # Bearer token the client must present; None accepts anything (and nothing).
         self.token = token
         self.bookmark_interval = bookmark_interval
@@ -137,7 +141,7 @@ class KubeApiStandin:
         self._server = server
         self._stopping = False
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            target=server.serve_forever, kwargs={"poll_interval": self.poll_interval},
             name="kubeapi-standin", daemon=True,
         )
         self._thread.start()

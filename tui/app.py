@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import gc
+import time
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widget import Widget
@@ -13,6 +15,7 @@ from textual.theme import Theme
 
 from .incident.model import DEFAULT_CADENCE, Severity, utcnow
 from .incident.store import Store
+from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
 
@@ -65,6 +68,7 @@ class WarroomApp(App):
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         self.extra_help = list(extra_bindings)
         self.gc_paused = gc_paused      # the launcher paused the cyclic GC for start-up
+        self._last_input = -INPUT_RECENT_S
         if config is None:
             from .config import Config
 
@@ -87,6 +91,15 @@ class WarroomApp(App):
         from .presenter import mask_hosts   # imported when first needed: not before the first frame
 
         return mask_hosts(text)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.InputEvent, events.Resize)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def input_recent(self) -> bool:
+        """A key, click or resize came within INPUT_RECENT_S: someone is waiting for the screen."""
+        return time.monotonic() - self._last_input < INPUT_RECENT_S
 
     def first_frame_drawn(self) -> None:
         if self.gc_paused:

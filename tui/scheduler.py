@@ -52,9 +52,12 @@ class LiveSource:
 
 
 class Scheduler:
-    def __init__(self, node: DOMNode, sources: list[LiveSource]) -> None:
+    def __init__(self, node: DOMNode, sources: list[LiveSource],
+                 align: Callable[[float, bool], float] | None = None) -> None:
         self.node = node
         self.sources = {s.name: s for s in sources}
+        # Moves a delay onto the dashboard's beat (tui/pacing.py); None: as asked.
+        self._align = align
         self._runners: dict[str, Callable[[], None]] = {}
 
     def start(self) -> None:
@@ -70,7 +73,11 @@ class Scheduler:
             self._run(source.name)
 
     def _arm(self, name: str, delay: float) -> None:
-        if not self.sources[name].stopped:
+        source = self.sources[name]
+        if not source.stopped:
+            if self._align is not None:
+                # A fixed pace may be kept a little sooner; a callable interval is a due time.
+                delay = self._align(delay, not callable(source.interval))
             # One callback per source, made once: Textual inspects the signature of every new
             # callable it invokes, and a fresh lambda per poll paid for that every second.
             runner = self._runners.get(name)

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from checks.base import Level
 from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo, format_bytes, level_for
 from .changes import same_text, set_border_text, set_only_class
+from .pass_style import PassStyle
 
 __all__ = ["HostPane"]
 
@@ -36,7 +37,7 @@ class _Item:
     lines: list[Text]     # shown together or not at all (a header with its first row)
 
 
-class HostPane(Widget):
+class HostPane(PassStyle, Widget):
     """Renders :class:`~checks.host.HostSnapshot`; call :meth:`show` with each new one."""
 
     DEFAULT_CSS = """

@@ -55,8 +55,9 @@ class IncidentHeader(LayoutWidthWidget):
         self.redact = lambda text: text
 
     def show(self, incident: "Incident", now: datetime) -> None:
-        # Called every second for the elapsed clock: only a changed incident can change the height.
-        relayout = incident != self.incident
+        # Called every second for the elapsed clock. The height depends on the width alone (one
+        # line, two when narrow; never wrapped), so only the first incident shown changes it.
+        relayout = self.incident is None
         self.incident, self.now = incident, now
         self.refresh(layout=relayout)
 

@@ -27,6 +27,8 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import TwoWayDict
 from textual.widgets.data_table import CellDoesNotExist, CellType, ColumnKey, Row, RowKey
 
+from .pass_style import PassStyle
+
 
 # More rows than this changed since the last paint: repaint the table whole.
 _ROWS_BEFORE_FULL_REPAINT = 16
@@ -37,7 +39,7 @@ _CACHED_LINES = 500
 _CACHED_CELLS = 3000
 
 
-class Table(DataTable):
+class Table(PassStyle, DataTable):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - DataTable's signature
         super().__init__(*args, **kwargs)
         self._row_render_cache = LRUCache(_CACHED_LINES)

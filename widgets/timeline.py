@@ -17,6 +17,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .pass_style import PassStyle
+
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
     from tui.incident.model import Entry
 
@@ -61,7 +63,7 @@ def _one_line(text: str) -> str:
     return "".join(_visible(ch) for ch in text.replace("\r\n", "\n"))
 
 
-class TimelineView(ScrollView, can_focus=True):
+class TimelineView(PassStyle, ScrollView, can_focus=True):
     """Entries sorted by time; a cursor selects one for editing."""
 
     DEFAULT_CSS = """

@@ -187,7 +187,8 @@ class Scenario:
         with Store(self.store_dir) as store:
             for at, step in self.steps(store):
                 while not self._stop.is_set() and self.clock() < at:
-                    self._stop.wait(min(0.1, max(0.005, (at - self.clock()) / self.speed)))
+                    # Asleep until the step is due (stop() wakes it): not a 10 Hz poll for two minutes.
+                    self._stop.wait(max(0.005, (at - self.clock()) / self.speed))
                 if self._stop.is_set():
                     return
                 try:
@@ -221,7 +222,7 @@ class Demo:
             first_failure = now + timedelta(seconds=FIRST_FAILURE_S / self.speed)
             self.repo = make_repo(self.tmp / "payments", first_failure)
             self.services = DemoServices(self.clock).start()
-            self.standin = KubeApiStandin().start()
+            self.standin = KubeApiStandin(poll_interval=0.5).start()
             populate_pods(self.standin, now)
             self.kubeconfig = self.standin.write_kubeconfig(self.tmp / "kubeconfig", context="demo-cluster",
                                                             namespace="payments")
@@ -256,10 +257,16 @@ class Demo:
     def stop(self) -> None:
         if self.scenario is not None:
             self.scenario.stop()
+        # The stand-in and the services each wait for their accept loop's next poll (0.5 s):
+        # stopped side by side, quitting the demo waits for one of them.
+        stopper = None
+        if self.standin is not None:
+            stopper = threading.Thread(target=self.standin.stop, name="demo-stop-standin", daemon=True)
+            stopper.start()
         if self.services is not None:
             self.services.stop()
-        if self.standin is not None:
-            self.standin.stop()
+        if stopper is not None:
+            stopper.join(timeout=6)
         if self.store is not None:
             self.store.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

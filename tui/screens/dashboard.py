@@ -31,8 +31,10 @@ from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
+from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
 from .communicate import CommunicateActions
+from .compositor import DirtyLinesCompositor
 
 if TYPE_CHECKING:
     from widgets.entry_prompt import EntryPrompt
@@ -129,6 +131,7 @@ class Dashboard(CommunicateActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = DirtyLinesCompositor()
         self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
@@ -142,6 +145,9 @@ class Dashboard(CommunicateActions, Screen):
         self.scheduler: Scheduler | None = None
         self._sources_started = False
         self._resumed = False
+        self.beat = Beat()
+        self._frame_wait = None         # the timer of a frame waiting for the rest of its beat
+        self._frame_due = False
         # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
         # entry prompt's Input and the banner's nine widgets): each is mounted just after the
         # first frame, or before it if that frame shows it (alerts due, a small terminal).
@@ -233,8 +239,8 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
         self.set_interval(STORE_POLL_S, self.poll_store, name="store-watch")
-        self.set_interval(1.0, self.tick, name="tick")
-        self.scheduler = Scheduler(self, self.wapp.sources)
+        self.set_interval(PERIOD_S, self._on_beat, name="tick")
+        self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
         # The sources start once the first frame is on the terminal (see _compositor_refresh):
         # the commander pane is usable at once, and the sources' heavy imports (kubernetes,
         # in the pods watch thread) and client set-up do not hold the GIL while it is drawn.
@@ -249,6 +255,25 @@ class Dashboard(CommunicateActions, Screen):
             self.wapp.first_frame_drawn()
             self.call_later(self._mount_all_hidden)
             self.call_later(self.scheduler.start)
+
+    def _on_timer_update(self) -> None:
+        # Frames nobody's key asked for (a tick, a poll's snapshot) wait FRAME_WAIT_S for the
+        # rest of what arrives on the beat (tui/pacing.py), and are drawn once for all of it.
+        if self._frame_due or not self._sources_started or self.wapp.input_recent():
+            self._frame_due = False
+            if self._frame_wait is not None:
+                self._frame_wait.stop()
+                self._frame_wait = None
+            super()._on_timer_update()
+            return
+        self._update_timer.pause()
+        if self._frame_wait is None:
+            self._frame_wait = self.set_timer(FRAME_WAIT_S, self._draw_waited_frame, name="frame-wait")
+
+    def _draw_waited_frame(self) -> None:
+        self._frame_wait = None
+        self._frame_due = True
+        self._update_timer.resume()
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed:
@@ -331,6 +356,10 @@ class Dashboard(CommunicateActions, Screen):
         return result
 
     # -- the clock ---------------------------------------------------------------
+
+    def _on_beat(self) -> None:
+        self.beat.tick()
+        self.tick()
 
     def tick(self) -> None:
         if self.incident is None:

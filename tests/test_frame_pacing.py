@@ -1,0 +1,66 @@
+"""The dashboard's frame pacing: a frame no key asked for waits for the rest of its beat
+and is drawn once; a key press is drawn at once, and takes a waiting frame with it."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from tui.app import WarroomApp
+from tui.screens.dashboard import Dashboard
+from widgets.checklist import ChecklistView
+from widgets.incident_header import IncidentHeader
+
+from .conftest import fixed_clock, seed_incident
+
+
+def _count_frames(monkeypatch) -> list[set[str]]:
+    """The dirty widgets of every frame the dashboard draws. The wait is made longer than any
+    test: it ends when a test says so (or a key comes), not when a timer races the test."""
+    monkeypatch.setattr("tui.screens.dashboard.FRAME_WAIT_S", 3600.0)
+    frames: list[set[str]] = []
+    original = Dashboard._compositor_refresh
+
+    def counting(self):
+        frames.append({type(w).__name__ for w in self._dirty_widgets})
+        original(self)
+
+    monkeypatch.setattr(Dashboard, "_compositor_refresh", counting)
+    return frames
+
+
+@asynccontextmanager
+async def _header_waiting(store, monkeypatch):
+    """A dashboard whose header changed with nobody typing: (app, pilot, frames drawn since)."""
+    inc = seed_incident(store)
+    app = WarroomApp(store, inc.id, author="scribe", clock=fixed_clock)
+    frames = _count_frames(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen._sources_started
+        app._last_input = float("-inf")          # nobody has typed: what follows is the clock's
+        frames.clear()
+        app.screen.query_one(IncidentHeader).refresh()
+        await pilot.pause()
+        assert frames == [] and app.screen._frame_wait is not None
+        yield app, pilot, frames
+
+
+async def test_unasked_frames_wait_and_are_drawn_once(store, monkeypatch):
+    async with _header_waiting(store, monkeypatch) as (app, pilot, frames):
+        screen = app.screen
+        screen.query_one(ChecklistView).refresh()     # a poll's snapshot, a moment later
+        await pilot.pause()
+        assert frames == []
+        screen._frame_wait.stop()
+        screen._draw_waited_frame()                   # the wait is over (its timer, here called)
+        await pilot.pause()
+        assert len(frames) == 1 and {"IncidentHeader", "ChecklistView"} <= frames[0]
+
+
+async def test_a_key_is_drawn_at_once_with_any_waiting_frame(store, monkeypatch):
+    async with _header_waiting(store, monkeypatch) as (app, pilot, frames):
+        await pilot.press("n")                        # the entry prompt opens
+        await pilot.pause()
+        assert app.input_recent()
+        # Drawn at once, the header's change with it (a whole-screen repaint is the screen).
+        assert frames and frames[0] & {"IncidentHeader", "Dashboard"}
+        assert app.screen._frame_wait is None
