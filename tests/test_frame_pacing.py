@@ -50,7 +50,7 @@ async def test_unasked_frames_wait_and_are_drawn_once(store, monkeypatch):
         screen.query_one(ChecklistView).refresh()     # a poll's snapshot, a moment later
         await pilot.pause()
         assert frames == []
-        screen._frame_wait.stop()
+        screen._frame_wait.cancel()
         screen._draw_waited_frame()                   # the wait is over (its timer, here called)
         await pilot.pause()
         assert len(frames) == 1 and {"IncidentHeader", "ChecklistView"} <= frames[0]

@@ -133,3 +133,49 @@ async def test_set_order_rerenders_only_the_rows_that_moved(monkeypatch):
         await pilot.click(Table, offset=(2, 1 + 3))        # below the header: the 4th row
         await pilot.pause()
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "r9"
+
+
+class PaneSizedTableApp(App):
+    CSS = "Table { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield Table(id="t")
+
+    def on_mount(self) -> None:
+        table = self.query_one(Table)
+        table.add_column("name", key="name")
+        for i in range(3):
+            table.add_row(f"pod-{i:02d}", key=f"r{i}")
+
+
+async def test_new_rows_in_a_pane_sized_table_lay_nothing_else_out(monkeypatch):
+    from textual.screen import Screen
+
+    layouts: list[int] = []
+    original = Screen._refresh_layout
+
+    def counting(self, *args, **kwargs):
+        layouts.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counting)
+    app = PaneSizedTableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        await pilot.pause()
+        table = app.query_one(Table)
+        layouts.clear()
+        table.add_row("pod-03-with-a-longer-name", key="r3")    # a row and a wider column
+        await pilot.pause()
+        assert layouts == []
+        assert table.virtual_size.width >= len("pod-03-with-a-longer-name")
+        assert "pod-03-with-a-longer-name" in _screen_text(app)
+        # More rows than the table is high: the scrollbar appears (that lays out) and the
+        # last row can be scrolled to.
+        for i in range(4, 20):
+            table.add_row(f"pod-{i:02d}", key=f"r{i}")
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        assert table.virtual_size.height == 20 + 1
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "pod-19" in _screen_text(app)

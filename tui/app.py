@@ -112,6 +112,16 @@ class WarroomApp(App):
         # entries; 10,000 makes full passes about 14 times rarer for the same memory bound.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
+    def get_driver_class(self):
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:       # not the headless, web or Windows drivers, nor TEXTUAL_DRIVER
+            from .driver import IdleInputDriver
+
+            return IdleInputDriver
+        return driver
+
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.

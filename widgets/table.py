@@ -40,6 +40,8 @@ _CACHED_CELLS = 3000
 
 
 class Table(PassStyle, DataTable):
+    _size_is_local = False      # in _update_dimensions: a new virtual size needs no screen layout
+
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - DataTable's signature
         super().__init__(*args, **kwargs)
         self._row_render_cache = LRUCache(_CACHED_LINES)
@@ -192,6 +194,28 @@ class Table(PassStyle, DataTable):
         return super().render_lines(crop)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        super()._update_dimensions(new_rows)
+        # A table sized by its pane, not by its rows: a new row or a wider column changes only
+        # what it scrolls over. virtual_size is a layout reactive, so DataTable laid the whole
+        # screen out for it (~11 ms, several a minute in the demo); here the table brings its own
+        # scrollbars up to date. A scrollbar that appears or goes still lays out (it changes the
+        # content region): _refresh_scrollbars sets layout reactives of its own.
+        local = self.is_mounted and self._sized_by_parent()
+        self._size_is_local = local
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._size_is_local = False
+        if local:
+            self._scroll_update(self.virtual_size)
         self._update_count += 1
         self.refresh()
+
+    def _sized_by_parent(self) -> bool:
+        height, width = self.styles.height, self.styles.width
+        return height is not None and not height.is_auto and (width is None or not width.is_auto)
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> "Table":
+        if self._size_is_local:
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)

@@ -6,6 +6,7 @@ another terminal sees exactly the same timeline.
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import re
 from datetime import datetime, timedelta
@@ -262,13 +263,14 @@ class Dashboard(CommunicateActions, Screen):
         if self._frame_due or not self._sources_started or self.wapp.input_recent():
             self._frame_due = False
             if self._frame_wait is not None:
-                self._frame_wait.stop()
+                self._frame_wait.cancel()
                 self._frame_wait = None
             super()._on_timer_update()
             return
         self._update_timer.pause()
         if self._frame_wait is None:
-            self._frame_wait = self.set_timer(FRAME_WAIT_S, self._draw_waited_frame, name="frame-wait")
+            # A bare loop timer: a Textual Timer is a task of its own, ~1.7 of them a second here.
+            self._frame_wait = asyncio.get_running_loop().call_later(FRAME_WAIT_S, self._draw_waited_frame)
 
     def _draw_waited_frame(self) -> None:
         self._frame_wait = None
