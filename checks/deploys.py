@@ -64,6 +64,9 @@ GIT_TIMEOUT_S = 10.0
 DIFFSTAT_MAX_FILES = 40
 DIFFSTAT_MAX_CHARS = 4000
 SUBJECT_MAX = 120
+# With no ref changed, a poll reuses the last `git log` (a process and a thread per poll,
+# for nothing); this often it runs anyway, in case a change slipped past the ref check.
+REREAD_AFTER_S = 60.0
 
 # Unit separator between fields, record separator between records: neither
 # appears in names or subjects, so parsing needs no quoting.
@@ -340,6 +343,10 @@ class _RepoState:
         self.polled = False
         self.next_fetch = 0.0
         self.fetch_error: str | None = None
+        # The refs as last read, and the deploys (unmarked) and ref name read with them.
+        self.refs_seen: tuple | None = None
+        self.read: tuple[list[Deploy], str] | None = None
+        self.read_at = 0.0
 
 
 class DeploysSource:
@@ -396,13 +403,22 @@ class DeploysSource:
             if not spec.tags and not spec.branch:
                 ref = _current_branch(repo)
             self._maybe_fetch(state, repo)
-            if spec.tags:
-                deploys = _tag_deploys(repo, spec.tags, spec.limit)
+            refs = _refs_fingerprint(repo)
+            if refs is not None and refs == state.refs_seen and state.read is not None \
+                    and time.monotonic() - state.read_at < REREAD_AFTER_S:
+                deploys, ref = state.read
             else:
-                deploys, ref = _branch_deploys(repo, spec.branch, ref, spec.limit)
+                state.read = None
+                if spec.tags:
+                    deploys = _tag_deploys(repo, spec.tags, spec.limit)
+                else:
+                    deploys, ref = _branch_deploys(repo, spec.branch, ref, spec.limit)
+                state.refs_seen, state.read, state.read_at = refs, (deploys, ref), time.monotonic()
         except _RepoProblem as exc:
+            state.read = None
             return RepoDeploys(state.name, state.path, ref, (), str(exc))
         except Exception as exc:  # noqa: BLE001 - one odd repo must not hide the others
+            state.read = None
             state.repo = None
             reason = _git_reason(exc) if getattr(exc, "stderr", None) else (str(exc).splitlines() or [""])[0]
             return RepoDeploys(state.name, state.path, ref, (), _clean(f"git failed: {reason or type(exc).__name__}", 200))
@@ -463,6 +479,35 @@ def _fetch_env() -> dict[str, str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
     }
+
+
+def _refs_fingerprint(repo: git.Repo) -> tuple | None:
+    """Every file that says where a ref points, as (path, mtime, size, inode): HEAD, the
+    loose refs (branches, tags, remotes, notes, replacements) and packed-refs (or a
+    reftable). Git moves a ref by writing a new file over the old, so a commit, a tag, a
+    fetch, a checkout or a gc changes this. None: unreadable (read the log every poll)."""
+    seen: list[tuple] = []
+    try:
+        roots = {repo.git_dir, getattr(repo, "common_dir", repo.git_dir)}
+        for root in sorted(roots):
+            for name in ("HEAD", "packed-refs"):
+                _stat_into(seen, os.path.join(root, name))
+            for top in ("refs", "reftable"):
+                for folder, _dirs, files in os.walk(os.path.join(root, top)):
+                    _stat_into(seen, folder)
+                    for name in files:
+                        _stat_into(seen, os.path.join(folder, name))
+    except OSError:
+        return None
+    return tuple(seen)
+
+
+def _stat_into(seen: list[tuple], path: str) -> None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    seen.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
 
 
 def _is_empty(repo: git.Repo) -> bool:

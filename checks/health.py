@@ -83,6 +83,9 @@ IDLE_POLL_S = 60.0
 # Timers fire a little early; a service due within this slack is checked now
 # rather than costing an extra near-empty poll a few milliseconds later.
 _DUE_SLACK_S = 0.05
+# How long a failing service's error body may take to arrive before the connection is
+# dropped instead of kept (the check's own timeout still bounds it).
+ERROR_BODY_WAIT_S = 0.25
 # The content codings _read_bounded can inflate with a bound; asked for explicitly so
 # that a client with brotli installed never invites an answer we cannot bound.
 _ACCEPT_ENCODING = "gzip, deflate"
@@ -343,6 +346,22 @@ async def _read_bounded(response: httpx.Response, needle: bytes | None, decode: 
     return bytes(buf), False
 
 
+async def _drain_error_body(response: httpx.Response, deadline: float | None) -> None:
+    """Read a failing service's (small) error body so its connection is kept: without it,
+    every check of a service that answers 503 opened a new connection. The status already
+    decided the result: a body that is slow, big or cut off only costs the connection,
+    never turns "HTTP 503" into a timeout or a read error."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + ERROR_BODY_WAIT_S
+    if deadline is not None:
+        until = min(until, deadline - ERROR_BODY_WAIT_S / 10)
+    try:
+        async with asyncio.timeout_at(until):
+            await _read_bounded(response, None)
+    except Exception:  # noqa: BLE001 - the connection is closed by aclose(); the result stands
+        pass
+
+
 _MISSING = object()
 
 
@@ -413,7 +432,7 @@ async def _probe(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | 
     started = time.perf_counter()
     undecodable: str | None = None
     try:
-        async with asyncio.timeout(spec.timeout):
+        async with asyncio.timeout(spec.timeout) as deadline:
             response = await _send(client, spec, url)
             try:
                 code = response.status_code
@@ -429,6 +448,8 @@ async def _probe(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | 
                     # Drain a small body (not decoded: nobody looks at it) so the connection
                     # can be reused; a big one is cut short (the connection is dropped).
                     await _read_bounded(response, None)
+                else:
+                    await _drain_error_body(response, deadline.when())
             finally:
                 await response.aclose()
     except Exception as exc:  # noqa: BLE001 - every failure is data

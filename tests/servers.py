@@ -100,6 +100,8 @@ class _Server(ThreadingHTTPServer):
     owner: "LocalHTTPServer"
 
     def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        with self.owner._lock:
+            self.owner.connections += 1
         # TLS handshake in the per-connection thread, not the accept loop, so one
         # stalled or rejected client can't block the server.
         ctx = self.owner.ssl_context
@@ -130,6 +132,7 @@ class LocalHTTPServer:
         self.hits: collections.Counter[str] = collections.Counter()
         self.request_headers: dict[str, dict[str, str]] = {}
         self.streamed: collections.Counter[str] = collections.Counter()   # filler bytes written per path
+        self.connections = 0            # TCP connections accepted (keep-alive reuse shows as fewer)
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

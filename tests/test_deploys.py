@@ -110,6 +110,60 @@ def test_merge_commits_are_flagged(tmp_path):
     assert "feature.txt" in stat and "b.txt" not in stat, "a merge is shown against its first parent"
 
 
+def _count_git_runs(monkeypatch) -> list[str]:
+    import checks.deploys as d
+
+    runs: list[str] = []
+    original = d._git
+
+    def counting(repo, command, *args):
+        runs.append(command)
+        return original(repo, command, *args)
+
+    monkeypatch.setattr(d, "_git", counting)
+    return runs
+
+
+def test_unchanged_refs_reuse_the_last_log_and_any_ref_change_rereads(linear, monkeypatch):
+    path, _ = linear
+    runs = _count_git_runs(monkeypatch)
+    source = DeploysSource([RepoSpec(str(path))], incident_started=NOW)
+    first = source.poll().repos[0]
+    assert source.poll().repos[0] == first and len(runs) == 1     # nothing moved: no git process
+    g.commit(path, "hotfix: cap the card-token cache", NOW)        # the branch moves
+    assert source.poll().repos[0].deploys[0].subject == "hotfix: cap the card-token cache"
+    g.tag(path, "v2.3.2")                                          # a tag on the newest commit
+    assert "v2.3.2" in (source.poll().repos[0].deploys[0].tag or "")
+    g.git(path, "pack-refs", "--all")                              # a gc packs every ref
+    g.git(path, "update-ref", "refs/heads/main", "HEAD~1")         # and a packed branch moves back
+    assert source.poll().repos[0].deploys[0].subject == "roll back payments to v2.3.0"
+    g.branch(path, "other")
+    g.checkout(path, "other")                                      # HEAD itself changes
+    g.commit(path, "on another branch", NOW)
+    assert source.poll().repos[0].ref == "other"
+    assert len(runs) == 5
+
+
+def test_the_log_is_read_again_after_a_while_even_with_no_ref_change(linear, monkeypatch):
+    import checks.deploys as d
+
+    path, _ = linear
+    runs = _count_git_runs(monkeypatch)
+    source = DeploysSource([RepoSpec(str(path))])
+    source.poll()
+    monkeypatch.setattr(d, "REREAD_AFTER_S", 0.0)
+    source.poll()
+    assert len(runs) == 2
+
+
+def test_the_suspect_marking_follows_the_reference_on_a_reused_log(linear):
+    path, _ = linear
+    source = DeploysSource([RepoSpec(str(path))])
+    assert not any(d.suspect for d in source.poll().repos[0].deploys)      # no reference yet
+    source.set_incident_started(NOW)
+    assert [d.subject for d in source.poll().repos[0].deploys if d.suspect] == ["deploy payments v2.3.1", "deploy payments v2.3.0"]
+
+
 # ---------------------------------------------------------------- tags
 
 def test_tags_pattern_sorted_by_creator_date(tmp_path):

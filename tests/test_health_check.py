@@ -89,6 +89,35 @@ async def test_500_is_down(server, make_checker):
     assert (st.state, st.reason, st.status_code) == (State.DOWN, "HTTP 500", 500)
 
 
+async def test_a_failing_service_keeps_its_connection(server, make_checker):
+    # The error body is read, so the next check reuses the connection (a service answering
+    # 503 through an incident is not reconnected to every interval).
+    server.route("/healthz", status=503, body=b'{"error": "upstream exhausted"}')
+    checker = make_checker([spec(server.url("/healthz"), interval=0.0)])
+    for _ in range(3):
+        (st,) = (await checker.poll()).services
+        assert (st.state, st.reason) == (State.DOWN, "HTTP 503")
+    assert server.hits["/healthz"] == 3
+    assert server.connections == 1
+
+
+async def test_a_stalled_error_body_costs_the_connection_not_the_result(server, make_checker):
+    # 503 and a body that never finishes: still "HTTP 503" (not a timeout), well inside
+    # the timeout, and the next check opens a new connection.
+    def stall(handler):
+        handler.send_response(503)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        handler.wfile.write(b"partial")
+        handler.wfile.flush()
+        server.release.wait(10)
+
+    server.route("/healthz", handler=stall)
+    st = await check_once(make_checker, spec(server.url("/healthz"), timeout=5.0))
+    assert (st.state, st.reason, st.status_code) == (State.DOWN, "HTTP 503", 503)
+    assert st.latency_ms < 5000
+
+
 async def test_expected_status_ranges(server, make_checker):
     server.route("/nocontent", status=204, body=b"")
     server.route("/created", status=201)

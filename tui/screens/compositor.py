@@ -27,46 +27,47 @@ class DirtyLinesCompositor(Compositor):
         self._dirty_regions.clear()
         if not update_regions:
             return None
-        screen = self.size.region
-        regions = [r for r in (region.intersection(screen) for region in update_regions) if r]
         spans = list(self._regions_to_spans(update_regions))
         is_rendered_line = {y for y, _, _ in spans}.__contains__
-        chops = self._chop(self._dirty_line_renders(regions), is_rendered_line)
+        chops = self._chop(self._dirty_line_renders(update_regions), is_rendered_line)
         chop_ends = [cut_set[1:] for cut_set in self.cuts]
         return ChopsUpdate(chops, spans, chop_ends)
 
-    def _dirty_line_renders(self, regions: list[Region]) -> Iterator[tuple[Region, Region, list[Strip]]]:
-        """(region, the part rendered, its strips) for each run of dirty lines of each widget,
-        front to back: Textual's ``_get_renders`` with each widget cropped to its dirty lines."""
-        intersection = Region.intersection
+    def _dirty_line_renders(self, regions: Iterable[Region]) -> Iterator[tuple[Region, list[Strip]]]:
+        """(the part rendered, its strips) for each run of dirty lines of each widget, front
+        to back: Textual's ``_get_renders`` with each widget cropped to its dirty lines.
+        Plain arithmetic, not Region.intersection: that is an lru_cache, which these
+        one-frame regions would fill with 4,096 dead entries."""
+        screen_width, screen_height = self.size
+        boxes = [(x, y, x + w, y + h) for x, y, w, h in regions
+                 if w > 0 and h > 0 and x < screen_width and y < screen_height]
         for widget, (region, clip) in self.visible_widgets.items():
-            visible = intersection(region, clip)
+            visible = region.intersection(clip)     # per layout, as Textual's own renders ask
             if not visible:
                 continue
+            vx, vy, vw, vh = visible
+            vright, vbottom = vx + vw, vy + vh
             lines: set[int] = set()
-            for dirty in regions:
-                _, y, width, height = intersection(visible, dirty)
-                if width and height:
-                    lines.update(range(y, y + height))
+            for x1, y1, x2, y2 in boxes:
+                if x1 < vright and vx < x2:
+                    top, bottom = max(vy, y1), min(vbottom, y2)
+                    if top < bottom:
+                        lines.update(range(top, bottom))
             if not lines:
                 continue
-            x, width = visible.x, visible.width
             for top, bottom in _runs(sorted(lines)):
-                part = Region(x, top, width, bottom - top)
-                yield region, part, widget.render_lines(
-                    Region(x - region.x, top - region.y, width, bottom - top))
+                yield Region(vx, top, vw, bottom - top), widget.render_lines(
+                    Region(vx - region.x, top - region.y, vw, bottom - top))
 
-    def _chop(self, renders: Iterable[tuple[Region, Region, list[Strip]]],
+    def _chop(self, renders: Iterable[tuple[Region, list[Strip]]],
               is_rendered_line: Callable[[int], bool]) -> list[dict[int, Strip | None]]:
         """Textual's ``_render_chops`` loop over the given renders."""
         cuts = self.cuts
         chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
-        intersection = Region.intersection
-        for region, clip, strips in renders:
-            render_region = intersection(region, clip)
+        for render_region, strips in renders:
             render_x = render_region.x
-            first_cut, last_cut = render_region.column_span
-            for y, strip in zip(render_region.line_range, strips):
+            first_cut, last_cut = render_x, render_x + render_region.width
+            for y, strip in zip(range(render_region.y, render_region.y + render_region.height), strips):
                 if not is_rendered_line(y):
                     continue
                 chops_line = chops[y]
