@@ -95,10 +95,13 @@ class KubeApiStandin:
         max_watch_seconds: float | None = None,
         history_limit: int = 20_000,
         poll_interval: float = 0.05,
+        hangup_check_s: float = 0.2,
     ) -> None:
         # How often the accept loop looks for stop(): tests start and stop hundreds of stand-ins;
         # the demo, which runs for minutes and stops once, wakes less (0.5 s).
         self.poll_interval = poll_interval
+        # How often an idle watch looks for a client that hung up (the demo: once a second).
+        self.hangup_check_s = hangup_check_s
         # Bearer token the client must present; None accepts anything (and nothing).
         self.token = token
         self.bookmark_interval = bookmark_interval
@@ -763,7 +766,7 @@ class _Handler(BaseHTTPRequestHandler):
                         if bookmarks:
                             wait = min(wait, next_bookmark - now)
                         # Wake now and then to notice a client that hung up on an idle watch.
-                        s._cond.wait(min(wait, 0.2))
+                        s._cond.wait(min(wait, s.hangup_check_s))
                         if _peer_closed(self.connection):
                             return
                     current_rv = s._rv

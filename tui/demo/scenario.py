@@ -222,7 +222,7 @@ class Demo:
             first_failure = now + timedelta(seconds=FIRST_FAILURE_S / self.speed)
             self.repo = make_repo(self.tmp / "payments", first_failure)
             self.services = DemoServices(self.clock).start()
-            self.standin = KubeApiStandin(poll_interval=0.5).start()
+            self.standin = KubeApiStandin(poll_interval=0.5, hangup_check_s=1.0).start()
             populate_pods(self.standin, now)
             self.kubeconfig = self.standin.write_kubeconfig(self.tmp / "kubeconfig", context="demo-cluster",
                                                             namespace="payments")
