@@ -408,7 +408,6 @@ class DeploysSource:
                     and time.monotonic() - state.read_at < REREAD_AFTER_S:
                 deploys, ref = state.read
             else:
-                state.read = None
                 if spec.tags:
                     deploys = _tag_deploys(repo, spec.tags, spec.limit)
                 else:

@@ -2,7 +2,6 @@
 layout for a change that cannot change a widget's height."""
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
 from textual.dom import DOMNode
 
 from tui.incident.model import ChecklistItem, Phase
@@ -10,19 +9,12 @@ from widgets.checklist import ChecklistView
 from widgets.table import Table
 
 from .conftest import FIXED_NOW
+from .test_table import PodNamesApp
 
 
-class TableApp(App):
+class TableApp(PodNamesApp):
     CSS = "Table.-alarm { background: red; }"
-
-    def compose(self) -> ComposeResult:
-        yield Table(id="t")
-
-    def on_mount(self) -> None:
-        table = self.query_one(Table)
-        table.add_column("name", key="name")
-        for i in range(20):
-            table.add_row(f"pod-{i:02d}", key=f"r{i}")
+    ROWS = 20
 
 
 async def test_rich_style_is_worked_out_once_per_render_pass(monkeypatch):

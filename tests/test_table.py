@@ -135,8 +135,9 @@ async def test_set_order_rerenders_only_the_rows_that_moved(monkeypatch):
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "r9"
 
 
-class PaneSizedTableApp(App):
-    CSS = "Table { height: 1fr; }"
+class PodNamesApp(App):
+    """A Table of ``ROWS`` pod names in one column; subclasses set CSS and ROWS."""
+    ROWS = 3
 
     def compose(self) -> ComposeResult:
         yield Table(id="t")
@@ -144,8 +145,12 @@ class PaneSizedTableApp(App):
     def on_mount(self) -> None:
         table = self.query_one(Table)
         table.add_column("name", key="name")
-        for i in range(3):
+        for i in range(self.ROWS):
             table.add_row(f"pod-{i:02d}", key=f"r{i}")
+
+
+class PaneSizedTableApp(PodNamesApp):
+    CSS = "Table { height: 1fr; }"
 
 
 async def test_new_rows_in_a_pane_sized_table_lay_nothing_else_out(monkeypatch):

@@ -68,7 +68,7 @@ class WarroomApp(App):
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         self.extra_help = list(extra_bindings)
         self.gc_paused = gc_paused      # the launcher paused the cyclic GC for start-up
-        self._last_input = -INPUT_RECENT_S
+        self._last_input = float("-inf")     # monotonic time of the last key, click or resize
         if config is None:
             from .config import Config
 
