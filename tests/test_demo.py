@@ -27,7 +27,7 @@ def _port_closed(port: int) -> bool:
 
 async def test_demo_runs_the_incident_and_cleans_up():
     demo = Demo(speed=10).start()
-    ports = [s.server.server_address[1] for s in demo.services.running] + [demo.standin.port]
+    ports = [s.port for s in demo.services.running] + [demo.standin.port]
     try:
         app = build_app(demo, author="tester")
         async with app.run_test(size=(160, 48)) as pilot:

@@ -137,7 +137,8 @@ async def test_only_widgets_under_a_dirty_region_render_and_only_its_lines():
             await pilot.pause()
         finally:
             Widget.render_lines = original
-        # The clock's line and the table row's line: the widgets under them, one line each.
+        # The clock's line and the table row's line, one line each; what is behind them
+        # (the screen, the top bar, the pane around the table) is covered, so renders nothing.
         assert lines["clock"] == 1 and lines["table"] == 1
         assert lines["lines"] == 0 and lines["footer"] == 0 and lines["right"] == 0
-        assert lines["Paned"] == 2          # the screen itself, under both
+        assert lines["Paned"] == 0 and lines["top"] == 0 and lines["left"] == 0 and lines["middle"] == 0

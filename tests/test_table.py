@@ -184,3 +184,64 @@ async def test_new_rows_in_a_pane_sized_table_lay_nothing_else_out(monkeypatch):
         table.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert "pod-19" in _screen_text(app)
+
+
+# Cells as the panes make them, and the awkward ones: spans, justification, overflow, wide
+# characters, markup in a str, numbers, nothing, a cell too long for its column.
+_CELLS = [
+    Text("payments-api", style="bold"),
+    Text.assemble(("DOWN", "bold red"), " HTTP 503"),
+    Text("12.5 ms", justify="right"),
+    Text("mid", justify="center", style="on blue"),
+    Text("a reason far too long for its column", overflow="ellipsis"),
+    Text("folded text that does not fit", overflow="fold"),
+    Text("支付服务 🔥 ok"),
+    Text(""),
+    "[b]markup[/b] in a str",
+    42,
+    3.14159,
+    None,
+    Text("tab\there"),
+]
+
+
+class CellsApp(App):
+    def __init__(self, padding: int, cursor_type: str) -> None:
+        super().__init__()
+        self.padding, self.cursor_type = padding, cursor_type
+
+    def compose(self) -> ComposeResult:
+        yield Table(id="t", cell_padding=self.padding, cursor_type=self.cursor_type,
+                    fixed_columns=1, zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(Table)
+        table.add_column("name", key="name", width=10)
+        table.add_column("auto", key="auto")
+        table.add_column("narrow", key="narrow", width=4)
+        for i, cell in enumerate(_CELLS):
+            table.add_row(Text(f"row-{i}"), cell, cell, key=f"r{i}")
+
+
+async def test_one_line_cells_render_as_datatable_renders_them():
+    from textual.widgets import DataTable
+
+    for padding, cursor_type in [(1, "row"), (0, "cell"), (2, "column")]:
+        app = CellsApp(padding, cursor_type)
+        async with app.run_test(size=(80, 30)) as pilot:
+            await pilot.pause()
+            table = app.query_one(Table)
+            table.move_cursor(row=1, column=1)
+            base = table.rich_style
+            compared = 0
+            for row_index in range(len(_CELLS)):
+                for column_index, column in enumerate(table.ordered_columns):
+                    for cursor, hover in [(False, False), (True, False), (False, True)]:
+                        args = (row_index, column_index, base, column.get_render_width(table), cursor, hover)
+                        table._cell_render_cache.clear()
+                        ours = table._render_cell(*args)
+                        table._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(table, *args)
+                        assert ours == theirs, (padding, cursor_type, _CELLS[row_index], column.key)
+                        compared += 1
+            assert compared == len(_CELLS) * 3 * 3

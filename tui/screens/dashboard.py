@@ -16,7 +16,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import Screen
+from textual.screen import UPDATE_PERIOD, Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
 EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-STORE_POLL_S = 0.25
+# Other terminals' entries show within a second (DESIGN.md): the beat reads the store, and
+# once more half a beat later. A timer of its own at 4 Hz woke the loop 4 times a second,
+# and a wake-up costs ~0.1 ms of CPU whatever it does.
+STORE_POLL_S = 0.5
 
 
 def parse_follow_up(text: str) -> tuple[str, float | None]:
@@ -148,7 +151,9 @@ class Dashboard(CommunicateActions, Screen):
         self._resumed = False
         self.beat = Beat()
         self._frame_wait = None         # the timer of a frame waiting for the rest of its beat
-        self._frame_due = False
+        self._store_poll = None         # the timer of the store read between two beats
+        self._frame_soon = None         # the timer of a frame drawn at once (a key's)
+        self._last_frame = float("-inf")
         # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
         # entry prompt's Input and the banner's nine widgets): each is mounted just after the
         # first frame, or before it if that frame shows it (alerts due, a small terminal).
@@ -239,7 +244,6 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(IncidentHeader).redact = self.wapp.redact
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
-        self.set_interval(STORE_POLL_S, self.poll_store, name="store-watch")
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
         self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
         # The sources start once the first frame is on the terminal (see _compositor_refresh):
@@ -257,25 +261,64 @@ class Dashboard(CommunicateActions, Screen):
             self.call_later(self._mount_all_hidden)
             self.call_later(self.scheduler.start)
 
+    # Frames are asked for by Screen._on_idle, which resumes Textual's update timer: a task
+    # that then wakes two or three times a frame (resume, tick, its next sleep). Here a frame
+    # is one bare loop timer, and at rest the loop sleeps until the next thing to draw; a
+    # wake-up costs ~0.1 ms of CPU here whatever it does, so the dashboard's idle CPU counts them.
+    async def _on_idle(self, event: events.Idle) -> None:
+        event.prevent_default()
+        if not self.app._batch_count and self.is_current and (
+                self._layout_required or self._scroll_required or self._repaint_required
+                or self._recompose_required or self._dirty_widgets):
+            self._ask_frame()
+            return
+        await self._invoke_and_clear_callbacks()
+
     def _on_timer_update(self) -> None:
-        # Frames nobody's key asked for (a tick, a poll's snapshot) wait FRAME_WAIT_S for the
-        # rest of what arrives on the beat (tui/pacing.py), and are drawn once for all of it.
-        if self._frame_due or not self._sources_started or self.wapp.input_recent():
-            self._frame_due = False
+        # Only if something resumed Textual's timer after all: the same pacing.
+        self._update_timer.pause()
+        self._ask_frame()
+
+    def _frame_is_urgent(self) -> bool:
+        return not self._sources_started or self.wapp.input_recent()
+
+    def _ask_frame(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._frame_is_urgent():
+            # A key, a click, a resize, the first frame: at once (at most MAX_FPS a second),
+            # and any frame waiting for its beat goes with it.
             if self._frame_wait is not None:
                 self._frame_wait.cancel()
                 self._frame_wait = None
-            super()._on_timer_update()
-            return
-        self._update_timer.pause()
-        if self._frame_wait is None:
-            # A bare loop timer: a Textual Timer is a task of its own, ~1.7 of them a second here.
-            self._frame_wait = asyncio.get_running_loop().call_later(FRAME_WAIT_S, self._draw_waited_frame)
+            if self._frame_soon is None:
+                delay = max(0.0, self._last_frame + UPDATE_PERIOD - loop.time())
+                self._frame_soon = loop.call_later(delay, self._draw_soon_frame)
+        elif self._frame_wait is None and self._frame_soon is None:
+            # Frames nobody's key asked for (a tick, a poll's snapshot) wait FRAME_WAIT_S for the
+            # rest of what arrives on the beat (tui/pacing.py), and are drawn once for all of it.
+            self._frame_wait = loop.call_later(FRAME_WAIT_S, self._draw_waited_frame)
+
+    def _draw_soon_frame(self) -> None:
+        self._frame_soon = None
+        if self._frame_is_urgent():
+            self._draw_frame()
+        else:       # asked for before the first frame or a key, and what is dirty now is neither's
+            self._ask_frame()
 
     def _draw_waited_frame(self) -> None:
         self._frame_wait = None
-        self._frame_due = True
-        self._update_timer.resume()
+        self._draw_frame()
+
+    def _draw_frame(self) -> None:
+        for handle in (self._frame_soon, self._frame_wait):
+            if handle is not None:
+                handle.cancel()
+        self._frame_soon = self._frame_wait = None
+        self._last_frame = asyncio.get_running_loop().time()
+        try:
+            Screen._on_timer_update(self)
+        except Exception as exc:  # as from Textual's own timer: the app reports it and exits
+            self.app._handle_exception(exc)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed:
@@ -286,6 +329,9 @@ class Dashboard(CommunicateActions, Screen):
         super()._on_screen_resume(event)
 
     async def on_unmount(self) -> None:
+        for handle in (self._store_poll, self._frame_soon, self._frame_wait):
+            if handle is not None:
+                handle.cancel()
         if self.scheduler is not None:
             await self.scheduler.stop()
 
@@ -361,7 +407,15 @@ class Dashboard(CommunicateActions, Screen):
 
     def _on_beat(self) -> None:
         self.beat.tick()
+        self.poll_store()
         self.tick()
+        if self._store_poll is None:
+            self._store_poll = asyncio.get_running_loop().call_later(STORE_POLL_S, self._poll_store_between_beats)
+
+    def _poll_store_between_beats(self) -> None:
+        self._store_poll = None
+        if self.is_attached:
+            self.poll_store()
 
     def tick(self) -> None:
         if self.incident is None:
