@@ -67,3 +67,33 @@ async def test_demo_runs_the_incident_and_cleans_up():
     assert all(_port_closed(port) for port in ports)
     leftovers = [t.name for t in threading.enumerate() if t.name.startswith("demo-")]
     assert leftovers == []
+
+
+def test_demo_services_speak_enough_http_for_a_health_check():
+    import httpx
+
+    from tui.demo.services import DemoServices
+
+    services = DemoServices(clock=lambda: 31.0).start()     # 31 s in: payments 503, search 500
+    try:
+        urls = services.urls()
+        with httpx.Client(timeout=5) as client:
+            # Two requests on one kept-alive connection, and the scenario's answers.
+            first = client.get(urls["auth"])
+            second = client.get(urls["auth"])
+            assert first.status_code == second.status_code == 200 and second.json() == {"status": "ok"}
+            assert client.get(urls["payments"]).status_code == 503
+            head = client.head(urls["search"])
+            assert head.status_code == 500 and head.content == b"" and head.headers["content-length"] != "0"
+            posted = client.post(urls["auth"], content=b"x" * 1000)      # a body is read past, not parsed
+            assert posted.status_code == 200
+        ports = [s.port for s in services.running]
+        port = ports[0]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"not http at all\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 400 ")
+            assert sock.recv(100) == b""            # and the connection is closed
+    finally:
+        services.stop()
+    assert all(_port_closed(p) for p in ports)
+    assert [t.name for t in threading.enumerate() if t.name == "demo-services"] == []
