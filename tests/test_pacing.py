@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.pacing import EARLY_S, MAX_SHIFT, PERIOD_S, Beat
+from tui.messages import SnapshotReady
+from tui.pacing import ARRIVE_BEFORE_S, EARLY_S, MAX_LEAD_S, MAX_SHIFT, PERIOD_S, Beat
 from tui.scheduler import LiveSource, Scheduler
 
 
@@ -78,10 +79,10 @@ class _Node:
 
 
 def test_scheduler_arms_through_the_beat_and_tells_due_times_from_paces():
-    asked: list[tuple[float, bool]] = []
+    asked: list[tuple[float, bool, float]] = []
 
-    def align(delay: float, early_ok: bool) -> float:
-        asked.append((delay, early_ok))
+    def align(delay: float, early_ok: bool, lead: float) -> float:
+        asked.append((delay, early_ok, lead))
         return delay + 0.25
 
     node = _Node()
@@ -91,5 +92,31 @@ def test_scheduler_arms_through_the_beat_and_tells_due_times_from_paces():
     scheduler = Scheduler(node, [host, health], align=align)
     scheduler._arm("host", 1.0)
     scheduler._arm("health", 4.0)
-    assert asked == [(1.0, True), (4.0, False)]
+    assert asked == [(1.0, True, 0.0), (4.0, False, 0.0)]
     assert node.timers == [(1.25, "poll-host"), (4.25, "poll-health")]
+    # What a poll took is passed on as its lead.
+    scheduler.delivered(SnapshotReady("health", "snapshot", 0.3))
+    assert asked[-1] == (4.0, False, 0.3)
+
+
+@pytest.mark.parametrize("phase", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize("took", [0.05, 0.25, 0.45])
+def test_a_poll_that_takes_a_while_is_moved_to_end_just_before_a_tick(phase, took):
+    # A 2 s health round that waits ~took for its slowest service: started on the grid, it
+    # landed `took` after the tick and cost a frame of its own. Moved (never early: due times),
+    # it ends ARRIVE_BEFORE_S before a tick, and the tick's waiting frame draws both.
+    beat, clock = _beat()
+    clock.t += phase
+    for _ in range(8):
+        due = 2.0 - took               # its services were checked when the round began
+        delay = beat.align(due, False, took)
+        assert due - EARLY_S - 1e-9 <= delay <= due * (1 + MAX_SHIFT) + 1e-9
+        clock.t += delay + took
+    off = (clock.t - beat.last_tick) % PERIOD_S
+    assert PERIOD_S - off == pytest.approx(ARRIVE_BEFORE_S, abs=EARLY_S)
+
+
+def test_a_poll_longer_than_the_lead_limit_starts_on_the_grid():
+    beat, clock = _beat()
+    clock.t += 0.3
+    assert beat.align(2.0, False, MAX_LEAD_S + 0.5) == beat.align(2.0, False)

@@ -25,6 +25,11 @@ MAX_SHIFT = 0.25
 FRAME_WAIT_S = 0.04
 # Input this recent means the user is waiting for the screen: frames are drawn at once.
 INPUT_RECENT_S = 0.5
+# A poll that takes a while (a health round waits for its slowest service) is moved so that
+# it ends, not starts, on the grid: it lands this much before the tick, and the frame waiting
+# for it takes the tick along. Longer polls vary too much for that, and start on the grid.
+ARRIVE_BEFORE_S = 0.01
+MAX_LEAD_S = 0.5
 
 
 class Beat:
@@ -36,13 +41,16 @@ class Beat:
         """Called by the dashboard's one-second tick: the grid's phase."""
         self.last_tick = self._clock()
 
-    def align(self, delay: float, early_ok: bool = False) -> float:
+    def align(self, delay: float, early_ok: bool = False, lead: float = 0.0) -> float:
         """``delay`` moved towards the grid. ``early_ok``: the source only asks for a pace
         (host, pods, deploys), so it may also poll sooner; otherwise (health, whose services
-        have due times) at most ``EARLY_S`` sooner. Sub-second delays are left as they are."""
+        have due times) at most ``EARLY_S`` sooner. ``lead``: how long the source's last poll
+        took; up to ``MAX_LEAD_S``, the poll is aimed to end just before a tick rather than
+        start on one. Sub-second delays are left as they are."""
         if self.last_tick is None or delay < PERIOD_S:
             return delay
-        offset = (self._clock() + delay - self.last_tick) % PERIOD_S
+        ahead = lead + ARRIVE_BEFORE_S if 0.0 < lead <= MAX_LEAD_S else 0.0
+        offset = (self._clock() + delay + ahead - self.last_tick) % PERIOD_S
         if offset <= EARLY_S:
             return delay - offset
         most = MAX_SHIFT * delay

@@ -38,6 +38,7 @@ class LiveSource:
     origin: Any = None              # the checks object behind ``poll`` (for introspection)
     failures: int = 0
     last: Any = None
+    last_elapsed: float = 0.0       # how long the last poll took, seconds
     stopped: bool = field(default=False)
 
     @property
@@ -53,7 +54,7 @@ class LiveSource:
 
 class Scheduler:
     def __init__(self, node: DOMNode, sources: list[LiveSource],
-                 align: Callable[[float, bool], float] | None = None) -> None:
+                 align: Callable[[float, bool, float], float] | None = None) -> None:
         self.node = node
         self.sources = {s.name: s for s in sources}
         # Moves a delay onto the dashboard's beat (tui/pacing.py); None: as asked.
@@ -77,7 +78,7 @@ class Scheduler:
         if not source.stopped:
             if self._align is not None:
                 # A fixed pace may be kept a little sooner; a callable interval is a due time.
-                delay = self._align(delay, not callable(source.interval))
+                delay = self._align(delay, not callable(source.interval), source.last_elapsed)
             # One callback per source, made once: Textual inspects the signature of every new
             # callable it invokes, and a fresh lambda per poll paid for that every second.
             runner = self._runners.get(name)
@@ -121,6 +122,7 @@ class Scheduler:
             return
         source.failures = source.failures + 1 if getattr(message.snapshot, "error", None) else 0
         source.last = message.snapshot
+        source.last_elapsed = message.elapsed_s
         self._arm(source.name, source.next_delay())
 
     async def stop(self) -> None:
