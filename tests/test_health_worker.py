@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from checks.base import Level
 from checks.health import HealthChecker, State
 from checks.health_worker import HealthProcess
 from checks.specs import ServiceSpec
@@ -187,3 +188,42 @@ async def test_dashboard_through_the_worker_red_on_crash_then_back(http, store, 
         assert await wait_for(pilot, lambda: not pane.has_class("-error") and worker.pid not in (None, pid))
         assert health().services[0].state == "UP"
     assert wait_gone(worker.pid or pid)
+
+
+def test_worker_count_follows_services_and_cpus():
+    from checks.health_worker import MAX_WORKERS, SERVICES_PER_WORKER, worker_count
+
+    assert worker_count(201, cpus=8) == 1
+    assert worker_count(SERVICES_PER_WORKER + 1, cpus=8) == 2
+    assert worker_count(1000, cpus=2) == 2
+    assert worker_count(1000, cpus=1) == 1
+    assert worker_count(100_000, cpus=64) == MAX_WORKERS
+
+
+def test_services_split_over_workers_come_back_in_order_and_one_dying_is_its_error(http):
+    from checks.health_worker import HealthProcesses
+
+    http.route("/down", status=503)
+    services = (
+        ServiceSpec(name="a", url=http.url("/healthz"), interval=0, fail_threshold=1),
+        ServiceSpec(name="b", url=http.url("/down"), interval=0, fail_threshold=1),
+        ServiceSpec(name="c", url=http.url("/healthz"), interval=0, fail_threshold=1),
+    )
+    workers = HealthProcesses(services, shards=2, concurrency=10)
+    try:
+        snap = workers.poll()
+        assert snap.error is None
+        assert [(s.name, s.state) for s in snap.services] == [("a", State.UP), ("b", State.DOWN), ("c", State.UP)]
+        assert snap.level is Level.CRIT and "b" in snap.summary
+        first, second = workers.pids
+        assert None not in (first, second) and first != second
+        os.kill(second, signal.SIGKILL)
+        snap = workers.poll()
+        # The other worker's services are checked as usual; the dead one's keep their last state.
+        assert "health worker killed by SIGKILL" in snap.error
+        assert [s.name for s in snap.services] == ["a", "b", "c"] and snap.services[0].state is State.UP
+        snap = workers.poll()            # a fresh child for the dead one
+        assert snap.error is None and workers.pids[1] not in (None, second) and workers.starts == 3
+    finally:
+        workers.close()
+    assert wait_gone(first) and wait_gone(second)

@@ -70,9 +70,11 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
     concurrency = max(100, len(config.services))
     if len(config.services) > health_worker_threshold():
         # A big round's CPU and garbage would stall the UI (GIL, collections): a process of its own.
-        from checks.health_worker import HealthProcess
+        from checks.health_worker import HealthProcess, HealthProcesses, worker_count
 
-        checker = HealthProcess(config.services, concurrency=concurrency)
+        workers = worker_count(len(config.services))
+        checker = (HealthProcess(config.services, concurrency=concurrency) if workers == 1 else
+                   HealthProcesses(config.services, shards=workers, concurrency=concurrency))
         poll, interval, close = checker.poll, checker.next_due_in, checker.close
     else:
         checker = health.HealthChecker(config.services, concurrency=concurrency)

@@ -93,12 +93,16 @@ async def _in_process(n: int, slowest_s: float, concurrency: int, ports: int) ->
 
 
 def _through_worker(specs: list[ServiceSpec], slowest_s: float, concurrency: int) -> dict:
-    """The same rounds through ``HealthProcess``, which is how the app runs a config this
-    big (above ``PROCESS_ABOVE`` services). The child is started first, as the app starts
-    it with the dashboard; the figures are the rounds, as the dashboard sees them."""
-    from checks.health_worker import HealthProcess
+    """The same rounds through worker processes, which is how the app runs a config this
+    big (above ``PROCESS_ABOVE`` services; one child per ``SERVICES_PER_WORKER``, at most
+    one per CPU, as ``tui.sources.build_live`` picks). The children are started first, as
+    the app starts them with the dashboard; the figures are the rounds, as the dashboard
+    sees them."""
+    from checks.health_worker import HealthProcess, HealthProcesses, worker_count
 
-    worker = HealthProcess(specs, concurrency=concurrency)
+    workers = worker_count(len(specs))
+    worker = (HealthProcess(specs, concurrency=concurrency) if workers == 1 else
+              HealthProcesses(specs, shards=workers, concurrency=concurrency))
     rounds = []
     try:
         worker.start()
@@ -116,6 +120,7 @@ def _through_worker(specs: list[ServiceSpec], slowest_s: float, concurrency: int
         "warm_ratio": round(warm / slowest_s, 3),
         "up": sum(s.state is State.UP for s in snap.services),
         "error": snap.error or warm_snap.error,
+        "workers": workers,
     }
 
 

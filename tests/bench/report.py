@@ -80,8 +80,8 @@ def _health(r: dict) -> list[Row]:
     if worker:
         # A config this big runs in the health worker process: that is the app's round.
         rows += [
-            Row("health", f"{n}-endpoint round / slowest (cold), worker process as the app runs it", "<= 1.3",
-                fmt(worker.get("ratio"), "x"), "", at_most(worker.get("ratio"), 1.3)),
+            Row("health", f"{n}-endpoint round / slowest (cold), {worker.get('workers', 1)} worker process(es) "
+                "as the app runs it", "<= 1.3", fmt(worker.get("ratio"), "x"), "", at_most(worker.get("ratio"), 1.3)),
             Row("health", "same, warm (keep-alive)", "<= 1.3", fmt(worker.get("warm_ratio"), "x"), "",
                 at_most(worker.get("warm_ratio"), 1.3)),
             Row("health", "services UP after the worker's round", f"= {n}", fmt(worker.get("up")), "",
