@@ -227,3 +227,31 @@ def test_services_split_over_workers_come_back_in_order_and_one_dying_is_its_err
     finally:
         workers.close()
     assert wait_gone(first) and wait_gone(second)
+
+
+def test_one_worker_failing_to_start_still_lets_the_others_get_ready(http, monkeypatch):
+    from checks.health_worker import HealthProcesses
+
+    services = tuple(ServiceSpec(name=f"s{i}", url=http.url("/healthz"), interval=0) for i in range(4))
+    workers = HealthProcesses(services, shards=2, concurrency=10)
+    first = workers._shards[0]
+    real_handshake = first._handshake
+
+    def refused(proc):
+        # Stands in for a child that could not build its checker (the real case is covered for
+        # one worker above): it is stopped, and the error goes up.
+        first._stop(proc)
+        raise RuntimeError("no checker")
+
+    monkeypatch.setattr(first, "_handshake", refused)
+    try:
+        with pytest.raises(RuntimeError, match="no checker"):
+            workers.start()
+        # The second child was told its services all the same: it answers a round.
+        assert workers.pids[0] is None and workers.pids[1] is not None
+        assert workers._shards[1].poll().error is None
+        monkeypatch.setattr(first, "_handshake", real_handshake)
+        snap = workers.poll()
+        assert snap.error is None and [s.state for s in snap.services] == [State.UP] * 4
+    finally:
+        workers.close()
