@@ -9,7 +9,6 @@ before drawing a frame nobody's key asked for, so that it is drawn once.
 """
 from __future__ import annotations
 
-import math
 import time
 
 # The grid: the dashboard's one-second clock tick.

@@ -257,16 +257,10 @@ class Demo:
     def stop(self) -> None:
         if self.scenario is not None:
             self.scenario.stop()
-        # The stand-in and the services each wait for their accept loop's next poll (0.5 s):
-        # stopped side by side, quitting the demo waits for one of them.
-        stopper = None
-        if self.standin is not None:
-            stopper = threading.Thread(target=self.standin.stop, name="demo-stop-standin", daemon=True)
-            stopper.start()
         if self.services is not None:
             self.services.stop()
-        if stopper is not None:
-            stopper.join(timeout=6)
+        if self.standin is not None:
+            self.standin.stop()
         if self.store is not None:
             self.store.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -275,7 +275,8 @@ class Dashboard(CommunicateActions, Screen):
         await self._invoke_and_clear_callbacks()
 
     def _on_timer_update(self) -> None:
-        # Only if something resumed Textual's timer after all: the same pacing.
+        # Textual's pilot (Pilot.pause, wait_for_animation) calls this to force a frame: it goes
+        # through the same pacing, so tests see the frames a user would.
         self._update_timer.pause()
         self._ask_frame()
 
