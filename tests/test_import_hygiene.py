@@ -5,7 +5,8 @@
   kubernetes client, no httpx/psutil/git), so ``warroom log`` answers at once;
 * ``widgets/`` never imports httpx, psutil, kubernetes or git (they render snapshots);
 * opening the dashboard (app, panes, live sources built) imports none of them either:
-  the sources' libraries are loaded by their first poll, after the first frame.
+  the sources' libraries are loaded by their first poll, after the first frame; nor, up
+  to the first frame, the checks modules whose snapshot types the panes show.
 
 Modules are found by globbing, so files added later are covered too. Imports are
 checked in fresh interpreters: this test process has long since imported textual.
@@ -108,18 +109,24 @@ from tui.config import load_config
 from tui.incident.model import Severity
 from tui.incident.store import Store
 from tui.launch import run_dashboard
-from tui.sources import build_live
+from tui.sources import build_panes, build_sources
 from tui.app import WarroomApp
 config = load_config({str(config)!r})
+snapshot_modules = ("checks.health", "checks.host", "checks.pods", "checks.deploys")
 with Store({str(tmp_path / "data")!r}) as store:
     incident = store.declare("t", Severity.SEV2, author="a")
-    live = build_live(config, incident=incident)
-    WarroomApp(store, incident.id, sources=live.sources, panes=live.panes, config=config)
-print(json.dumps({{"sources": sorted(s.name for s in live.sources),
+    # What run_dashboard builds before the first frame: the panes, empty.
+    app = WarroomApp(store, incident.id, panes=build_panes(config), config=config,
+                     sources_later=lambda: build_sources(config, incident=incident))
+    before = [m for m in snapshot_modules if m in sys.modules]
+    app.build_later_sources()      # what the dashboard does just after its first frame
+print(json.dumps({{"panes": list(app.panes), "sources": sorted(s.name for s in app.sources),
+                  "snapshot_modules_before_first_frame": before,
                   "loaded": [m for m in ("httpx", "psutil", "git", "kubernetes") if m in sys.modules]}}))
 """
     result = _fresh_python(code)
-    assert result == {"sources": ["deploys", "health", "host", "pods"], "loaded": []}
+    assert result == {"panes": ["health", "host", "pods", "deploys"], "sources": ["deploys", "health", "host", "pods"],
+                      "snapshot_modules_before_first_frame": [], "loaded": []}
 
 
 def _imported_roots(tree: ast.AST) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 from tui.app import WarroomApp
 from tui.config import Config
 from tui.incident.model import Kind, Severity
-from tui.sources import build_live
+from tui.sources import build_live, build_panes, build_sources
 
 from .gitrepos import commit, init_repo
 from .servers import LocalHTTPServer
@@ -47,9 +47,10 @@ def world(tmp_path, store):
 
 
 def make_app(world) -> WarroomApp:
-    live = build_live(world["config"], incident=world["incident"])
-    return WarroomApp(world["store"], world["incident"].id, sources=live.sources, panes=live.panes,
-                      on_snapshot_hooks=live.hooks, config=world["config"], author="scribe")
+    """As ``warroom`` builds it (tui/launch.py): empty panes first, their sources after the first frame."""
+    config, incident = world["config"], world["incident"]
+    return WarroomApp(world["store"], incident.id, panes=build_panes(config), config=config, author="scribe",
+                      sources_later=lambda: build_sources(config, incident=incident))
 
 
 def system_entries(store, incident_id):
@@ -104,6 +105,29 @@ async def test_failing_source_turns_only_its_pane_red(world):
         assert await wait_for(pilot, lambda: world["store"].timeline(world["incident"].id)[-1].text == "still here")
         world["kube"].fail_always(None)
         assert await wait_for(pilot, lambda: screen._snapshots["pods"].error is None, timeout=30)
+
+
+async def test_sources_are_built_once_after_the_first_frame_and_a_failure_to_build_is_red_panes(world):
+    config, incident = world["config"], world["incident"]
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError("kubeconfig vanished\nwith a traceback-like second line")
+
+    app = WarroomApp(world["store"], incident.id, panes=build_panes(config), config=config, author="scribe",
+                     sources_later=broken)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert await wait_for(pilot, lambda: len(screen._snapshots) == 4)
+        assert calls == [1] and app.sources == [] and screen.scheduler.sources == {}
+        for pane in ("HealthPane", "HostPane", "PodsPane", "DeploysPane"):
+            widget = screen.query_one(pane)
+            assert widget.has_class("-error"), pane
+            assert str(widget.border_subtitle) == "could not start: RuntimeError: kubeconfig vanished"
+        await pilot.press("n", *"still here", "enter")      # the commander pane still works
+        assert await wait_for(pilot, lambda: world["store"].timeline(incident.id)[-1].text == "still here")
+    assert calls == [1]
 
 
 async def test_pane_keys_zoom_hide_and_copy_revert(world):

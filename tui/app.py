@@ -53,8 +53,15 @@ class WarroomApp(App):
         extra_bindings: Iterable[tuple[str, str]] = (),
         config: Any = None,
         gc_paused: bool = False,
+        sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
+        from .css_cache import FILE_NAME, KeptStylesheet, default_cache_dir
+
+        # The same variables Textual's own stylesheet was made with (the theme's), read back
+        # rather than generated again.
+        self.stylesheet = KeptStylesheet(variables=self.stylesheet._variables,
+                                         path=default_cache_dir() / FILE_NAME)
         self.store = store
         self.incident_id = incident_id
         self.sources = list(sources)
@@ -66,6 +73,8 @@ class WarroomApp(App):
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
+        # Builds more sources (and hooks) once the first frame is drawn: a tui.sources.LiveBundle.
+        self._sources_later = sources_later
         self.extra_help = list(extra_bindings)
         self.gc_paused = gc_paused      # the launcher paused the cyclic GC for start-up
         self._last_input = float("-inf")     # monotonic time of the last key, click or resize
@@ -96,6 +105,14 @@ class WarroomApp(App):
         if isinstance(event, (events.InputEvent, events.Resize)):
             self._last_input = time.monotonic()
         await super().on_event(event)
+
+    def build_later_sources(self) -> None:
+        """The sources left for after the first frame (``sources_later``), built once."""
+        build, self._sources_later = self._sources_later, None
+        if build is not None:
+            live = build()
+            self.sources.extend(live.sources)
+            self.on_snapshot_hooks.update(live.hooks)
 
     def input_recent(self) -> bool:
         """A key, click or resize came within INPUT_RECENT_S: someone is waiting for the screen."""
@@ -129,6 +146,12 @@ class WarroomApp(App):
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
+
+    def on_unmount(self) -> None:
+        # Parsed CSS for the next start (tui/css_cache.py); written once, on the way out.
+        save = getattr(self.stylesheet, "save", None)
+        if save is not None:
+            save()
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         scribe, commander = [], []

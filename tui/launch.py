@@ -37,16 +37,17 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     the app resumes it once its first frame is drawn (WarroomApp.gc_paused)."""
     from .cli import _cadence
     from .incident.store import Store
-    from .sources import build_live
+    from .sources import build_panes, build_sources
 
     store = Store(args.data_dir or None)
     incident = store.active_incident() or _ask_declare(store, config, author)
-    live = build_live(config, incident=incident, kube_context=args.context)
     from .app import WarroomApp
 
+    # The panes are drawn empty first; their sources are built just after (tui/sources.py).
     app = WarroomApp(
-        store, incident.id, sources=live.sources, panes=live.panes, author=author, cadence=_cadence(config),
-        redact_hosts=args.redact_hosts, on_snapshot_hooks=live.hooks, config=config, gc_paused=True,
+        store, incident.id, panes=build_panes(config, kube_context=args.context), author=author,
+        cadence=_cadence(config), redact_hosts=args.redact_hosts, config=config, gc_paused=True,
+        sources_later=lambda: build_sources(config, incident=incident, kube_context=args.context),
     )
     try:
         app.run()

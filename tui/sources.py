@@ -56,12 +56,39 @@ def health_worker_threshold() -> int:
         return PROCESS_ABOVE
 
 
-def build_live(config: Any, *, incident: Any, kube_context: str | None = None, cwd: Path | None = None) -> LiveBundle:
-    from checks import deploys, health, host, pods
+def build_panes(config: Any, *, kube_context: str | None = None) -> dict:
+    """The live panes, empty: what the first frame needs (and no checks module)."""
     from widgets.deploys import DeploysPane
     from widgets.health import HealthPane
     from widgets.host import HostPane
     from widgets.pods import PodsPane
+
+    panes = {"health": HealthPane(), "host": HostPane()}
+    if _kube_spec(config, kube_context).enabled:
+        panes["pods"] = PodsPane()
+    panes["deploys"] = DeploysPane()
+    return panes
+
+
+def _kube_spec(config: Any, kube_context: str | None) -> KubeSpec:
+    kube = config.kubernetes or KubeSpec()
+    return replace(kube, context=kube_context) if kube_context else kube
+
+
+def build_live(config: Any, *, incident: Any, kube_context: str | None = None, cwd: Path | None = None) -> LiveBundle:
+    """The panes and their sources at once (tests, the demo)."""
+    bundle = build_sources(config, incident=incident, kube_context=kube_context, cwd=cwd)
+    bundle.panes = build_panes(config, kube_context=kube_context)
+    return bundle
+
+
+def build_sources(config: Any, *, incident: Any, kube_context: str | None = None,
+                  cwd: Path | None = None) -> LiveBundle:
+    """The sources behind build_panes' panes, with their hooks; ``panes`` is left empty.
+
+    The dashboard builds these just after its first frame (WarroomApp's ``later``):
+    the checks modules' snapshot types and the checkers cost ~10 ms it need not wait for."""
+    from checks import deploys, health, host, pods
 
     started: datetime = incident.started_at
     bundle = LiveBundle()
@@ -86,21 +113,16 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
             close = lambda: health_loop.stop(checker.aclose())   # noqa: E731
     bundle.sources.append(LiveSource("health", poll, interval, health.changes, _error(health.HealthSnapshot),
                                      close=close, origin=checker))
-    bundle.panes["health"] = HealthPane()
 
     host_source = host.HostSource(config.host)
     bundle.sources.append(LiveSource("host", host_source.poll, config.host.interval, host.changes,
                                      _error(host.HostSnapshot), close=host_source.close))
-    bundle.panes["host"] = HostPane()
 
-    kube = config.kubernetes or KubeSpec()
-    if kube_context:
-        kube = replace(kube, context=kube_context)
+    kube = _kube_spec(config, kube_context)
     if kube.enabled:
         pod_source = pods.PodsSource(kube, incident_started=started)
         bundle.sources.append(LiveSource("pods", pod_source.poll, kube.interval, pods.changes,
                                          _error(pods.PodsSnapshot), start=pod_source.start, close=pod_source.close))
-        bundle.panes["pods"] = PodsPane()
 
     repos = config.repos
     if not repos:
@@ -110,7 +132,6 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
     interval = min((r.interval for r in repos), default=NO_SERVICES_POLL_S)
     bundle.sources.append(LiveSource("deploys", deploy_source.poll, interval, deploys.changes,
                                      _error(deploys.DeploysSnapshot), close=deploy_source.close))
-    bundle.panes["deploys"] = DeploysPane()
     bundle.deploys = deploy_source
 
     first_failure: list[datetime] = []
@@ -123,3 +144,12 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
 
     bundle.hooks["health"] = on_health
     return bundle
+
+
+def error_snapshot(pane: str, why: str) -> Any:
+    """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be built)."""
+    from checks import deploys, health, host, pods
+
+    cls = {"health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
+           "deploys": deploys.DeploysSnapshot}[pane]
+    return _error(cls)(why)

@@ -6,6 +6,7 @@ from config or a remote server (names, reasons) goes in as ``Text``, never marku
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,18 +15,22 @@ from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
-from checks.health import HealthSnapshot, ServiceStatus, State, format_duration, worst_first_key
 from widgets.sparkline import sparkline
 from .changes import same_text, set_border_text, set_only_class, update_static
 from .table import Table
 
+if TYPE_CHECKING:
+    from checks.health import HealthSnapshot, ServiceStatus
+
+# checks.health is imported by the first snapshot, not with the pane: its snapshot types
+# cost ~2 ms to create, before the first frame. Its State is a StrEnum: these keys match it.
 BADGE_STYLE = {
-    State.UP: "bold black on green",
-    State.DEGRADED: "bold black on dark_orange",
-    State.DOWN: "bold white on red",
-    State.UNKNOWN: "dim",
+    "UP": "bold black on green",
+    "DEGRADED": "bold black on dark_orange",
+    "DOWN": "bold white on red",
+    "UNKNOWN": "dim",
 }
-REASON_STYLE = {State.UP: "dim", State.DEGRADED: "dark_orange", State.DOWN: "bold red", State.UNKNOWN: "dim"}
+REASON_STYLE = {"UP": "dim", "DEGRADED": "dark_orange", "DOWN": "bold red", "UNKNOWN": "dim"}
 LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
 
 # (key, label, max content width). Cells carry their own one-space gap (cell_padding=0):
@@ -56,7 +61,7 @@ TREND_POINTS = 8
 
 def _reason_cell(s: ServiceStatus, width: int) -> Text:
     # A damped failure leaves the state as it was; say so, or "UP · HTTP 500" reads as a contradiction.
-    if s.consecutive_failures and s.state is not State.DOWN:
+    if s.consecutive_failures and s.state != "DOWN":
         return _cell(f"{s.reason} ({s.consecutive_failures}× failed)", width, style="bold #ffaf00")
     return _cell(s.reason, width, style=REASON_STYLE[s.state])
 
@@ -141,6 +146,8 @@ class HealthPane(Vertical):
     # -- rendering --
 
     def _row(self, s: ServiceStatus, taken_at: datetime) -> dict[str, Text]:
+        from checks.health import format_duration
+
         w = self._widths
         fails = str(s.consecutive_failures) if s.consecutive_failures else ""
         since = (
@@ -229,6 +236,8 @@ class HealthPane(Vertical):
             set_border_text(self, subtitle=snapshot.error or snapshot.summary)
             update_static(self.query_one("#health-error", Static), f"⚠ {snapshot.error}" if snapshot.error else "")
             update_static(self.query_one("#health-hint", Static), snapshot.summary if not snapshot.services else "")
+
+            from checks.health import worst_first_key
 
             ranked = sorted(snapshot.services, key=worst_first_key)
             rows: dict[str, ServiceStatus] = {}

@@ -10,6 +10,7 @@ except colouring each core's bar against the CPU gauge's own thresholds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -18,9 +19,11 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from checks.base import Level
-from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo, format_bytes, level_for
 from .changes import same_text, set_border_text, set_only_class
 from .pass_style import PassStyle
+
+if TYPE_CHECKING:
+    from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo
 
 __all__ = ["HostPane"]
 
@@ -312,6 +315,20 @@ class HostPane(PassStyle, Widget):
         cell.append(" ")
         cell.append(val, style=self._style("dim"))
         return cell
+
+
+# checks.host is imported by the first snapshot, not with the pane: its snapshot types cost
+# ~2 ms to create, before the first frame.
+def format_bytes(n: float | None) -> str:
+    from checks.host import format_bytes
+
+    return format_bytes(n)
+
+
+def level_for(value: float, thresholds: tuple[float, float]) -> Level:
+    from checks.host import level_for
+
+    return level_for(value, thresholds)
 
 
 def _cpu_value(proc: ProcInfo) -> str:

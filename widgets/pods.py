@@ -9,6 +9,7 @@ for the rows on screen, and for the others when they scroll into view.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.errors import StyleSyntaxError
@@ -19,9 +20,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
-from checks.pods import PodStatus, PodsSnapshot
 from .changes import set_border_text, set_only_class, update_static
 from .table import Table
+
+if TYPE_CHECKING:   # checks.pods comes with the first snapshot: its types cost ~2 ms to create
+    from checks.pods import PodStatus, PodsSnapshot
 
 __all__ = ["PodsPane", "COLUMNS", "human_age", "short_name"]
 

@@ -9,14 +9,14 @@ from .scenario import Demo
 
 def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock=None):
     from ..app import WarroomApp
-    from ..sources import build_live
+    from ..sources import build_panes, build_sources
 
     config = demo.config()
-    live = build_live(config, incident=demo.incident)
     kwargs = {"clock": clock} if clock is not None else {}
-    return WarroomApp(demo.store, demo.incident.id, sources=live.sources, panes=live.panes, author=author or "you",
-                      demo=True, redact_hosts=redact_hosts, on_snapshot_hooks=live.hooks, config=config,
-                      **kwargs)
+    # As the dashboard: the panes drawn empty first, their sources built just after.
+    return WarroomApp(demo.store, demo.incident.id, panes=build_panes(config), author=author or "you",
+                      demo=True, redact_hosts=redact_hosts, config=config,
+                      sources_later=lambda: build_sources(config, incident=demo.incident), **kwargs)
 
 
 def run(args: argparse.Namespace, author: str) -> int:

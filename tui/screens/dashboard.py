@@ -148,6 +148,7 @@ class Dashboard(CommunicateActions, Screen):
         self.followups: list = []
         self.scheduler: Scheduler | None = None
         self._sources_started = False
+        self._mounted = False
         self._resumed = False
         self.beat = Beat()
         self._frame_wait = None         # the timer of a frame waiting for the rest of its beat
@@ -245,21 +246,37 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
-        self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
-        # The sources start once the first frame is on the terminal (see _compositor_refresh):
-        # the commander pane is usable at once, and the sources' heavy imports (kubernetes,
-        # in the pods watch thread) and client set-up do not hold the GIL while it is drawn.
+        # The sources are built and started once the first frame is on the terminal (see
+        # _compositor_refresh): the commander pane is usable at once, and the sources' modules,
+        # checkers and heavy imports (kubernetes, in the pods watch thread) do not hold up the
+        # first frame or the GIL while it is drawn.
+        self._mounted = True
         self.query_one(TimelineView).focus()
         self._apply_size()
 
     def _compositor_refresh(self) -> None:
         super()._compositor_refresh()
-        if not self._sources_started and self.scheduler is not None and self.is_current \
+        if not self._sources_started and self._mounted and self.is_current \
                 and not self.app._batch_count:
             self._sources_started = True
             self.wapp.first_frame_drawn()
             self.call_later(self._mount_all_hidden)
-            self.call_later(self.scheduler.start)
+            self.call_later(self._start_sources)
+
+    def _start_sources(self) -> None:
+        if not self.is_attached:     # the app quit right after its first frame
+            return
+        try:
+            self.wapp.build_later_sources()
+        except Exception as exc:  # noqa: BLE001 - sources that cannot be built are red panes, not a dead app
+            from ..scheduler import _why
+            from ..sources import error_snapshot
+
+            why = f"could not start: {_why(exc)}"
+            for name in self.wapp.panes:
+                self.post_message(SnapshotReady(name, error_snapshot(name, why), 0.0))
+        self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
+        self.scheduler.start()
 
     # Frames are asked for by Screen._on_idle, which resumes Textual's update timer: a task
     # that then wakes two or three times a frame (resume, tick, its next sleep). Here a frame
