@@ -501,7 +501,7 @@ async def test_pane_renders_rows_worst_first_and_toggles_healthy():
         pane = app.query_one(PodsPane)
         pane.show(_ui_snap([crash, warn, ok], summary="pay-[bold]x[/] CrashLoopBackOff · +5 restarts"))
         await pilot.pause()
-        table = pane.query_one(DataTable)
+        table = pane.table
         assert pane.row_keys == [crash.key, warn.key, ok.key]
         assert table.row_count == 3
         row = _row(table, crash.key)
@@ -531,7 +531,7 @@ async def test_pane_updates_only_changed_rows_and_reorders():
         pane = app.query_one(PodsPane)
         pane.show(_ui_snap([crash, warn, ok]))
         await pilot.pause()
-        table = pane.query_one(DataTable)
+        table = pane.table
         calls: list[tuple] = []
         original_update, original_add = table.update_cell, table.add_row
         table.update_cell = lambda *a, **k: (calls.append(("update", a[0], a[1])), original_update(*a, **k))[1]
@@ -560,7 +560,7 @@ async def test_pane_error_states():
         line = pane.query_one("#pods-error", Static)
         assert pane.has_class("-error") and line.display
         assert err in str(line.render()) and "last known" in str(line.render())
-        assert pane.query_one(DataTable).row_count == 2          # last good rows stay
+        assert pane.table.row_count == 2          # last good rows stay
         assert pane.border_subtitle == err
         pane.show(_ui_snap([], error=NO_KUBECONFIG, level=Level.UNKNOWN, configured=False))
         await pilot.pause()
@@ -625,7 +625,7 @@ async def test_unchanged_old_pods_are_not_rejudged_within_a_minute(monkeypatch):
                                       taken_at=t + timedelta(seconds=61)))
         assert sorted(judged) == ["old-3", "young"]
         await pilot.pause()
-        assert pane.query_one(DataTable).get_cell("payments/old-3", "restarts").plain == "4"
+        assert pane.table.get_cell("payments/old-3", "restarts").plain == "4"
 
 
 def test_long_pod_names_keep_their_start_and_their_hashes():
@@ -650,7 +650,7 @@ async def test_rows_with_shortened_names_still_sort_worst_first():
         await pilot.pause()
         pane.show(_ui_snap([bad, *calm]))
         await pilot.pause()
-        table = pane.query_one(DataTable)
+        table = pane.table
         keys = [row.key.value for row in table.ordered_rows]
         assert keys == [f"payments/{bad.name}", *(f"payments/{p.name}" for p in calm)]
         assert "…" in str(table.get_cell(keys[0], "name"))
@@ -679,7 +679,7 @@ async def test_ages_are_kept_current_on_screen_only_and_on_scrolling():
     app = PaneApp()
     async with app.run_test(size=(160, 20)) as pilot:
         pane = app.query_one(PodsPane)
-        table = pane.query_one(DataTable)
+        table = pane.table
         pane.show(dataclasses.replace(_ui_snap(pods), taken_at=t))
         await pilot.pause()
         assert table.get_cell(pods[0].key, "age").plain == "10s"

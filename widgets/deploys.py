@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.message import Message
@@ -26,6 +25,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from .changes import set_border_text, set_only_class, update_static
+from .lazy_children import WAITING, LazyChildren
 from .table import Table
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class _When(Text):
     epoch: float = 0.0
 
 
-class DeploysPane(Vertical):
+class DeploysPane(LazyChildren, Vertical):
     """Recent deploys; call :meth:`show` with each new :class:`DeploysSnapshot`."""
 
     class DeploySelected(Message):
@@ -90,22 +90,20 @@ class DeploysPane(Vertical):
         self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
         self._layout: tuple[bool, bool] | None = None   # (several repos, compact)
         self.border_title = "deploys"
+        self.border_subtitle = WAITING
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="deploys-message")
-        table: DataTable = Table(id="deploys-table", cursor_type="row", zebra_stripes=False)
-        yield table
+    CHILD_ORDER = ("message", "table")
 
     @property
     def table(self) -> DataTable:
-        return self.query_one("#deploys-table", DataTable)
+        return self.lazy_child("table", lambda: Table(id="deploys-table", cursor_type="row", zebra_stripes=False))
 
     # ------------------------------------------------------------ accessors
 
     def selected(self) -> tuple[RepoDeploys, Deploy] | None:
         """The repo and deploy under the cursor, or None when the table is empty."""
-        table = self.table
-        if table.row_count == 0:
+        table = self.existing_child("table")
+        if not isinstance(table, DataTable) or table.row_count == 0:
             return None
         try:
             row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
@@ -142,7 +140,6 @@ class DeploysPane(Vertical):
             self._sync_rows(snapshot)
 
     def _show_message(self, snapshot: DeploysSnapshot) -> None:
-        msg = self.query_one("#deploys-message", Static)
         lines: list[str] = []
         kind = ""
         if snapshot.error:
@@ -155,6 +152,9 @@ class DeploysPane(Vertical):
             lines.extend(f"⚠ {r.name}: {r.error}" for r in failing)
             if failing:
                 kind = "-warn"
+        if not lines and self.existing_child("message") is None:
+            return
+        msg = self.lazy_child("message", lambda: Static("", id="deploys-message"))
         set_only_class(msg, kind, ("-error", "-warn"))
         msg.set_class(bool(lines), "-shown")
         update_static(msg, "\n".join(lines))

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Static
@@ -17,6 +16,7 @@ from textual.widgets import DataTable, Static
 from checks.base import Level
 from widgets.sparkline import sparkline
 from .changes import same_text, set_border_text, set_only_class, update_static
+from .lazy_children import WAITING, LazyChildren
 from .table import Table
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class _HealthTable(Table):
             pane._table_resized()
 
 
-class HealthPane(Vertical):
+class HealthPane(LazyChildren, Vertical):
     """Per service: state badge, name, HTTP code, latency now and trend, consecutive
     failures, time since the last state change, and the reason in words."""
 
@@ -123,6 +123,7 @@ class HealthPane(Vertical):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = "Health"
+        self.border_subtitle = WAITING
         self._snapshot: HealthSnapshot | None = None
         self._cells: dict[str, dict[str, Text]] = {}   # row key -> column key -> rendered cell
         self._order: list[str] = []
@@ -131,17 +132,21 @@ class HealthPane(Vertical):
         self._columns: tuple[tuple[str, str, int], ...] = ()
         self._widths: dict[str, int] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="health-error", markup=False)
-        yield Static(id="health-hint", markup=False)
-        yield _HealthTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
-
-    def on_mount(self) -> None:
-        self.watch(self.table, "scroll_y", self._flush_visible, init=False)
+    CHILD_ORDER = ("error", "hint", "table")
 
     @property
     def table(self) -> Table:
-        return self.query_one(DataTable)
+        return self.lazy_child("table", self._make_table)
+
+    def _make_table(self) -> Table:
+        table = _HealthTable(cell_padding=0, show_cursor=False, zebra_stripes=False)
+        self.watch(table, "scroll_y", self._flush_visible, init=False)
+        return table
+
+    def _set_line(self, name: str, text: str) -> None:
+        """The error or hint line; made only when there is something to say."""
+        if text or self.existing_child(name) is not None:
+            update_static(self.lazy_child(name, lambda: Static(id=f"health-{name}", markup=False)), text)
 
     # -- rendering --
 
@@ -195,7 +200,8 @@ class HealthPane(Vertical):
         return changed
 
     def on_resize(self, event: Resize) -> None:
-        if self._fit_widths(self._snapshot) and self._snapshot is not None:
+        # Before the first snapshot there is nothing to fit (and no table to make).
+        if self._snapshot is not None and self._fit_widths(self._snapshot):
             self.show(self._snapshot)
 
     def _table_resized(self) -> None:
@@ -205,6 +211,8 @@ class HealthPane(Vertical):
 
     def _flush_visible(self, *_: object) -> None:
         """Bring rows scrolled into view up to date with the last snapshot."""
+        if not self._pending:
+            return
         todo = [k for k in self.table.keys_in_view(self._order) if k in self._pending]
         if not todo:
             return
@@ -234,8 +242,8 @@ class HealthPane(Vertical):
             self.set_class(bool(snapshot.error), "-error")
             self.set_class(not snapshot.services, "-empty")
             set_border_text(self, subtitle=snapshot.error or snapshot.summary)
-            update_static(self.query_one("#health-error", Static), f"⚠ {snapshot.error}" if snapshot.error else "")
-            update_static(self.query_one("#health-hint", Static), snapshot.summary if not snapshot.services else "")
+            self._set_line("error", f"⚠ {snapshot.error}" if snapshot.error else "")
+            self._set_line("hint", snapshot.summary if not snapshot.services else "")
 
             from checks.health import worst_first_key
 

@@ -15,12 +15,12 @@ from rich.cells import cell_len
 from rich.errors import StyleSyntaxError
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from .changes import set_border_text, set_only_class, update_static
+from .lazy_children import WAITING, LazyChildren
 from .table import Table
 
 if TYPE_CHECKING:   # checks.pods comes with the first snapshot: its types cost ~2 ms to create
@@ -88,7 +88,7 @@ def human_age(delta: timedelta | None) -> str:
     return f"{d}d{h % 24}h" if d < 8 and h % 24 else f"{d}d"
 
 
-class PodsPane(Vertical):
+class PodsPane(LazyChildren, Vertical):
     """Pods table with a 'hide healthy' toggle (the app binds a key to ``toggle_healthy``)."""
 
     DEFAULT_CSS = """
@@ -128,19 +128,24 @@ class PodsPane(Vertical):
         self._now: datetime | None = None                 # the last snapshot's time and palette, for
         self._pal: dict[str, str] = {}                    # rows that scroll into view later
         self.border_title = "Pods"
+        self.border_subtitle = WAITING
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="pods-error")
-        table: DataTable = Table(id="pods-table", cursor_type="row", zebra_stripes=True)
-        yield table
+    CHILD_ORDER = ("error", "table")
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+    @property
+    def table(self) -> Table:
+        return self.lazy_child("table", self._make_table)
+
+    def _make_table(self) -> Table:
+        table = Table(id="pods-table", cursor_type="row", zebra_stripes=True)
         for key, label in COLUMNS:
             table.add_column(Text(label), key=key)   # a Text label: no markup parse (nor rich emoji import)
             self._widths[key] = cell_len(label)     # a column is never narrower than its label
         # Rows scrolled into view get their clock-driven cells (AGE, "... ago") brought up to date.
         self.watch(table, "scroll_y", self._refresh_visible, init=False)
+        return table
+
+    def on_mount(self) -> None:
         if self._snapshot is not None:
             self.show(self._snapshot)
 
@@ -176,15 +181,16 @@ class PodsPane(Vertical):
             subtitle = f"{subtitle} · {self.hidden_count} hidden"
         set_border_text(self, subtitle=subtitle)
 
-        err = self.query_one("#pods-error", Static)
         text = ""
         if snapshot.error:
             text = f"⚠ {snapshot.error}" if snapshot.configured else snapshot.error
             if snapshot.stale:
                 text += " — showing last known pods"
-        update_static(err, text)
-        err.set_class(bool(text), "-visible")
-        err.set_class(not snapshot.configured, "-quiet")
+        if text or self.existing_child("error") is not None:     # the line is made when first needed
+            err = self.lazy_child("error", lambda: Static("", id="pods-error"))
+            update_static(err, text)
+            err.set_class(bool(text), "-visible")
+            err.set_class(not snapshot.configured, "-quiet")
 
         with self.app.batch_update():
             self._update_rows(visible, snapshot.taken_at)
@@ -239,7 +245,7 @@ class PodsPane(Vertical):
         return tuple(cells[key] for key, _ in COLUMNS)
 
     def _update_rows(self, pods: list[PodStatus], now: datetime) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         pal = self._palette()
         self._now, self._pal = now, pal
         wanted: dict[str, PodStatus] = {p.key: p for p in pods}
@@ -305,7 +311,7 @@ class PodsPane(Vertical):
         now, pal = self._now, self._pal
         if now is None or not self.is_mounted:
             return
-        table = self.query_one(Table)
+        table = self.table
         minute = now.replace(second=0, microsecond=0)
         settled_before = minute - timedelta(minutes=10)
         for key in table.keys_in_view(self._order):
