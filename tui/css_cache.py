@@ -6,11 +6,11 @@ Textual parses the app's ``.tcss`` and every widget's ``DEFAULT_CSS`` at each st
 directory and takes them from there on the next start.
 
 The file is only used when everything that went into parsing it is the same: the same
-format and Python version, the same Textual files, the same theme variables, and for each source the
-same text, origin and flags (the lookup key). A missing, stale, unreadable or foreign
-file means parsing as Textual always does; so does a theme change while running. It is
-rewritten, whole, when the app ends after something had to be parsed, so it holds the
-sources of the last run and never grows.
+format and Python version, the same Textual files, the same theme variables, and for
+each source the same text, origin and flags (the lookup key). A missing, stale,
+unreadable or foreign file means parsing as Textual always does; so does a theme change
+while running. It is rewritten, whole, when the app ends after something had to be
+parsed, so it holds the sources of the last run and never grows.
 """
 from __future__ import annotations
 

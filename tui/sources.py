@@ -76,7 +76,7 @@ def _kube_spec(config: Any, kube_context: str | None) -> KubeSpec:
 
 
 def build_live(config: Any, *, incident: Any, kube_context: str | None = None, cwd: Path | None = None) -> LiveBundle:
-    """The panes and their sources at once (tests, the demo)."""
+    """The panes and their sources at once (tests and benchmarks; the app uses the two below)."""
     bundle = build_sources(config, incident=incident, kube_context=kube_context, cwd=cwd)
     bundle.panes = build_panes(config, kube_context=kube_context)
     return bundle
@@ -86,7 +86,7 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
                   cwd: Path | None = None) -> LiveBundle:
     """The sources behind build_panes' panes, with their hooks; ``panes`` is left empty.
 
-    The dashboard builds these just after its first frame (WarroomApp's ``later``):
+    The dashboard builds these just after its first frame (WarroomApp's ``sources_later``):
     the checks modules' snapshot types and the checkers cost ~10 ms it need not wait for."""
     from checks import deploys, health, host, pods
 
@@ -147,9 +147,10 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
 
 
 def error_snapshot(pane: str, why: str) -> Any:
-    """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be built)."""
+    """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be
+    built); None for a pane this module does not make."""
     from checks import deploys, health, host, pods
 
     cls = {"health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
-           "deploys": deploys.DeploysSnapshot}[pane]
-    return _error(cls)(why)
+           "deploys": deploys.DeploysSnapshot}.get(pane)
+    return None if cls is None else _error(cls)(why)

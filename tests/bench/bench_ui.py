@@ -557,8 +557,6 @@ def _standin_process(pods: int, namespaces: int, kubeconfig: Path) -> Iterator[s
 
 async def _pods_ui(proc: subprocess.Popen, kubeconfig: Path, pods: int, rate: float, seconds: float,
                    store_dir: Path) -> dict:
-    from textual.widgets import DataTable
-
     from checks.specs import HostSpec, KubeSpec
     from tui.app import WarroomApp
     from tui.config import Config
@@ -611,7 +609,7 @@ async def _pods_ui(proc: subprocess.Popen, kubeconfig: Path, pods: int, rate: fl
     try:
         t0 = time.perf_counter()
         async with app.run_test(size=SIZE, message_hook=probe.hook) as pilot:
-            table = pane.query_one(DataTable)
+            table = pane.table          # made on first use (widgets/lazy_children.py)
             for _ in range(1200):
                 if table.row_count >= pods:
                     break

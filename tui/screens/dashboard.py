@@ -274,7 +274,9 @@ class Dashboard(CommunicateActions, Screen):
 
             why = f"could not start: {_why(exc)}"
             for name in self.wapp.panes:
-                self.post_message(SnapshotReady(name, error_snapshot(name, why), 0.0))
+                snapshot = error_snapshot(name, why)
+                if snapshot is not None:
+                    self.post_message(SnapshotReady(name, snapshot, 0.0))
         self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
         self.scheduler.start()
 
