@@ -116,7 +116,7 @@ class KeptStylesheet(Stylesheet):
 
     @property
     def kept_hits(self) -> int:
-        """How many sources came from the file (for tests and the benchmark)."""
+        """How many of the sources used came from the file."""
         return sum(1 for key in self._used if key in self._kept)
 
     def set_variables(self, variables: dict[str, str]) -> None:

@@ -152,12 +152,13 @@ class DeploysPane(LazyChildren, Vertical):
             lines.extend(f"⚠ {r.name}: {r.error}" for r in failing)
             if failing:
                 kind = "-warn"
-        if not lines and self.existing_child("message") is None:
+        text = "\n".join(lines)
+        msg = self.message_line("message", lambda: Static("", id="deploys-message"), text)
+        if msg is None:
             return
-        msg = self.lazy_child("message", lambda: Static("", id="deploys-message"))
         set_only_class(msg, kind, ("-error", "-warn"))
         msg.set_class(bool(lines), "-shown")
-        update_static(msg, "\n".join(lines))
+        update_static(msg, text)
 
     def on_resize(self, event: Resize) -> None:
         if self.snapshot is not None and self._wanted_layout(self.snapshot) != self._layout:

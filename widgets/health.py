@@ -145,8 +145,9 @@ class HealthPane(LazyChildren, Vertical):
 
     def _set_line(self, name: str, text: str) -> None:
         """The error or hint line; made only when there is something to say."""
-        if text or self.existing_child(name) is not None:
-            update_static(self.lazy_child(name, lambda: Static(id=f"health-{name}", markup=False)), text)
+        line = self.message_line(name, lambda: Static(id=f"health-{name}", markup=False), text)
+        if line is not None:
+            update_static(line, text)
 
     # -- rendering --
 

@@ -35,6 +35,13 @@ class LazyChildren:
                 self.mount(widget, before=before)  # type: ignore[attr-defined]
         return widget  # type: ignore[return-value]
 
+    def message_line(self, name: str, make: Callable[[], W], text: str) -> W | None:
+        """Line ``name`` for ``text``: None while there has never been anything to say (the line
+        is made with the first text, and kept, emptied, after)."""
+        if not text and self.existing_child(name) is None:
+            return None
+        return self.lazy_child(name, make)
+
     def existing_child(self, name: str) -> Widget | None:
         """Child ``name`` if it was made, without making it."""
         return (self._lazy or {}).get(name)

@@ -186,8 +186,8 @@ class PodsPane(LazyChildren, Vertical):
             text = f"⚠ {snapshot.error}" if snapshot.configured else snapshot.error
             if snapshot.stale:
                 text += " — showing last known pods"
-        if text or self.existing_child("error") is not None:     # the line is made when first needed
-            err = self.lazy_child("error", lambda: Static("", id="pods-error"))
+        err = self.message_line("error", lambda: Static("", id="pods-error"), text)
+        if err is not None:
             update_static(err, text)
             err.set_class(bool(text), "-visible")
             err.set_class(not snapshot.configured, "-quiet")
