@@ -1,0 +1,64 @@
+"""The one edge that outside text crosses on its way to a person.
+
+Titles, entries, authors, pod names, commit subjects, HTTP bodies, alert
+annotations: any of it may carry terminal control sequences (``ESC ] 0;``
+retitles the window, ``ESC ] 52;`` writes the clipboard, ``ESC [ 2J`` blanks
+the screen) or bidi overrides that make text read differently from what it is.
+The store keeps every byte as typed; text is made safe only where it leaves for
+a terminal or a human-readable file, by the functions here and nowhere else:
+
+* :func:`visible` -- C0 and C1 controls (but newline and tab), DEL and the bidi
+  overrides and isolates become visible placeholders (``␛``, ``\\u202e``).
+* :func:`csv_cell` -- :func:`visible`, and a cell that a spreadsheet would read
+  as a formula (OWASP "CSV injection") is quoted with a leading apostrophe.
+* :func:`slack` -- Slack's own escapes for ``&``, ``<`` and ``>``, so text can
+  neither mention ``<!channel>`` nor dress ``<http://evil|https://status>`` up as
+  another link.
+
+The JSON export is not sanitised: JSON's own escapes keep it exact.
+"""
+from __future__ import annotations
+
+# C0 controls show as their Unicode "control pictures" (U+2400 + code), which a
+# reader recognises (␛ for ESC) and which are one cell wide; DEL is ␡.
+_TABLE: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)}
+_TABLE[0x7F] = "\u2421"
+# C1 controls (CSI is 0x9B) and the bidi overrides/isolates have no pictures:
+# they are spelled as escapes, so the text still says what was there.
+_TABLE.update({code: f"\\x{code:02x}" for code in range(0x80, 0xA0)})
+_TABLE.update({code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+_ONE_LINE = dict(_TABLE)
+_ONE_LINE[0x0A] = "\u2424"   # ␤: a newline inside a one-line cell
+_ONE_LINE[0x09] = " "
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character and bidi override made visible."""
+    # Almost all text is printable: one C-level scan decides (newline and tab
+    # are not "printable", so multi-line text takes the translate path).
+    if text.isprintable():
+        return text
+    return text.translate(_TABLE)
+
+
+def one_line(text: str) -> str:
+    """:func:`visible` for a one-line cell: a newline shows as ``␤``, a tab as a space."""
+    if text.isprintable():
+        return text
+    return text.translate(_ONE_LINE)
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: visible, and never a formula."""
+    if text.startswith(_FORMULA_START):
+        # The check is on the raw text: a leading tab or CR is itself the risk.
+        return "'" + visible(text)
+    return visible(text)
+
+
+def slack(text: str) -> str:
+    """Text for a Slack message: only Slack's three escapes, as its formatting rules say."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
