@@ -174,16 +174,21 @@ class WarroomApp(App):
         sections += [("Moving around", moving), ("App", app_keys)]
         return sections
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def palette_actions(self, screen: Screen) -> list[tuple[str, str, str]]:
+        """(title, help, action) of the command palette's own entries for ``screen``; every
+        action runs on the screen (a test checks each one resolves to a method)."""
         from .screens.help import key_label
 
+        actions: list[tuple[str, str, str]] = []
         if isinstance(screen, Dashboard):
             for binding in Dashboard.BINDINGS:
                 what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
-                yield SystemCommand(
-                    f"{binding.description} ({key_label(binding.key)})", what,
-                    lambda action=binding.action: screen.run_action(action),
-                )
-            for action, title, what in getattr(screen, "extra_commands", lambda: [])():
-                yield SystemCommand(title, what, lambda action=action: screen.run_action(action))
+                actions.append((f"{binding.description} ({key_label(binding.key)})", what, binding.action))
+            actions.extend((title, what, action)
+                           for action, title, what in getattr(screen, "extra_commands", lambda: [])())
+        return actions
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for title, what, action in self.palette_actions(screen):
+            yield SystemCommand(title, what, lambda action=action: screen.run_action(action))
         yield from super().get_system_commands(screen)

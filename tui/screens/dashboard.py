@@ -60,6 +60,21 @@ def parse_follow_up(text: str) -> tuple[str, float | None]:
     return text[: match.start()].rstrip(), float(match.group(1))
 
 
+ROLE_ALIASES = {"ic": "commander", "cmd": "commander", "incident-commander": "commander", "communications": "comms"}
+
+
+def parse_role(text: str) -> tuple[str, str]:
+    """'commander alice' -> ('commander', 'alice'); a role alone clears it ('scribe' -> ('scribe', ''))."""
+    from ..incident.model import ROLES
+
+    role, _, person = text.strip().partition(" ")
+    role = ROLE_ALIASES.get(role.lower(), role.lower())
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} — type a role then a name, e.g. 'commander alice' "
+                         f"(roles: {', '.join(ROLES)}; a role alone clears it)")
+    return role, " ".join(person.split())
+
+
 def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
     """'@14:05 new text' -> ('new text', that time on the entry's UTC date)."""
     match = EDIT_TIME.match(text)
@@ -583,6 +598,10 @@ class Dashboard(CommunicateActions, Screen):
         prompt = await self._ready(self._prompt_widget())
         prompt.open(kind)
 
+    async def action_role(self) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open("role", label="role")
+
     async def action_edit(self) -> None:
         entry = self.query_one(TimelineView).selected
         if entry is None:
@@ -603,9 +622,12 @@ class Dashboard(CommunicateActions, Screen):
                 return
             result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
         elif event.kind == "role":
-            role, _, person = event.text.strip().partition(" ")
-            role = {"ic": "commander", "cmd": "commander"}.get(role.lower(), role.lower())
-            result = self.write(store.set_role, incident_id, role, person.strip(), author=author, source="tui")
+            try:
+                role, person = parse_role(event.text)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", timeout=10, markup=False)
+                return      # the prompt stays open with the text: nothing typed is lost
+            result = self.write(store.set_role, incident_id, role, person, author=author, source="tui")
         elif event.kind == Kind.TODO.value:
             text, minutes = parse_follow_up(event.text)
             result = self.write(store.add_todo, incident_id, text, follow_up_minutes=minutes, author=author, source="tui")
