@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
@@ -173,6 +174,19 @@ class WarroomApp(App):
             sections.append(("Live panes", self.extra_help))
         sections += [("Moving around", moving), ("App", app_keys)]
         return sections
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": an SVG in the current directory (Textual's default,
+        ~/Downloads, often does not exist on a server), and the toast says where."""
+        try:
+            saved = self.save_screenshot(filename, path or ".", time_format)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved in {os.path.abspath(path or '.')}: {exc.strerror or exc}",
+                        title="Screenshot", severity="error", timeout=10, markup=False)
+            return None
+        self.notify(f"Screenshot saved to {os.path.abspath(saved)}", title="Screenshot", timeout=10, markup=False)
+        return None
 
     def palette_actions(self, screen: Screen) -> list[tuple[str, str, str]]:
         """(title, help, action) of the command palette's own entries for ``screen``; every
