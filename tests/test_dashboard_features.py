@@ -47,3 +47,29 @@ async def test_screenshot_to_an_unwritable_place_says_why(store, tmp_path):
         (note,) = [n for n in app._notifications if n.title == "Screenshot"]
     assert note.severity == "error"
     assert note.message.startswith(f"Screenshot not saved in {Path(tmp_path / 'missing')}: ")
+
+
+async def test_timeline_shows_the_date_of_entries_from_another_day(store):
+    from datetime import timedelta
+
+    from tui.incident.model import Kind
+    from widgets.timeline import TimelineView
+
+    from .conftest import FIXED_NOW
+
+    inc = seed_incident(store)
+    store.append(inc.id, Kind.FINDING, "first report, the day before", author="bob", source="test",
+                 ts=FIXED_NOW - timedelta(days=1, hours=2, minutes=27, seconds=53))
+    app = WarroomApp(store, inc.id, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(TimelineView)
+        lines = [view.render_entry(e).plain for e in view.entries]
+        # Yesterday's entry (Nov 20, UTC) says which day; today's keep HH:MM:SS.
+        assert lines[0].startswith("Nov 20 12:02:07  FIND  bob: first report")
+        assert lines[1].startswith("14:05:00  SYS ")
+        screen_text = "\n".join(view.render_line(y).text for y in range(view.size.height))
+        assert "Nov 20 12:02:07" in screen_text
+        # At midnight (the screen's clock), today's entries become another day's.
+        view.set_today((FIXED_NOW + timedelta(days=1)).date())
+        assert view.render_entry(view.entries[1]).plain.startswith("Nov 21 14:05:00")

@@ -456,6 +456,7 @@ class Dashboard(CommunicateActions, Screen):
         if self.incident is None:
             return
         now = self.wapp.clock()
+        self.query_one(TimelineView).set_today(now.date())
         self.query_one(IncidentHeader).show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
