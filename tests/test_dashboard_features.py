@@ -73,3 +73,60 @@ async def test_timeline_shows_the_date_of_entries_from_another_day(store):
         # At midnight (the screen's clock), today's entries become another day's.
         view.set_today((FIXED_NOW + timedelta(days=1)).date())
         assert view.render_entry(view.entries[1]).plain.startswith("Nov 21 14:05:00")
+
+
+# -- the header's cells never run together -----------------------------------------
+
+import html  # noqa: E402
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+_TEXT_RUN = re.compile(r'<text [^>]*x="([\d.]+)"[^>]*textLength="([\d.]+)"[^>]*'
+                       r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>')
+
+
+def _svg_rows(svg: str, rows: range) -> tuple[list[str], list[str]]:
+    """The text runs on those rows, and the rows as drawn: each run at its own x (a run of
+    spaces only is no <text> at all, just a gap)."""
+    runs, lines = [], {row: [" "] * 400 for row in rows}
+    for x, length, row, raw in _TEXT_RUN.findall(svg):
+        row = int(row)
+        if row not in lines:
+            continue
+        text = html.unescape(raw)
+        runs.append(text)
+        cell = float(length) / max(1, len(text))
+        col = round(float(x) / cell)
+        lines[row][col:col + len(text)] = list(text.replace("\xa0", " "))
+    return runs, ["".join(chars).rstrip() for chars in lines.values()]
+
+
+@pytest.mark.parametrize("size,presenter", [((80, 24), False), ((160, 48), False), ((160, 48), True)],
+                         ids=["80x24", "160x48", "presenter"])
+async def test_header_cells_are_separated_in_the_svg(store, size, presenter):
+    from widgets.incident_header import IncidentHeader
+
+    from .samples import feed_samples, sample_app
+
+    app = sample_app(store)
+    async with app.run_test(size=size) as pilot:
+        await feed_samples(pilot)
+        if presenter:
+            await pilot.press("P")
+            await pilot.pause()
+            widget = app.screen.query_one("#banner")
+        else:
+            widget = app.screen.query_one(IncidentHeader)
+        region = widget.region
+        svg = app.export_screenshot()
+    runs, lines = _svg_rows(svg, range(region.y, region.bottom))
+    assert runs, "no text found where the header is"
+    # SVG renderers (rsvg/pango, the PNGs) draw a run's leading spaces after its glyphs: a run
+    # that starts with a space and then has text ran '00:25:00' and 'IC alice' together.
+    leading = [run for run in runs if run[:1].isspace() and run.strip() and not run.startswith("\n")]
+    assert leading == []
+    joined = "\n".join(lines)
+    assert "IC alice  Scribe bob" in joined
+    if not presenter:
+        assert re.search(r"INVESTIGATING · Triage · 00:25:00  IC alice", joined)
