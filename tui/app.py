@@ -86,8 +86,10 @@ class WarroomApp(App):
         self.config = config
         from .incident.redact import Redactor
 
-        # Secrets from the config (and URL credentials, tokens) never reach the screen.
-        self._redact_secrets = Redactor(config.secrets).text
+        # Secrets from the config (and URL credentials, tokens) never reach the screen, nor the
+        # store: the session's one Redactor (Dashboard.write_system uses it before every write).
+        self.redactor = Redactor(config.secrets)
+        self._redact_secrets = self.redactor.text
 
     @property
     def masking_hosts(self) -> bool:

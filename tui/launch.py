@@ -129,7 +129,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             store.record_update_sent(incident.id, text, author=author, source="cli",
                                      meta={"template": name, "posted_to": [r.target_name for r in results if r.ok]})
         else:
-            store.append(incident.id, Kind.SYSTEM, "Status update could not be posted: "
-                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed), author=author, source="cli")
+            store.append(incident.id, Kind.SYSTEM, redactor.text("Status update could not be posted: "
+                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed)), author=author, source="cli")
     return 1 if failed else 0
 

@@ -9,7 +9,6 @@ from textual import work
 
 from widgets.timeline import TimelineView
 
-from ..incident.model import Kind
 from ..incident.store import StoreError
 
 
@@ -99,8 +98,7 @@ class CommunicateActions:
         if failed:
             self._kept_draft = text
             why = summarize(results)
-            self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM,
-                       f"Status update post failed: {why}", author="warroom", source="tui")
+            self.write_system([(f"Status update post failed: {why}", None)], source="tui")
             self.notify(f"{why} — the draft is kept (press U)", severity="error", timeout=15)
         else:
             self.notify(f"Posted to {', '.join(posted)}; countdown restarted")

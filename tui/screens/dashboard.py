@@ -570,9 +570,16 @@ class Dashboard(CommunicateActions, Screen):
         """One transaction for all of a snapshot's state changes, however many pods restarted."""
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
-            self.write(self.wapp.store.append_many, self.wapp.incident_id,
-                       [(Kind.SYSTEM, e.text, self._system_meta(e)) for e in fresh],
-                       author="warroom", source=f"detector:{source}")
+            self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
+
+    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
+        """Every entry the dashboard writes on its own (detector changes, failed posts) goes
+        through here, redacted with the session's Redactor BEFORE the write: what a source said
+        (a redirect's Location with a ${ENV} token in it, an error body) reaches the store, and so
+        `warroom status` and every export, with its secrets masked."""
+        redactor = self.wapp.redactor
+        rows = [(Kind.SYSTEM, redactor.text(text), redactor.data(meta) if meta else meta) for text, meta in items]
+        return self.write(self.wapp.store.append_many, self.wapp.incident_id, rows, author="warroom", source=source)
 
     @staticmethod
     def _system_meta(e) -> dict:
