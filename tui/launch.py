@@ -120,16 +120,25 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             from .cli import UsageError
 
             raise UsageError("nothing to post to — add a [[notify]] section to warroom.toml (kind = \"slack\" or \"json\")")
-        results = post_update(text, config.notify, incident=incident, redactor=redactor)
+        results = post_update(text, config.notify, incident=incident, redactor=redactor,
+                              retry_uncertain=getattr(args, "force", False))
         failed = [r for r in results if not r.ok]
+        uncertain = [r for r in results if r.uncertain]
         for r in results:
-            print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
-                  file=sys.stderr)
+            if not r.uncertain:
+                print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
+                      file=sys.stderr)
         if len(failed) < len(results):
             store.record_update_sent(incident.id, text, author=author, source="cli",
                                      meta={"template": name, "posted_to": [r.target_name for r in results if r.ok]})
-        else:
+        if failed:
             store.append(incident.id, Kind.SYSTEM, redactor.text("Status update could not be posted: "
-                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed)), author=author, source="cli")
+                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed)), author=author, source="cli",
+                         meta={"uncertain": [r.target_name for r in uncertain]} if uncertain else None)
+    if uncertain:
+        # Sent, but no answer: posting again unasked could show the update twice.
+        print("warroom: " + "; ".join(f"{r.target_name}: {r.error}" for r in uncertain)
+              + " — check the channel before posting again; --force retries even then", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
