@@ -12,8 +12,11 @@ if TYPE_CHECKING:
 
 
 def _ask_declare(store, config, author: str):
-    """No open incident: ask on the terminal (works over SSH, before the full-screen app)."""
+    """No open incident: ask on the terminal (works over SSH, before the full-screen app):
+    title, severity, who commands, and when impact started (the incident's start)."""
     from .cli import UsageError, _cadence, _checklists, _escalate_after
+    from .incident.model import utcnow
+    from .incident.when import parse_impact_start
 
     if not sys.stdin.isatty():
         raise UsageError("no active incident — declare one with 'warroom declare --title T --sev N'")
@@ -28,8 +31,18 @@ def _ask_declare(store, config, author: str):
             break
         except ValueError as exc:
             print(f"  {exc}")
+    commander = " ".join(input(f"  Incident commander [{author}]: ".replace(" []", "")).split()) or author
+    while True:
+        answer = input("  Impact started (HH:MM UTC, '10m ago'; Enter = now): ")
+        now = utcnow()
+        try:
+            started = parse_impact_start(answer, now)
+            break
+        except ValueError as exc:
+            print(f"  {exc}")
     return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
-                         escalate_after=_escalate_after(config), checklists=_checklists(config))
+                         escalate_after=_escalate_after(config), checklists=_checklists(config),
+                         started_at=started, now=now, roles={"commander": commander} if commander else None)
 
 
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
