@@ -1,11 +1,20 @@
 """The palette's screenshot, the header's spacing and the timeline's dates."""
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
 from pathlib import Path
 
-from tui.app import WarroomApp
+import pytest
 
-from .conftest import fixed_clock, seed_incident
+from tui.app import WarroomApp
+from tui.incident.model import Kind
+from widgets.incident_header import IncidentHeader
+from widgets.timeline import TimelineView
+
+from .conftest import FIXED_NOW, fixed_clock, seed_incident
+from .samples import feed_samples, sample_app
 
 
 async def _until(pilot, condition, *, tries: int = 100) -> None:
@@ -50,13 +59,6 @@ async def test_screenshot_to_an_unwritable_place_says_why(store, tmp_path):
 
 
 async def test_timeline_shows_the_date_of_entries_from_another_day(store):
-    from datetime import timedelta
-
-    from tui.incident.model import Kind
-    from widgets.timeline import TimelineView
-
-    from .conftest import FIXED_NOW
-
     inc = seed_incident(store)
     store.append(inc.id, Kind.FINDING, "first report, the day before", author="bob", source="test",
                  ts=FIXED_NOW - timedelta(days=1, hours=2, minutes=27, seconds=53))
@@ -76,11 +78,6 @@ async def test_timeline_shows_the_date_of_entries_from_another_day(store):
 
 
 # -- the header's cells never run together -----------------------------------------
-
-import html  # noqa: E402
-import re  # noqa: E402
-
-import pytest  # noqa: E402
 
 _TEXT_RUN = re.compile(r'<text [^>]*x="([\d.]+)"[^>]*textLength="([\d.]+)"[^>]*'
                        r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>')
@@ -105,10 +102,6 @@ def _svg_rows(svg: str, rows: range) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("size,presenter", [((80, 24), False), ((160, 48), False), ((160, 48), True)],
                          ids=["80x24", "160x48", "presenter"])
 async def test_header_cells_are_separated_in_the_svg(store, size, presenter):
-    from widgets.incident_header import IncidentHeader
-
-    from .samples import feed_samples, sample_app
-
     app = sample_app(store)
     async with app.run_test(size=size) as pilot:
         await feed_samples(pilot)

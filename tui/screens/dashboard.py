@@ -26,7 +26,7 @@ from widgets.countdown import UpdateCountdown
 from widgets.footer import KeyFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
-from widgets.timeline import TimelineView
+from widgets.timeline import TimelineView, time_text
 
 from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
@@ -616,7 +616,7 @@ class Dashboard(CommunicateActions, Screen):
             self.notify("Nothing to edit yet", severity="warning")
             return
         prompt = await self._ready(self._prompt_widget())
-        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {entry.ts:%H:%M:%S}")
+        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
 
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
