@@ -87,6 +87,8 @@ def _describe_exception(exc: BaseException, spec: NotifySpec) -> _Outcome:
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return _Outcome(False, None, "invalid webhook URL (use http:// or https://)", False)
     words = describe_error(exc, spec.timeout)
+    if isinstance(exc, httpx.LocalProtocolError):      # refused by httpx before anything was sent
+        return _Outcome(False, None, words, False)
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         # Nothing was sent. A TLS failure is a connect error too, but trying again changes nothing.
         return _Outcome(False, None, words, not words.startswith("TLS"))
