@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
@@ -85,8 +86,10 @@ class WarroomApp(App):
         self.config = config
         from .incident.redact import Redactor
 
-        # Secrets from the config (and URL credentials, tokens) never reach the screen.
-        self._redact_secrets = Redactor(config.secrets).text
+        # Secrets from the config (and URL credentials, tokens) never reach the screen, nor the
+        # store: the session's one Redactor (Dashboard.write_system uses it before every write).
+        self.redactor = Redactor(config.secrets)
+        self._redact_secrets = self.redactor.text
 
     @property
     def masking_hosts(self) -> bool:
@@ -174,16 +177,34 @@ class WarroomApp(App):
         sections += [("Moving around", moving), ("App", app_keys)]
         return sections
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": an SVG in the current directory (Textual's default,
+        ~/Downloads, often does not exist on a server), and the toast says where."""
+        try:
+            saved = self.save_screenshot(filename, path or ".", time_format)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved in {os.path.abspath(path or '.')}: {exc.strerror or exc}",
+                        title="Screenshot", severity="error", timeout=10, markup=False)
+            return None
+        self.notify(f"Screenshot saved to {os.path.abspath(saved)}", title="Screenshot", timeout=10, markup=False)
+        return None
+
+    def palette_actions(self, screen: Screen) -> list[tuple[str, str, str]]:
+        """(title, help, action) of the command palette's own entries for ``screen``; every
+        action runs on the screen (a test checks each one resolves to a method)."""
         from .screens.help import key_label
 
+        actions: list[tuple[str, str, str]] = []
         if isinstance(screen, Dashboard):
             for binding in Dashboard.BINDINGS:
                 what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
-                yield SystemCommand(
-                    f"{binding.description} ({key_label(binding.key)})", what,
-                    lambda action=binding.action: screen.run_action(action),
-                )
-            for action, title, what in getattr(screen, "extra_commands", lambda: [])():
-                yield SystemCommand(title, what, lambda action=action: screen.run_action(action))
+                actions.append((f"{binding.description} ({key_label(binding.key)})", what, binding.action))
+            actions.extend((title, what, action)
+                           for action, title, what in getattr(screen, "extra_commands", lambda: [])())
+        return actions
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for title, what, action in self.palette_actions(screen):
+            yield SystemCommand(title, what, lambda action=action: screen.run_action(action))
         yield from super().get_system_commands(screen)

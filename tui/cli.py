@@ -315,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("update", "print the status update draft, or post it to the configured webhooks", cmd_update)
     p.add_argument("--template", choices=("initial", "progress", "resolved"), help="default: what fits the incident")
     p.add_argument("--post", action="store_true", help="post to the [[notify]] webhooks and log a comms entry")
+    p.add_argument("--force", action="store_true",
+                   help="with --post: also retry a post that timed out after sending (it may show twice)")
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     p.add_argument("--author")
 

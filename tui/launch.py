@@ -12,8 +12,11 @@ if TYPE_CHECKING:
 
 
 def _ask_declare(store, config, author: str):
-    """No open incident: ask on the terminal (works over SSH, before the full-screen app)."""
+    """No open incident: ask on the terminal (works over SSH, before the full-screen app):
+    title, severity, who commands, and when impact started (the incident's start)."""
     from .cli import UsageError, _cadence, _checklists, _escalate_after
+    from .incident.model import utcnow
+    from .incident.when import parse_impact_start
 
     if not sys.stdin.isatty():
         raise UsageError("no active incident — declare one with 'warroom declare --title T --sev N'")
@@ -28,8 +31,18 @@ def _ask_declare(store, config, author: str):
             break
         except ValueError as exc:
             print(f"  {exc}")
+    commander = " ".join(input(f"  Incident commander [{author}]: ".replace(" []", "")).split()) or author
+    while True:
+        answer = input("  Impact started (HH:MM UTC, '10m ago'; Enter = now): ")
+        now = utcnow()
+        try:
+            started = parse_impact_start(answer, now)
+            break
+        except ValueError as exc:
+            print(f"  {exc}")
     return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
-                         escalate_after=_escalate_after(config), checklists=_checklists(config))
+                         escalate_after=_escalate_after(config), checklists=_checklists(config),
+                         started_at=started, now=now, roles={"commander": commander} if commander else None)
 
 
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
@@ -120,16 +133,25 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             from .cli import UsageError
 
             raise UsageError("nothing to post to — add a [[notify]] section to warroom.toml (kind = \"slack\" or \"json\")")
-        results = post_update(text, config.notify, incident=incident, redactor=redactor)
+        results = post_update(text, config.notify, incident=incident, redactor=redactor,
+                              retry_uncertain=getattr(args, "force", False))
         failed = [r for r in results if not r.ok]
+        uncertain = [r for r in results if r.uncertain]
         for r in results:
-            print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
-                  file=sys.stderr)
+            if not r.uncertain:
+                print(f"{'posted' if r.ok else 'FAILED'}: {r.target_name}" + (f" — {r.error}" if r.error else ""),
+                      file=sys.stderr)
         if len(failed) < len(results):
             store.record_update_sent(incident.id, text, author=author, source="cli",
                                      meta={"template": name, "posted_to": [r.target_name for r in results if r.ok]})
-        else:
-            store.append(incident.id, Kind.SYSTEM, "Status update could not be posted: "
-                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed), author=author, source="cli")
+        if failed:
+            store.append(incident.id, Kind.SYSTEM, redactor.text("Status update could not be posted: "
+                         + "; ".join(f"{r.target_name}: {r.error}" for r in failed)), author=author, source="cli",
+                         meta={"uncertain": [r.target_name for r in uncertain]} if uncertain else None)
+    if uncertain:
+        # Sent, but no answer: posting again unasked could show the update twice.
+        print("warroom: " + "; ".join(f"{r.target_name}: {r.error}" for r in uncertain)
+              + " — check the channel before posting again; --force retries even then", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 

@@ -111,7 +111,10 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
             label = SHORT[phase] if short and phase != self.viewed_phase else phase
             out.append(f"{marker}{label} {done}/{total}", style=style)
             if i < len(PHASES) - 1:
-                out.append(" › ", style="dim")
+                # The gap is a run of its own: an SVG run starting with a space is drawn with
+                # the space after it (rsvg), which ran '0/6' and '› Mit' together in PNGs.
+                out.append(" ")
+                out.append("› ", style="dim")
         items = self._viewed()
         # Clipped by max-height on a small screen: show a window around the cursor and say what is hidden.
         rows = self._rows()

@@ -11,6 +11,7 @@ from .timeline import KIND_STYLES
 
 HINTS = {
     "todo": "what needs doing — end with +10 to be reminded in 10 min",
+    "role": "role name: commander alice (commander, deputy, scribe, comms; a role alone clears it)",
     "edit": "new text; start with @HH:MM or @HH:MM:SS (UTC) to change the time",
 }
 

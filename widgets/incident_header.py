@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 
 from .layout_width import LayoutWidthWidget
@@ -68,23 +69,43 @@ class IncidentHeader(LayoutWidthWidget):
             return Text("no incident", style="dim")
         line = Text()
         if self.demo:
-            line.append(" DEMO ", style="bold #000000 on #d7d700")
+            append_badge(line, "DEMO", "bold #000000 on #d7d700")
             line.append(" ")
-        line.append(f" {inc.severity.name} ", style=SEVERITY_STYLES.get(int(inc.severity), "reverse"))
+        append_badge(line, inc.severity.name, SEVERITY_STYLES.get(int(inc.severity), "reverse"))
         line.append(" ")
         line.append(f"{inc.ref} ", style="dim")
         line.append(self.redact(inc.title), style="bold")
         # Narrow terminals: badges and title on one line, the state on the next, each cut with "…".
         line.append("\n" if width < NARROW else "  ")
-        line.append(inc.status.value.upper(), style=STATUS_STYLES.get(inc.status.value, "bold"))
-        line.append(" · ", style="dim")
-        line.append(inc.phase.value, style="bold")
-        line.append(" · ", style="dim")
+        # Every gap between cells is written at the END of a run, never at the start of the next:
+        # SVG renderers (rsvg/pango) draw a text run's leading spaces after its glyphs, so in the
+        # PNGs of our screenshots '00:25:00' + '  IC ' read '00:25:00IC'.
+        line.append(inc.status.value.upper() + " ", style=STATUS_STYLES.get(inc.status.value, "bold"))
+        line.append("· ", style="dim")
+        line.append(inc.phase.value + " ", style="bold")
+        line.append("· ", style="dim")
         line.append(elapsed_text(inc, now), style="bold")
-        for role in ("commander", "deputy", "scribe", "comms"):
-            person = inc.roles.get(role)
-            if person:
-                short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}[role]
-                line.append(f"  {short} ", style="dim")
-                line.append(self.redact(person))
+        append_roles(line, inc.roles, self.redact)
         return line
+
+
+def append_badge(line: Text, label: str, style: str) -> None:
+    """' SEV2 ' on a colour. The left pad is a run of its own (background only), so no run
+    starts with a space (see IncidentHeader.render)."""
+    parsed = Style.parse(style)
+    line.append(" ", style=Style(bgcolor=parsed.bgcolor, reverse=parsed.reverse) if parsed.bgcolor or parsed.reverse
+                else "")
+    line.append(f"{label} ", style=parsed)
+
+
+ROLE_LABELS = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
+
+
+def append_roles(line: Text, roles, redact, style: str = "", label_style: str = "dim") -> None:
+    """'  IC alice  Scribe bob': two spaces before each role, ending the run before it (see render)."""
+    for role, short in ROLE_LABELS.items():
+        person = roles.get(role)
+        if person:
+            line.append("  ", style=line.spans[-1].style if line.spans and line.spans[-1].end == len(line) else "")
+            line.append(f"{short} ", style=label_style)
+            line.append(redact(person), style=style)

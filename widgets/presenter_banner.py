@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Static
 
-from .incident_header import SEVERITY_STYLES, elapsed_text
+from .incident_header import SEVERITY_STYLES, append_roles, elapsed_text
 
 if TYPE_CHECKING:
     from tui.incident.model import Incident
@@ -51,11 +51,7 @@ class PresenterBanner(Horizontal):
         status.append(incident.status.value.upper() + "\n", style="bold")
         status.append(redact(incident.title), style="")
         status.append(f"\n{incident.ref} · phase {incident.phase.value}", style="dim")
-        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
-        for role in short:
-            if incident.roles.get(role):
-                status.append(f"  {short[role]} ", style="dim")
-                status.append(redact(incident.roles[role]))
+        append_roles(status, incident.roles, redact)
         self.query_one("#banner-status", Static).update(status)
         self.query_one("#elapsed-digits", Digits).update(elapsed_text(incident, now))
         box = self.query_one("#banner-update")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rich.text import Text
@@ -32,6 +33,14 @@ KIND_STYLES = {
     "todo": ("TODO", "bold #000000 on #ff875f"),
     "system": ("SYS ", "bold #d0d0d0 on #005f87"),
 }
+
+
+def time_text(when: "datetime", today: "date | None") -> str:
+    """HH:MM:SS for today's entries; an entry from another day says which ('Dec 01 14:03:07'):
+    incidents often run past midnight, and yesterday's 14:03 must not read as today's."""
+    if today is None or when.date() == today:
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%b %d %H:%M:%S")
 
 
 def _sort_key(entry: "Entry") -> tuple:
@@ -107,6 +116,7 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         self.cursor: int | None = None     # None: follow the newest entry
         self._follow = True                # the reader is at the bottom: keep showing new entries
         self.redact = lambda text: text
+        self.today: date | None = None     # set by the screen from its clock (UTC); None: times only
         self._strips: dict[tuple, Strip] = {}
         self._line_styles: tuple = ()
 
@@ -251,6 +261,12 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
             self._strips[key] = strip
         return strip
 
+    def set_today(self, today: date) -> None:
+        """The screen's date (UTC); at midnight today's entries start showing their date."""
+        if today != self.today:
+            self.today = today
+            self.clear_cache()
+
     def clear_cache(self) -> None:
         """Forget rendered lines (after a theme change or a presenter-mode switch)."""
         self._strips.clear()
@@ -271,7 +287,7 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
     def render_entry(self, entry: "Entry") -> Text:
         label, badge_style = KIND_STYLES.get(entry.kind.value, (entry.kind.value[:4].upper(), "reverse"))
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append(entry.ts.strftime("%H:%M:%S"), style=self.get_component_rich_style("timeline--time"))
+        line.append(time_text(entry.ts, self.today), style=self.get_component_rich_style("timeline--time"))
         line.append(" ")
         line.append(f" {label} ", style=badge_style)
         line.append(" ")

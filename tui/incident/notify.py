@@ -4,15 +4,18 @@ Failure is data: every target yields a :class:`PostResult` whose ``error`` says
 what went wrong in words; nothing here raises for a network problem. Webhook
 URLs are credentials, so no error text ever contains one (only ``scheme://host/…``).
 
+One implementation, async (the dashboard awaits it; the command line runs it with
+``asyncio.run``). Retried: only a request that surely did not arrive (no connection,
+429, 5xx); one that timed out after sending is reported as "may have been posted".
+
 httpx is imported inside the functions: the command line's fast paths
 (``warroom log``) must not pay for it.
 """
 from __future__ import annotations
 
 import asyncio
-import errno
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -39,6 +42,9 @@ class PostResult:
     status: int | None       # last HTTP status seen, None when no response came back
     error: str | None        # in words, never containing the webhook URL
     attempts: int
+    # The request was sent but no answer came (a read timeout, the connection dropped): the
+    # receiver may have posted it. Never retried on its own: a person checks the channel first.
+    uncertain: bool = False
 
 
 def target_name(spec: NotifySpec) -> str:
@@ -58,6 +64,10 @@ def build_payload(
 
 
 # -- classifying outcomes -----------------------------------------------------------
+#
+# Retried: only what surely did not arrive (the connection was never made, or the receiver
+# answered 429 or 5xx). A timeout or a dropped connection after the request went out "may have
+# been posted": retrying it had receivers post the same update three times.
 
 @dataclass(frozen=True)
 class _Outcome:
@@ -66,58 +76,27 @@ class _Outcome:
     error: str | None
     retryable: bool
     retry_after: float | None = None
+    uncertain: bool = False
 
 
-def _errno_in_chain(exc: BaseException) -> int | None:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, OSError) and cur.errno:
-            return cur.errno
-        cur = cur.__cause__ or cur.__context__
-    return None
-
-
-def _describe_exception(exc: BaseException, spec: NotifySpec, redactor: Redactor) -> _Outcome:
+def _describe_exception(exc: BaseException, spec: NotifySpec) -> _Outcome:
     import httpx
 
-    if isinstance(exc, httpx.TimeoutException):
-        return _Outcome(False, None, f"timeout after {spec.timeout:.1f} s", True)
+    from checks.health import describe_error  # the health checks' wording: one per HTTP failure
+
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return _Outcome(False, None, "invalid webhook URL (use http:// or https://)", False)
-    message = str(exc).lower()
-    code = _errno_in_chain(exc)
-    if isinstance(exc, httpx.ConnectError):
-        if code == errno.ECONNREFUSED or "connection refused" in message:
-            return _Outcome(False, None, "connection refused", True)
-        if code in (errno.ENETUNREACH, errno.EHOSTUNREACH) or "unreachable" in message:
-            return _Outcome(False, None, "network unreachable", True)
-        if "name or service not known" in message or "nodename nor servname" in message \
-                or "getaddrinfo" in message or "name resolution" in message:
-            return _Outcome(False, None, f"cannot resolve host {_host(spec.url)}", True)
-        if "ssl" in message or "certificate" in message:
-            return _Outcome(False, None, "TLS error: " + _clean(str(exc), spec, redactor), False)
-        if "all connection attempts failed" in message:
-            # anyio's summary for every address refusing or failing: refused is by far the common case.
-            return _Outcome(False, None, "connection refused", True)
-        return _Outcome(False, None, "connection failed: " + _clean(str(exc), spec, redactor), True)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return _Outcome(False, None, "connection closed by the server", True)
-    if isinstance(exc, httpx.TransportError):
-        return _Outcome(False, None, "network error: " + _clean(str(exc) or type(exc).__name__, spec, redactor), True)
-    return _Outcome(False, None, f"{type(exc).__name__}: {_clean(str(exc), spec, redactor)}", False)
-
-
-def _host(url: str) -> str:
-    origin = url_origin(url)
-    return origin.split("://", 1)[-1].removesuffix("/…")
-
-
-def _clean(message: str, spec: NotifySpec, redactor: Redactor) -> str:
-    message = message.replace(spec.url, url_origin(spec.url))
-    message = " ".join(redactor.text(message).split())
-    return message[:160] or "unknown error"
+    words = describe_error(exc, spec.timeout)
+    if isinstance(exc, httpx.LocalProtocolError):      # refused by httpx before anything was sent
+        return _Outcome(False, None, words, False)
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        # Nothing was sent. A TLS failure is a connect error too, but trying again changes nothing.
+        return _Outcome(False, None, words, not words.startswith("TLS"))
+    if isinstance(exc, (httpx.TimeoutException, httpx.TransportError)):
+        if isinstance(exc, httpx.TimeoutException):
+            words = f"no answer within {spec.timeout:g} s after sending"
+        return _Outcome(False, None, f"{words} (it may have been posted)", False, uncertain=True)
+    return _Outcome(False, None, words, False)
 
 
 def _describe_response(status: int, body: bytes, headers: Any, redactor: Redactor) -> _Outcome:
@@ -146,7 +125,7 @@ def _final(spec: NotifySpec, outcome: _Outcome, attempts: int) -> PostResult:
             error = f"{head} after {attempts} attempts" + (f": {detail}" if sep else "")
         else:
             error = f"{error} ({attempts} attempts)"
-    return PostResult(target_name(spec), outcome.ok, outcome.status, error, attempts)
+    return PostResult(target_name(spec), outcome.ok, outcome.status, error, attempts, outcome.uncertain)
 
 
 def _delay(outcome: _Outcome, attempt: int, backoff: float) -> float:
@@ -156,69 +135,53 @@ def _delay(outcome: _Outcome, attempt: int, backoff: float) -> float:
     return wait
 
 
-def _prepare(
-    text: str, spec: NotifySpec, incident: Incident | None, redactor: Redactor
-) -> tuple[dict[str, Any] | None, PostResult | None]:
-    if spec.kind not in KINDS:
-        return None, PostResult(target_name(spec), False, None,
-                                f"unknown notify kind {spec.kind!r} (use slack or json)", 0)
-    return redactor.data(build_payload(text, spec, incident=incident)), None
+async def _peek(response: "httpx.Response", deadline: float) -> bytes:
+    """The start of the answer, to explain a failure. The status line has come: a body that
+    stalls or breaks off changes nothing about whether the update was posted."""
+    import httpx
 
-
-def _peek_sync(response: "httpx.Response", deadline: float) -> bytes:
     data = b""
-    for chunk in response.iter_raw():
-        data += chunk
-        if len(data) >= MAX_BODY_PEEK or time.monotonic() > deadline:
-            break
-    return data[:MAX_BODY_PEEK]
-
-
-async def _peek_async(response: "httpx.Response", deadline: float) -> bytes:
-    data = b""
-    async for chunk in response.aiter_raw():
-        data += chunk
-        if len(data) >= MAX_BODY_PEEK or time.monotonic() > deadline:
-            break
+    try:
+        async for chunk in response.aiter_raw():
+            data += chunk
+            if len(data) >= MAX_BODY_PEEK or time.monotonic() > deadline:
+                break
+    except httpx.TransportError:
+        pass
     return data[:MAX_BODY_PEEK]
 
 
 # -- posting ----------------------------------------------------------------------
 
-def post_update(
-    text: str,
-    targets: Sequence[NotifySpec],
-    *,
-    incident: Incident | None = None,
-    redactor: Redactor | None = None,
-    backoff: float = BACKOFF_S,
-) -> list[PostResult]:
-    """Post ``text`` to every target in turn; one result per target, in order."""
-    import httpx
+async def _post_one(
+    client: "httpx.AsyncClient", text: str, spec: NotifySpec, incident: Incident | None, redactor: Redactor,
+    backoff: float, retry_uncertain: bool,
+) -> PostResult:
+    if spec.kind not in KINDS:
+        return PostResult(target_name(spec), False, None, f"unknown notify kind {spec.kind!r} (use slack or json)", 0)
+    payload = redactor.data(build_payload(text, spec, incident=incident))
+    attempts_allowed = 1 + max(0, int(spec.retries))
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            deadline = time.monotonic() + 2 * spec.timeout
+            async with client.stream("POST", spec.url, json=payload, timeout=spec.timeout) as resp:
+                outcome = _describe_response(resp.status_code, await _peek(resp, deadline), resp.headers, redactor)
+        except Exception as exc:  # noqa: BLE001 - failure is data
+            outcome = _describe_exception(exc, spec)
+            if outcome.error is not None:
+                outcome = replace(outcome, error=_clean(outcome.error, spec, redactor))
+        retry = outcome.retryable or (outcome.uncertain and retry_uncertain)
+        if outcome.ok or not retry or attempt >= attempts_allowed:
+            return _final(spec, outcome, attempt)
+        await asyncio.sleep(_delay(outcome, attempt, backoff))
 
-    redactor = redactor or Redactor()
-    results: list[PostResult] = []
-    with httpx.Client(follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
-        for spec in targets:
-            payload, early = _prepare(text, spec, incident, redactor)
-            if early is not None:
-                results.append(early)
-                continue
-            attempts_allowed = 1 + max(0, int(spec.retries))
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    deadline = time.monotonic() + 2 * spec.timeout
-                    with client.stream("POST", spec.url, json=payload, timeout=spec.timeout) as resp:
-                        outcome = _describe_response(resp.status_code, _peek_sync(resp, deadline), resp.headers, redactor)
-                except Exception as exc:  # noqa: BLE001 - failure is data
-                    outcome = _describe_exception(exc, spec, redactor)
-                if outcome.ok or not outcome.retryable or attempt >= attempts_allowed:
-                    results.append(_final(spec, outcome, attempt))
-                    break
-                time.sleep(_delay(outcome, attempt, backoff))
-    return results
+
+def _clean(message: str, spec: NotifySpec, redactor: Redactor) -> str:
+    message = message.replace(spec.url, url_origin(spec.url))
+    message = " ".join(redactor.text(message).split())
+    return message[:160] or "unknown error"
 
 
 async def apost_update(
@@ -228,39 +191,40 @@ async def apost_update(
     incident: Incident | None = None,
     redactor: Redactor | None = None,
     backoff: float = BACKOFF_S,
+    retry_uncertain: bool = False,
 ) -> list[PostResult]:
-    """The dashboard's twin of :func:`post_update`: targets in parallel, results in target order."""
+    """Post ``text`` to every target in parallel; one result per target, in target order.
+
+    ``retry_uncertain`` also retries a post that may have arrived (the CLI's ``--force``):
+    the receiver may then show it twice.
+    """
     import httpx
 
     redactor = redactor or Redactor()
-
-    async def one(client: "httpx.AsyncClient", spec: NotifySpec) -> PostResult:
-        payload, early = _prepare(text, spec, incident, redactor)
-        if early is not None:
-            return early
-        attempts_allowed = 1 + max(0, int(spec.retries))
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                deadline = time.monotonic() + 2 * spec.timeout
-                async with client.stream("POST", spec.url, json=payload, timeout=spec.timeout) as resp:
-                    outcome = _describe_response(
-                        resp.status_code, await _peek_async(resp, deadline), resp.headers, redactor
-                    )
-            except Exception as exc:  # noqa: BLE001 - failure is data
-                outcome = _describe_exception(exc, spec, redactor)
-            if outcome.ok or not outcome.retryable or attempt >= attempts_allowed:
-                return _final(spec, outcome, attempt)
-            await asyncio.sleep(_delay(outcome, attempt, backoff))
-
     async with httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
-        return list(await asyncio.gather(*(one(client, spec) for spec in targets)))
+        return list(await asyncio.gather(*(
+            _post_one(client, text, spec, incident, redactor, backoff, retry_uncertain) for spec in targets)))
+
+
+def post_update(
+    text: str,
+    targets: Sequence[NotifySpec],
+    *,
+    incident: Incident | None = None,
+    redactor: Redactor | None = None,
+    backoff: float = BACKOFF_S,
+    retry_uncertain: bool = False,
+) -> list[PostResult]:
+    """:func:`apost_update` for the command line (no event loop running)."""
+    return asyncio.run(apost_update(text, targets, incident=incident, redactor=redactor, backoff=backoff,
+                                    retry_uncertain=retry_uncertain))
 
 
 def summarize(results: Sequence[PostResult]) -> str:
-    """One line for a toast or the CLI: ``posted to ops-slack; audit failed: HTTP 500 after 3 attempts``."""
+    """One line for a toast or the CLI: ``posted to ops-slack; audit failed: HTTP 500 after 3 attempts``
+    (``audit: no answer within 2 s after sending (it may have been posted)`` when it may have arrived)."""
     ok = [r.target_name for r in results if r.ok]
-    bad = [f"{r.target_name} failed: {r.error}" for r in results if not r.ok]
+    bad = [f"{r.target_name}: {r.error}" if r.uncertain else f"{r.target_name} failed: {r.error}"
+           for r in results if not r.ok]
     parts = ([f"posted to {', '.join(ok)}"] if ok else []) + bad
     return "; ".join(parts) if parts else "no webhooks configured"

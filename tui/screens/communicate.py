@@ -9,7 +9,6 @@ from textual import work
 
 from widgets.timeline import TimelineView
 
-from ..incident.model import Kind
 from ..incident.store import StoreError
 
 
@@ -85,13 +84,12 @@ class CommunicateActions:
             self._kept_draft = None
 
     @work(exclusive=True, group="post-update", exit_on_error=False)
-    async def _post_worker(self, text: str, template: str) -> None:
+    async def _post_worker(self, text: str, template: str, targets=None) -> None:
         from ..incident.notify import apost_update, summarize
-        from ..incident.redact import Redactor
 
         self.notify("Posting the status update…", timeout=3)
-        results = await apost_update(text, self.wapp.config.notify, incident=self.incident,
-                                     redactor=Redactor(self.wapp.config.secrets))
+        targets = list(targets if targets is not None else self.wapp.config.notify)
+        results = await apost_update(text, targets, incident=self.incident, redactor=self.wapp.redactor)
         posted = [r.target_name for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         if posted:
@@ -99,11 +97,37 @@ class CommunicateActions:
         if failed:
             self._kept_draft = text
             why = summarize(results)
-            self.write(self.wapp.store.append, self.wapp.incident_id, Kind.SYSTEM,
-                       f"Status update post failed: {why}", author="warroom", source="tui")
-            self.notify(f"{why} — the draft is kept (press U)", severity="error", timeout=15)
+            self.write_system([(f"Status update post failed: {why}", None)], source="tui")
+            self.notify(f"{why} — the draft is kept (press U)", severity="error", timeout=15, markup=False)
         else:
-            self.notify(f"Posted to {', '.join(posted)}; countdown restarted")
+            self.notify(f"Posted to {', '.join(posted)}; countdown restarted", markup=False)
+        uncertain = [spec for spec, r in zip(targets, results) if r.uncertain]
+        if uncertain:
+            self._ask_repost(text, template, uncertain)
+
+    def _ask_repost(self, text: str, template: str, targets: list) -> None:
+        """Sent, but no answer: the receiver may have posted it. Posting again unasked showed the
+        same update several times, so the commander looks at the channel and says."""
+        from textual.markup import escape
+
+        from ..incident.notify import target_name
+        from .choose import ChoiceScreen
+
+        names = escape(", ".join(target_name(spec) for spec in targets))
+        choices = [f"It arrived (I checked {names}): record the update as sent",
+                   f"Post it to {names} again",
+                   "Neither: keep the draft (U) and decide later"]
+
+        def chosen(index: int | None) -> None:
+            if index == 0:
+                self._record_update(text, {"template": template, "posted_to": [target_name(s) for s in targets],
+                                           "confirmed_by": "hand"})
+                self.notify("Update recorded as sent; countdown restarted")
+            elif index == 1:
+                self._post_worker(text, template, targets)
+
+        self.app.push_screen(ChoiceScreen(f"No answer from {names}: the update may have been posted", choices, None),
+                             chosen)
 
     def action_export(self) -> None:
         self._export_worker()

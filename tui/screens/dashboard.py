@@ -26,7 +26,7 @@ from widgets.countdown import UpdateCountdown
 from widgets.footer import KeyFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
-from widgets.timeline import TimelineView
+from widgets.timeline import TimelineView, time_text
 
 from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
@@ -58,6 +58,21 @@ def parse_follow_up(text: str) -> tuple[str, float | None]:
     if not match:
         return text, None
     return text[: match.start()].rstrip(), float(match.group(1))
+
+
+ROLE_ALIASES = {"ic": "commander", "cmd": "commander", "incident-commander": "commander", "communications": "comms"}
+
+
+def parse_role(text: str) -> tuple[str, str]:
+    """'commander alice' -> ('commander', 'alice'); a role alone clears it ('scribe' -> ('scribe', ''))."""
+    from ..incident.model import ROLES
+
+    role, _, person = text.strip().partition(" ")
+    role = ROLE_ALIASES.get(role.lower(), role.lower())
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} — type a role then a name, e.g. 'commander alice' "
+                         f"(roles: {', '.join(ROLES)}; a role alone clears it)")
+    return role, " ".join(person.split())
 
 
 def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
@@ -441,6 +456,7 @@ class Dashboard(CommunicateActions, Screen):
         if self.incident is None:
             return
         now = self.wapp.clock()
+        self.query_one(TimelineView).set_today(now.date())
         self.query_one(IncidentHeader).show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
@@ -554,9 +570,16 @@ class Dashboard(CommunicateActions, Screen):
         """One transaction for all of a snapshot's state changes, however many pods restarted."""
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
-            self.write(self.wapp.store.append_many, self.wapp.incident_id,
-                       [(Kind.SYSTEM, e.text, self._system_meta(e)) for e in fresh],
-                       author="warroom", source=f"detector:{source}")
+            self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
+
+    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
+        """Every entry the dashboard writes on its own (detector changes, failed posts) goes
+        through here, redacted with the session's Redactor BEFORE the write: what a source said
+        (a redirect's Location with a ${ENV} token in it, an error body) reaches the store, and so
+        `warroom status` and every export, with its secrets masked."""
+        redactor = self.wapp.redactor
+        rows = [(Kind.SYSTEM, redactor.text(text), redactor.data(meta) if meta else meta) for text, meta in items]
+        return self.write(self.wapp.store.append_many, self.wapp.incident_id, rows, author="warroom", source=source)
 
     @staticmethod
     def _system_meta(e) -> dict:
@@ -583,13 +606,17 @@ class Dashboard(CommunicateActions, Screen):
         prompt = await self._ready(self._prompt_widget())
         prompt.open(kind)
 
+    async def action_role(self) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open("role", label="role")
+
     async def action_edit(self) -> None:
         entry = self.query_one(TimelineView).selected
         if entry is None:
             self.notify("Nothing to edit yet", severity="warning")
             return
         prompt = await self._ready(self._prompt_widget())
-        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {entry.ts:%H:%M:%S}")
+        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
 
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
@@ -603,9 +630,12 @@ class Dashboard(CommunicateActions, Screen):
                 return
             result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
         elif event.kind == "role":
-            role, _, person = event.text.strip().partition(" ")
-            role = {"ic": "commander", "cmd": "commander"}.get(role.lower(), role.lower())
-            result = self.write(store.set_role, incident_id, role, person.strip(), author=author, source="tui")
+            try:
+                role, person = parse_role(event.text)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", timeout=10, markup=False)
+                return      # the prompt stays open with the text: nothing typed is lost
+            result = self.write(store.set_role, incident_id, role, person, author=author, source="tui")
         elif event.kind == Kind.TODO.value:
             text, minutes = parse_follow_up(event.text)
             result = self.write(store.add_todo, incident_id, text, follow_up_minutes=minutes, author=author, source="tui")
