@@ -69,8 +69,18 @@ def _write_output(text: str, output: str | None) -> None:
     path = Path(output)
     # Exports are written next to the target and renamed, so a crash never leaves half a postmortem.
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:    # a missing directory, a full disk (ENOSPC, EFBIG), no permission
+        try:
+            tmp.unlink(missing_ok=True)     # only ever our own half-written file
+        except OSError:
+            pass
+        from .cli import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc} — "
+                         "check that the directory exists, is writable and has free space") from None
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -80,7 +90,7 @@ def run_export(args: argparse.Namespace, config) -> int:
     from .incident.redact import Redactor
     from .incident.store import Store
 
-    with Store(args.data_dir or None) as store:
+    with Store(args.data_dir or None, read_only=True) as store:
         if args.incident:
             incident = _incident(store, args)
         else:
