@@ -53,6 +53,9 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
         app.run()
     finally:
         store.close()
+    if app.fatal_error:      # it could not start (a corrupt store): one line, as the CLI says it
+        print(f"warroom: {app.fatal_error}", file=sys.stderr)
+        return 2
     return 0
 
 
