@@ -216,7 +216,7 @@ def test_unexpected_error_is_one_line_with_crash_log(env, declared, tmp_path):
 # -- reading commands: read-only, create nothing -----------------------------------------------
 
 
-@pytest.mark.parametrize("args, code", [(["incidents"], 0), (["status"], 2), (["export"], 2)])
+@pytest.mark.parametrize("args, code", [(["incidents"], 0), (["status"], 2), (["export"], 2), (["update"], 2)])
 def test_reading_commands_create_nothing(env, tmp_path, args, code):
     missing = tmp_path / "never" / "made"
     proc = warroom(args, env, data=missing)
@@ -247,7 +247,7 @@ def test_reading_commands_on_a_read_only_data_directory(env, declared):
     """A read-only bind mount (chmod does not bind root): status, incidents and export read it."""
     for args, expect in ((["status"], "Checkout down"), (["incidents"], "INC-1"),
                          (["export", "--format", "json"], '"title": "Checkout down"'),
-                         (["log", "still writable?"], None)):
+                         (["update"], "Checkout down"), (["log", "still writable?"], None)):
         script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
         proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(declared), *WARROOM, *args, "--data-dir", str(declared)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -116,7 +116,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
     from .incident.templates import build_context, render_update, suggest_template
 
     redactor = Redactor(config.secrets)
-    with Store(args.data_dir or None) as store:
+    with Store(args.data_dir or None, read_only=not args.post) as store:   # a draft only reads
         incident = _incident(store, args)
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow
