@@ -257,3 +257,42 @@ def test_reading_commands_on_a_read_only_data_directory(env, declared):
             assert proc.returncode == 0, proc.stderr
             assert expect in proc.stdout
     assert sorted(p.name for p in declared.iterdir()) == ["warroom.db"]
+
+
+def test_ctrl_d_at_the_declare_question_is_one_line(env, tmp_path):
+    """No open incident on a terminal: warroom asks; Ctrl-D there ends it with one line, exit 2."""
+    import select
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen([*WARROOM, "--data-dir", str(tmp_path / "data")], cwd=tmp_path, env=env,
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    try:
+        while b"Title: " not in out:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, out
+            out += os.read(master, 4096)
+        os.write(master, b"\x04")
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:     # EIO: the process is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    text = out.decode("utf-8", "replace")
+    assert code == 2, text
+    assert "Traceback" not in text
+    assert text.rstrip().splitlines()[-1] == ("warroom: no incident declared — run warroom again, "
+                                              "or use 'warroom declare --title T --sev N'")

@@ -18,16 +18,20 @@ def _ask_declare(store, config, author: str):
     if not sys.stdin.isatty():
         raise UsageError("no active incident — declare one with 'warroom declare --title T --sev N'")
     print("No open incident. Declare one (Ctrl-C to quit).")
-    title = ""
-    while not title:
-        title = input("  Title: ").strip()
-    while True:
-        answer = input("  Severity 1-4 (1 = outage/data loss, 2 = major, 3 = minor, 4 = cosmetic) [2]: ").strip() or "2"
-        try:
-            severity = Severity.parse(answer)
-            break
-        except ValueError as exc:
-            print(f"  {exc}")
+    try:
+        title = ""
+        while not title:
+            title = input("  Title: ").strip()
+        while True:
+            answer = input("  Severity 1-4 (1 = outage/data loss, 2 = major, 3 = minor, 4 = cosmetic) [2]: ").strip() or "2"
+            try:
+                severity = Severity.parse(answer)
+                break
+            except ValueError as exc:
+                print(f"  {exc}")
+    except EOFError:      # Ctrl-D at a question
+        print()
+        raise UsageError("no incident declared — run warroom again, or use 'warroom declare --title T --sev N'") from None
     return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
                          escalate_after=_escalate_after(config), checklists=_checklists(config))
 
