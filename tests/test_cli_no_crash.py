@@ -296,3 +296,9 @@ def test_ctrl_d_at_the_declare_question_is_one_line(env, tmp_path):
     assert "Traceback" not in text
     assert text.rstrip().splitlines()[-1] == ("warroom: no incident declared — run warroom again, "
                                               "or use 'warroom declare --title T --sev N'")
+
+
+@pytest.mark.parametrize("speed", ["nan", "inf", "0", "-1", "1e300"])
+def test_demo_speed_out_of_range_is_one_line(env, speed):
+    line = one_line_exit_2(warroom(["demo", "--speed", speed], env))
+    assert line.startswith("warroom: --speed must be above 0 and at most 1000, got "), line
