@@ -302,3 +302,27 @@ def test_ctrl_d_at_the_declare_question_is_one_line(env, tmp_path):
 def test_demo_speed_out_of_range_is_one_line(env, speed):
     line = one_line_exit_2(warroom(["demo", "--speed", speed], env))
     assert line.startswith("warroom: --speed must be above 0 and at most 1000, got "), line
+
+
+def test_export_to_a_fifo_writes_into_it_not_over_it(env, declared, tmp_path):
+    """-o /dev/stdout or a named pipe: written to, never replaced by a renamed file (as root, it was)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = warroom(["export", "-o", str(fifo)], env, data=declared)
+    reader.join(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert got and got[0].startswith(b"# Postmortem (draft): INC-1"), got
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_export_onto_a_directory_is_one_line(env, declared, tmp_path):
+    line = one_line_exit_2(warroom(["export", "-o", str(tmp_path)], env, data=declared))
+    assert line == f"warroom: cannot write {tmp_path}: Is a directory — check that the directory exists, " \
+                   "is writable and has free space"

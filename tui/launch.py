@@ -77,8 +77,13 @@ def _write_output(text: str, output: str | None) -> None:
     # Exports are written next to the target and renamed, so a crash never leaves half a postmortem.
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        if path.exists() and not path.is_file():
+            # /dev/stdout, a fifo, a directory: written to (or refused), never renamed over.
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
     except OSError as exc:    # a missing directory, a full disk (ENOSPC, EFBIG), no permission
         try:
             tmp.unlink(missing_ok=True)     # only ever our own half-written file
