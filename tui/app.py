@@ -170,7 +170,7 @@ class WarroomApp(App):
         path = write_crash_log(exc, data_dir, self._redact_secrets)
         what = describe(exc, self._redact_secrets)
         where = f"details in {path}" if path else "its details could not be saved"
-        text = f"Unexpected error: {what} — nothing was lost; {where}"
+        text = f"Unexpected error: {what} — {where}"
         last, when = self._last_unexpected
         now = time.monotonic()
         if text == last and now - when < REPEAT_TOAST_S:
