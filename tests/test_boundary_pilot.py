@@ -234,3 +234,22 @@ def test_corrupt_store_at_start_real_process(tmp_path):
     assert code == 2, text
     assert "Traceback" not in text
     assert lines[-1].startswith(f"warroom: store {data / 'warroom.db'}: read failed:"), lines[-3:]
+
+
+async def test_crash_log_and_toast_are_redacted_and_not_repeated(store, monkeypatch):
+    from tui.config import Config
+
+    inc = seed_incident(store)
+    app = make_app(store, inc, config=Config(secrets=frozenset({"tok-hunter22"})))
+    async with app.run_test(size=(120, 40)) as pilot:
+        monkeypatch.setattr(store, "record_update_sent",
+                            fail_with(RuntimeError("POST https://u:pw@hooks.example/x failed: bad key tok-hunter22")))
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("u")        # the same error again at once: logged twice, toasted once
+        await pilot.pause()
+        [toast] = toasts(app)
+        log = (store.data_dir / "crash.log").read_text()
+        for secret in ("tok-hunter22", "u:pw@"):
+            assert secret not in toast.message and secret not in log
+        assert log.count("Traceback (most recent call last)") == 2
