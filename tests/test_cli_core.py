@@ -258,8 +258,9 @@ def test_status_when_overdue(run, data):
     assert re.search(r"  next update \d\d:\d\d:\d\d UTC \(OVERDUE by 05:\d\d\)\n", out), out
 
 
-def test_incidents_lists_everything(run):
-    assert run.ok("incidents") == "no incidents yet — declare one with 'warroom declare --title T --sev N'\n"
+def test_incidents_lists_everything(run, data):
+    # Reading commands create nothing: with no store yet they say where they looked.
+    assert run.ok("incidents") == f"no incidents yet in {data} — declare one with 'warroom declare --title T --sev N'\n"
     run.ok("declare", "--title", "first", "--sev", "3")
     run.ok("resolve")
     run.ok("declare", "--title", "second", "--sev", "1")
@@ -300,7 +301,7 @@ def test_data_dir_from_the_environment(run, tmp_path, monkeypatch):
 def test_store_errors_are_one_line(run, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out, err = run("status", "--data-dir", str(blocker / "data"), data_dir=False)
+    code, out, err = run("log", "x", "--data-dir", str(blocker / "data"), data_dir=False)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "cannot create the data directory" in err
 

@@ -205,7 +205,7 @@ LITERAL_TEXTS = [
     "NUL\x00inside",
     "  leading and trailing spaces  ",
     "'); DROP TABLE entries; --",
-    "x" * 100_000,
+    "x" * 10_000,     # the longest entry the store takes (MAX_ENTRY_CHARS)
 ]
 
 

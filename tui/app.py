@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import time
 from datetime import datetime
@@ -31,6 +32,8 @@ HIGH_CONTRAST = Theme(
 
 
 GC_YOUNG_THRESHOLD = 10_000
+# The same unexpected error again within this many seconds is logged but not toasted again.
+REPEAT_TOAST_S = 30.0
 
 
 class WarroomApp(App):
@@ -90,6 +93,11 @@ class WarroomApp(App):
         # store: the session's one Redactor (Dashboard.write_system uses it before every write).
         self.redactor = Redactor(config.secrets)
         self._redact_secrets = self.redactor.text
+        self.first_frame_shown = False
+        # Set when the app ends because it could not start (a corrupt store): the launcher
+        # prints it as one line and exits 2.
+        self.fatal_error: str | None = None
+        self._last_unexpected: tuple[str, float] = ("", float("-inf"))
 
     @property
     def masking_hosts(self) -> bool:
@@ -122,6 +130,7 @@ class WarroomApp(App):
         return time.monotonic() - self._last_input < INPUT_RECENT_S
 
     def first_frame_drawn(self) -> None:
+        self.first_frame_shown = True
         if self.gc_paused:
             self.gc_paused = False
             # What start-up built lives as long as the app: out of every later full pass.
@@ -131,6 +140,68 @@ class WarroomApp(App):
         # entry and a full pass (10-30 ms, inside whatever key was being handled) every few
         # entries; 10,000 makes full passes about 14 times rarer for the same memory bound.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+    # -- the exception boundary ----------------------------------------------------
+    # Every user action reaches the code through one of three doors: an action (a key binding,
+    # a palette command, a click: all dispatched here), a message handled by one of warroom's
+    # screens (a prompt's Submitted, a checklist toggle: screens/boundary.py), or the callback
+    # of a screen pushed for an answer (push_screen below). An unexpected error at any of them
+    # becomes one red line naming the crash log; the app stays up and the screen stays as it
+    # was, so a prompt keeps its typed text (it closes only once its entry is saved).
+
+    def report_unexpected(self, exc: Exception) -> None:
+        """Log ``exc``'s traceback to the data directory's crash log and say so in one line."""
+        from .crash import describe, write_crash_log
+        from .incident.store import StoreError
+
+        data_dir = getattr(self.store, "data_dir", None)
+        if self.fatal_error is not None:      # already ending: what follows is the first error's fallout
+            return
+        if not self.first_frame_shown:
+            # Failing before the dashboard was ever shown (a corrupt store read at mount):
+            # the app cannot do its job, so it ends, with one line and exit 2.
+            if isinstance(exc, StoreError):
+                from .incident.safe_text import one_line
+
+                self.fatal_error = one_line(str(exc))     # the store's own line: what, which file, how to mend
+            else:
+                path = write_crash_log(exc, data_dir, self._redact_secrets)
+                where = f"details in {path}" if path else "its details could not be saved"
+                self.fatal_error = f"could not start: {describe(exc, self._redact_secrets)} — {where}"
+            self.exit(return_code=2)
+            return
+        path = write_crash_log(exc, data_dir, self._redact_secrets)
+        what = describe(exc, self._redact_secrets)
+        where = f"details in {path}" if path else "its details could not be saved"
+        text = f"Unexpected error: {what} — {where}"
+        last, when = self._last_unexpected
+        now = time.monotonic()
+        if text == last and now - when < REPEAT_TOAST_S:
+            return
+        self._last_unexpected = (text, now)
+        self.notify(text, severity="error", timeout=20, markup=False)
+
+    async def _dispatch_action(self, namespace, action_name: str, params: Any) -> bool:
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:  # noqa: BLE001 - the boundary: see report_unexpected
+            self.report_unexpected(exc)
+            return True
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):  # type: ignore[override]
+        if callback is None:
+            return super().push_screen(screen, wait_for_dismiss=wait_for_dismiss)
+        answer = callback
+
+        async def guarded(result):   # one parameter: Textual passes the screen's result
+            try:
+                outcome = answer(result)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception as exc:  # noqa: BLE001 - the boundary: see report_unexpected
+                self.report_unexpected(exc)
+
+        return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)
 
     def get_driver_class(self):
         driver = super().get_driver_class()

@@ -17,6 +17,11 @@ if TYPE_CHECKING:     # argparse (and gettext) are imported only when the parser
     import argparse
 
 EXIT_USAGE = 2
+# What a shell reports for a command killed by SIGPIPE (128 + 13): `warroom status | head`
+# ends like any other Unix tool whose reader went away, without a word.
+EXIT_CLOSED_PIPE = 141
+# SQLite's INTEGER (and PostgreSQL's bigint): a larger incident number cannot exist.
+_MAX_ID = 2**63 - 1
 
 
 class UsageError(Exception):
@@ -47,22 +52,25 @@ def _author(args: argparse.Namespace) -> str:
 def _parse_time(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):   # OverflowError: 0001-01-01T00:00+14:00 is before year 1 in UTC
         raise UsageError(f"not a time: {text!r} — use ISO 8601, e.g. 2026-11-21T14:05:00Z") from None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    if when.year < 1970:
+        raise UsageError(f"{text!r} is before 1970 — give the time the incident happened, e.g. 2026-11-21T14:05:00Z")
+    return when
 
 
-def _open_store(args: argparse.Namespace):
+def _open_store(args: argparse.Namespace, *, read_only: bool = False):
     from .incident.store import Store
 
-    return Store(args.data_dir or None)
+    return Store(args.data_dir or None, read_only=read_only)
 
 
 def _incident(store, args: argparse.Namespace):
     ref = getattr(args, "incident", None)
     if ref:
         text = str(ref).upper().removeprefix("INC-")
-        if not text.isdigit():
+        if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
             raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
         return store.incident(int(text))
     return store.require_active()
@@ -129,6 +137,9 @@ def cmd_log(args: argparse.Namespace) -> int:
         kind = Kind.parse(args.kind)
     except ValueError as exc:
         raise UsageError(f"--kind: {exc}") from None
+    if kind is Kind.SYSTEM:
+        raise UsageError("--kind system is warroom's own (what its detector saw) — use note, action, decision, "
+                         "finding, mitigation, comms or todo")
     text = " ".join(args.text)
     if text == "-":
         text = sys.stdin.read().strip()
@@ -154,7 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .incident.model import fmt_duration, utcnow
     from .incident.timers import update_clock
 
-    with _open_store(args) as store:
+    with _open_store(args, read_only=True) as store:
         inc = _incident(store, args)
         now = utcnow()
         checklist = store.checklist(inc.id)
@@ -177,9 +188,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_incidents(args: argparse.Namespace) -> int:
     from .incident.model import fmt_duration, utcnow
+    from .incident.store import NoStore
 
-    with _open_store(args) as store:
-        incidents = store.incidents()
+    try:
+        with _open_store(args, read_only=True) as store:
+            incidents = store.incidents()
+    except NoStore as exc:
+        print(exc)
+        return 0
     if not incidents:
         print("no incidents yet — declare one with 'warroom declare --title T --sev N'")
         return 0
@@ -369,13 +385,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:  # config lands separately; the store commands must not depend on it
         ConfigError = UsageError  # type: ignore[assignment,misc]
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()      # a closed pipe shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
     except (UsageError, ConfigError, StoreError, ValueError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - no input gets a traceback: one line, the details on file
+        from .crash import one_line_report
+
+        print(f"warroom: {one_line_report(exc, args.data_dir)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null: what is still buffered for the closed pipe
+    would otherwise fail again when Python flushes it at exit, with a message."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m tui.cli` runs this file as __main__, a second copy of the module: run the importable
+    # one, whose UsageError is the one launch.py and the others raise.
+    from tui.cli import main as _main
+
+    sys.exit(_main())

@@ -159,13 +159,32 @@ def _load(path: str | os.PathLike[str], env: Mapping[str, str]) -> tuple[Config 
         return None, [f"{label}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}) — save the file as UTF-8"]
     try:
         data = tomllib.loads(text)
+        file = file.absolute()
+        loader = _Loader(label, text, file.parent, env)
+        config = loader.build(data, file)
     except tomllib.TOMLDecodeError as exc:
         return None, [_syntax_problem(label, text, str(exc))]
-    file = file.absolute()
-    loader = _Loader(label, text, file.parent, env)
-    config = loader.build(data, file)
+    except RecursionError:   # tomllib (and the checks) recurse once per level of [ or {
+        return None, [f"{label}:{_deepest_line(text)}: arrays or tables nested too deeply — "
+                      "a warroom.toml needs at most a few levels; remove the extra brackets"]
     problems = loader.sorted_problems()
     return (None if problems else config), problems
+
+
+def _deepest_line(text: str) -> int:
+    """The line where [ and { nesting is deepest (strings are not told apart: a rough guide)."""
+    depth = best = 0
+    best_line = line = 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, best_line = depth, line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return best_line
 
 
 _POSITION = re.compile(r"^(?P<msg>.*?)\s*\((?:at line (?P<line>\d+), column (?P<col>\d+)|at end of document)\)\s*$", re.S)
@@ -401,7 +420,7 @@ def _quote(text: str, limit: int = 60) -> str:
 
 
 def _fmt_number(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:   # 1e300 stays 1e+300
         return str(int(value))
     return str(value)
 
@@ -488,9 +507,17 @@ def _suggest_number(value: Any, unit: str, integer: bool) -> str | None:
     return repr(number)
 
 
-def _num(example: str, *, unit: str = "", positive: bool = True, integer: bool = False, minimum: float = 0) -> _Parser:
+def _num(example: str, lowest: float, highest: float, *, unit: str = "", integer: bool = False,
+         zero_off: bool = False) -> _Parser:
+    """A number in [lowest, highest] (``zero_off``: or exactly 0, which switches the thing off).
+
+    Every number has a range the runtime can honour: 1e300 minutes overflowed the clock,
+    retries = 2**63 - 1 never returned, an interval of 1e-300 s polled flat out."""
     what = "a whole number" if integer else "a number"
     in_units = f" ({_UNIT_WORDS[unit]})" if unit else ""
+    span = f"between {_fmt_number(lowest)} and {_fmt_number(highest)}"
+    if zero_off:
+        span = f"0 (off) or {span}"
 
     def parse(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -500,9 +527,8 @@ def _num(example: str, *, unit: str = "", positive: bool = True, integer: bool =
             fix = _suggest_number(value, unit, integer) or example
             ld.wrong_type(path, what, value, fix + in_units)
             return _BAD
-        if value < minimum or (positive and value <= minimum):
-            bound = f"greater than {_fmt_number(minimum)}" if positive else f"{_fmt_number(minimum)} or more"
-            ld.report(path, f"{_dotted(path)} must be {bound}, got {_fmt_number(value)}",
+        if not (lowest <= value <= highest or (zero_off and value == 0)):
+            ld.report(path, f"{_dotted(path)} must be {span}{in_units}, got {_fmt_number(value)}",
                       f"write {_key_text(path[-1])} = {example}{in_units}")
             return _BAD
         return int(value) if integer else float(value)
@@ -848,7 +874,7 @@ def _cadence(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
         ld.wrong_type(path, "a table of minutes by severity", value, "{ SEV1 = 15, SEV2 = 30, SEV3 = 60 }")
         return _BAD
     out: dict[str, int | float] = {}
-    minutes = _num("15", unit="min", positive=False)
+    minutes = _num("15", 1, MAX_MINUTES, unit="min", zero_off=True)
     bad = False
     for key, raw in value.items():
         sev = key.upper()
@@ -1077,9 +1103,16 @@ def _notify_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, "export it or remove this [[notify]] block")
 
 
+# The ranges of numbers: what the runtime can honour and a person could mean.
+MAX_MINUTES = 24 * 60            # update cadence, escalation: a day at most
+MIN_INTERVAL_S = 0.5             # polls: the screen is drawn once a second (tui/pacing.py)
+MAX_INTERVAL_S = 3600.0
+MAX_TIMEOUT_S = 300.0
+MAX_RETRIES = 10
+
 _INCIDENT_SCHEMA: dict[str, _Parser] = {
     "cadence_minutes": _cadence,
-    "escalate_after_minutes": _num("30", unit="min"),
+    "escalate_after_minutes": _num("30", 1, MAX_MINUTES, unit="min"),
     "checklists": _checklists,
 }
 _SERVICE_SCHEMA: dict[str, _Parser] = {
@@ -1087,10 +1120,10 @@ _SERVICE_SCHEMA: dict[str, _Parser] = {
     "url": _service_url,
     "method": _method,
     "expect_status": _expect_status,
-    "interval": _num("5", unit="s"),
-    "timeout": _num("2.0", unit="s"),
-    "degraded_ms": _num("800", unit="ms", positive=False),
-    "fail_threshold": _num("2", integer=True, minimum=1, positive=False),
+    "interval": _num("5", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "timeout": _num("2.0", 0.1, MAX_TIMEOUT_S, unit="s"),
+    "degraded_ms": _num("800", 0, MAX_TIMEOUT_S * 1000, unit="ms"),
+    "fail_threshold": _num("2", 1, 100, integer=True),
     "body_contains": _text('"ok"'),
     "json_field": _text('"status"'),
     "json_equals": _json_equals,
@@ -1103,32 +1136,32 @@ _HOST_SCHEMA: dict[str, _Parser] = {
     "memory": _threshold(HostSpec.memory),
     "disk": _threshold(HostSpec.disk),
     "swap": _threshold(HostSpec.swap),
-    "interval": _num("1", unit="s"),
-    "top_processes": _num("5", integer=True, positive=False),
-    "top_interval": _num("3", unit="s", positive=False),
+    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "top_processes": _num("5", 0, 100, integer=True),
+    "top_interval": _num("3", 0, MAX_INTERVAL_S, unit="s"),
 }
 _KUBE_SCHEMA: dict[str, _Parser] = {
     "context": _text('"prod-eu"'),
     "namespaces": _namespaces,
     "kubeconfig": _kubeconfig,
-    "interval": _num("1", unit="s"),
+    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "enabled": _flag,
 }
 _REPO_SCHEMA: dict[str, _Parser] = {
     "path": _repo_path,
     "branch": _text('"main"'),
     "tags": _text('"deploy-*"'),
-    "limit": _num("15", integer=True, minimum=1, positive=False),
-    "suspect_window_minutes": _num("120", unit="min"),
-    "fetch_interval": _num("0", unit="s", positive=False),
-    "interval": _num("10", unit="s"),
+    "limit": _num("15", 1, 1000, integer=True),
+    "suspect_window_minutes": _num("120", 1, 30 * MAX_MINUTES, unit="min"),
+    "fetch_interval": _num("0", 10, 24 * MAX_INTERVAL_S, unit="s", zero_off=True),
+    "interval": _num("10", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
 }
 _NOTIFY_SCHEMA: dict[str, _Parser] = {
     "kind": _notify_kind,
     "url": _notify_url,
     "name": _text('"slack"'),
-    "timeout": _num("5.0", unit="s"),
-    "retries": _num("2", integer=True, positive=False),
+    "timeout": _num("5.0", 0.1, MAX_TIMEOUT_S, unit="s"),
+    "retries": _num("2", 0, MAX_RETRIES, integer=True),
 }
 
 # Section -> is it a list of [[blocks]]?

@@ -21,25 +21,29 @@ def _ask_declare(store, config, author: str):
     if not sys.stdin.isatty():
         raise UsageError("no active incident — declare one with 'warroom declare --title T --sev N'")
     print("No open incident. Declare one (Ctrl-C to quit).")
-    title = ""
-    while not title:
-        title = input("  Title: ").strip()
-    while True:
-        answer = input("  Severity 1-4 (1 = outage/data loss, 2 = major, 3 = minor, 4 = cosmetic) [2]: ").strip() or "2"
-        try:
-            severity = Severity.parse(answer)
-            break
-        except ValueError as exc:
-            print(f"  {exc}")
-    commander = " ".join(input(f"  Incident commander [{author}]: ".replace(" []", "")).split()) or author
-    while True:
-        answer = input("  Impact started (HH:MM UTC, '10m ago'; Enter = now): ")
-        now = utcnow()
-        try:
-            started = parse_impact_start(answer, now)
-            break
-        except ValueError as exc:
-            print(f"  {exc}")
+    try:
+        title = ""
+        while not title:
+            title = input("  Title: ").strip()
+        while True:
+            answer = input("  Severity 1-4 (1 = outage/data loss, 2 = major, 3 = minor, 4 = cosmetic) [2]: ").strip() or "2"
+            try:
+                severity = Severity.parse(answer)
+                break
+            except ValueError as exc:
+                print(f"  {exc}")
+        commander = " ".join(input(f"  Incident commander [{author}]: ".replace(" []", "")).split()) or author
+        while True:
+            answer = input("  Impact started (HH:MM UTC, '10m ago'; Enter = now): ")
+            now = utcnow()
+            try:
+                started = parse_impact_start(answer, now)
+                break
+            except ValueError as exc:
+                print(f"  {exc}")
+    except EOFError:      # Ctrl-D at a question
+        print()
+        raise UsageError("no incident declared — run warroom again, or use 'warroom declare --title T --sev N'") from None
     return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
                          escalate_after=_escalate_after(config), checklists=_checklists(config),
                          started_at=started, now=now, roles={"commander": commander} if commander else None)
@@ -66,6 +70,9 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
         app.run()
     finally:
         store.close()
+    if app.fatal_error:      # it could not start (a corrupt store): one line, as the CLI says it
+        print(f"warroom: {app.fatal_error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -82,8 +89,23 @@ def _write_output(text: str, output: str | None) -> None:
     path = Path(output)
     # Exports are written next to the target and renamed, so a crash never leaves half a postmortem.
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        if path.exists() and not path.is_file():
+            # /dev/stdout, a fifo, a directory: written to (or refused), never renamed over.
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+    except OSError as exc:    # a missing directory, a full disk (ENOSPC, EFBIG), no permission
+        try:
+            tmp.unlink(missing_ok=True)     # only ever our own half-written file
+        except OSError:
+            pass
+        from .cli import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc} — "
+                         "check that the directory exists, is writable and has free space") from None
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -93,7 +115,7 @@ def run_export(args: argparse.Namespace, config) -> int:
     from .incident.redact import Redactor
     from .incident.store import Store
 
-    with Store(args.data_dir or None) as store:
+    with Store(args.data_dir or None, read_only=True) as store:
         if args.incident:
             incident = _incident(store, args)
         else:
@@ -116,7 +138,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
     from .incident.templates import build_context, render_update, suggest_template
 
     redactor = Redactor(config.secrets)
-    with Store(args.data_dir or None) as store:
+    with Store(args.data_dir or None, read_only=not args.post) as store:   # a draft only reads
         incident = _incident(store, args)
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow

@@ -198,12 +198,16 @@ class Scenario:
         self.done.set()
 
 
+# The whole scenario in well under a second; faster only garbles the timeline.
+MAX_SPEED = 1000
+
+
 class Demo:
     """Starts every moving part; ``stop()`` removes all of it, temp directories included."""
 
     def __init__(self, speed: float = 1.0, data_dir: str | None = None) -> None:
-        if speed <= 0:
-            raise ValueError(f"--speed must be above 0, got {speed}")
+        if not 0 < speed <= MAX_SPEED:     # also refuses nan and inf
+            raise ValueError(f"--speed must be above 0 and at most {MAX_SPEED}, got {speed:g} — e.g. --speed 10")
         self.speed = speed
         self.tmp = Path(tempfile.mkdtemp(prefix="warroom-demo-"))
         self.data_dir = Path(data_dir).expanduser() if data_dir else self.tmp / "data"

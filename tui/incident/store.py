@@ -44,6 +44,12 @@ from .model import (
 
 DB_NAME = "warroom.db"
 BUSY_TIMEOUT_MS = 10_000
+# A timeline entry is a line or a paragraph, not a document: a 30 MB note made the
+# markdown export take seconds and every later key lag. Longer material belongs in a
+# file whose path is logged.
+MAX_ENTRY_CHARS = 10_000
+# A follow-up further out than a week is not a follow-up; far larger numbers overflow datetime.
+MAX_FOLLOW_UP_MINUTES = 7 * 24 * 60
 
 T = TypeVar("T")
 
@@ -54,6 +60,10 @@ class StoreError(RuntimeError):
 
 class NoActiveIncident(StoreError):
     pass
+
+
+class NoStore(NoActiveIncident):
+    """A read-only open found no store to read (nothing was created)."""
 
 
 MIGRATIONS: Sequence[str] = (
@@ -180,11 +190,15 @@ def _opt_ms(value: int | None) -> datetime | None:
 class Store:
     """One open store; safe to share between threads (calls are serialised)."""
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, *, read_only: bool = False) -> None:
+        """``read_only``: for commands that only read (status, incidents, export): the file is
+        opened read-only, nothing is created (no directory, no file, no migration), and a
+        read-only data directory works; a missing store raises :class:`NoStore`."""
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self.path = self.data_dir / DB_NAME
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._conn = self._open()
+        self._conn = self._open_read_only() if read_only else self._open()
         self._last_data_version = self._data_version()
 
     # -- opening ---------------------------------------------------------------
@@ -226,6 +240,48 @@ class Store:
                     "move the file aside (keep it for recovery) and run again, or pass another --data-dir",
                 ) from None
             raise self._fail("cannot open the database", exc) from None
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise NoStore(f"no incidents yet in {self.data_dir} — declare one with 'warroom declare --title T --sev N'")
+        uri = self.path.absolute().as_uri() + "?mode=ro"
+        try:
+            try:
+                return self._connect_read_only(uri)
+            except sqlite3.OperationalError as exc:
+                if "unable to open" not in str(exc):
+                    raise
+                # A WAL database needs its -shm file; in a read-only directory with no writer
+                # there is none and it cannot be made. Nobody can be writing there either (a
+                # writer needs that same file), so the file is read as it is, without locks.
+                return self._connect_read_only(uri + "&immutable=1")
+        except StoreError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            if _looks_corrupt(exc):
+                raise self._fail("is corrupt or not a warroom database", exc,
+                                 "move the file aside (keep it for recovery), or pass another --data-dir") from None
+            raise self._fail("cannot open the database for reading", exc) from None
+
+    def _connect_read_only(self, uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except BaseException:
+            conn.close()
+            raise
+        if version != len(MIGRATIONS):
+            conn.close()
+            if version == 0:      # an empty file: nothing was ever written to it
+                raise NoStore(f"no incidents yet in {self.data_dir} — declare one with 'warroom declare --title T --sev N'")
+            if version > len(MIGRATIONS):
+                raise self._fail(f"schema version {version} is newer than this warroom understands "
+                                 f"({len(MIGRATIONS)})", fix="upgrade warroom")
+            raise self._fail(f"schema version {version} is older than this warroom's ({len(MIGRATIONS)})",
+                             fix="run any writing command (e.g. warroom log) once to upgrade it")
         return conn
 
     @staticmethod
@@ -464,8 +520,7 @@ class Store:
         ts: datetime | None = None, meta: Mapping | None = None,
     ) -> Entry:
         """Durably append an entry; returns it once it is committed."""
-        if not text.strip():
-            raise ValueError("an entry needs some text")
+        check_entry_text(text)
         return self._write(lambda conn: self._insert_entry(
             conn, incident_id, kind, text, author=author, source=source, ts=ts, meta=meta))
 
@@ -498,8 +553,7 @@ class Store:
                 raise StoreError(f"no entry {entry_id} in {self.path}")
             last = _row_to_entry(row)
             new_text = last.text if text is None else text
-            if not new_text.strip():
-                raise ValueError("an entry needs some text")
+            check_entry_text(new_text)
             meta = dict(last.meta)
             meta["edited_by"] = author
             return self._insert_entry(
@@ -668,8 +722,9 @@ class Store:
     def add_todo(self, incident_id: int, text: str, *, follow_up_minutes: float | None = None, author: str = "",
                  source: str = "tui") -> Entry:
         """A todo entry, optionally with a follow-up timer that alerts when due."""
-        if not text.strip():
-            raise ValueError("an entry needs some text")
+        check_entry_text(text)
+        if follow_up_minutes:     # 0 or None: no follow-up
+            check_follow_up(follow_up_minutes)
         now = utcnow()
         due = now + timedelta(minutes=follow_up_minutes) if follow_up_minutes else None
 
@@ -708,6 +763,22 @@ class Store:
 
 _BY_ENTRY_ID = attrgetter("entry_id")
 _BY_TS = attrgetter("ts")
+
+
+def check_entry_text(text: str) -> None:
+    """What every entry a person writes must be: some text, at most MAX_ENTRY_CHARS (ValueError)."""
+    if not text.strip():
+        raise ValueError("an entry needs some text")
+    if len(text) > MAX_ENTRY_CHARS:
+        raise ValueError(f"the entry is {len(text):,} characters, over the limit of {MAX_ENTRY_CHARS:,} — "
+                         "shorten it, or save the long text to a file and log its path")
+
+
+def check_follow_up(minutes: float) -> None:
+    """A follow-up delay the clock can hold: more than 0, at most a week (ValueError)."""
+    if not (0 < minutes <= MAX_FOLLOW_UP_MINUTES):   # also refuses NaN and infinities
+        raise ValueError(f"a follow-up of {minutes:g} minutes is out of range — "
+                         f"use more than 0 and at most {MAX_FOLLOW_UP_MINUTES} (a week)")
 
 
 def _check_unicode(text: str, what: str) -> None:

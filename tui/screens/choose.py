@@ -10,8 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from .boundary import GuardedScreen
 
-class ChoiceScreen(ModalScreen[int | None]):
+
+class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical {

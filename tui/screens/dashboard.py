@@ -34,6 +34,7 @@ from ..incident.timers import Urgency, due_followups, escalation_due, update_clo
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
+from .boundary import GuardedScreen
 from .communicate import CommunicateActions
 from .compositor import DirtyLinesCompositor
 
@@ -92,7 +93,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(CommunicateActions, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"

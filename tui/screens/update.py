@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from tui.incident.export import default_update_filename, unique_path
 from tui.incident.model import utcnow
 from tui.incident.templates import TEMPLATES
+from tui.screens.boundary import GuardedScreen
 
 Action = Literal["copy", "save", "post", "cancel"]
 
@@ -35,7 +36,7 @@ class UpdateResult:
     template: str = ""           # the template the draft was last rendered from
 
 
-class UpdateScreen(ModalScreen[UpdateResult]):
+class UpdateScreen(GuardedScreen, ModalScreen[UpdateResult]):
     """``render(template_name) -> draft`` re-renders the draft for the template switcher."""
 
     DEFAULT_CSS = """
