@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from checks.kubeapi_standin import KubeApiStandin
+from tui.demo.kubeapi_standin import KubeApiStandin
 from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 from tui.app import WarroomApp
 from tui.config import Config

@@ -166,7 +166,7 @@ class LiveWorld:
         self.standin = None
 
     def __enter__(self) -> "LiveWorld":
-        from checks.kubeapi_standin import KubeApiStandin
+        from tui.demo.kubeapi_standin import KubeApiStandin
         from tests.gitrepos import commit, init_repo, tag
         from tests.servers import LocalHTTPServer
 

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from checks.kubeapi_standin import KubeApiStandin
+from tui.demo.kubeapi_standin import KubeApiStandin
 from checks.pods import PodsSource
 from checks.specs import KubeSpec
 

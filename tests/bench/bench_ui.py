@@ -499,7 +499,7 @@ def health_round(n: int = 1000, slowest_s: float = 1.0, rounds: int = 3, presses
 def _standin_main() -> None:
     """Child process: the API stand-in with N pods; on "run RATE SECONDS SEED" drives
     restarts at that rate, printing one JSON line per update: [ns, name, restarts, monotonic]."""
-    from checks.kubeapi_standin import KubeApiStandin
+    from tui.demo.kubeapi_standin import KubeApiStandin
     from tests.bench.bench_idle import quiet
     from tests.bench.bench_pods import restart_random_pod
 

@@ -215,7 +215,7 @@ class Demo:
         self.incident = None
 
     def start(self) -> "Demo":
-        from checks.kubeapi_standin import KubeApiStandin
+        from .kubeapi_standin import KubeApiStandin
 
         try:
             now = datetime.now(timezone.utc)
