@@ -37,7 +37,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
+from tui.incident.model import utcnow
 from checks.specs import RepoSpec
 
 if TYPE_CHECKING:  # pragma: no cover

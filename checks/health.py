@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from checks._lazy import LazyModule
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
+from tui.incident.model import utcnow
 from checks.specs import ServiceSpec
 
 if TYPE_CHECKING:

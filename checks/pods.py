@@ -27,7 +27,8 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterator
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
+from tui.incident.model import utcnow
 from checks.specs import KubeSpec
 
 __all__ = [

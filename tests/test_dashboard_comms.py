@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from checks.specs import NotifySpec
+from tui.incident.specs import NotifySpec
 from tui.app import WarroomApp
 from tui.config import Config
 from tui.incident.model import Kind

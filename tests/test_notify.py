@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.specs import NotifySpec
+from tui.incident.specs import NotifySpec
 from tests.servers import MAX_DELAY_S, LocalHTTPServer, Route, refused_port
 from tui.incident.model import Kind, Severity, utcnow
 from tui.incident.notify import PostResult, apost_update, post_update, summarize

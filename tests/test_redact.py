@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.specs import NotifySpec
+from tui.incident.specs import NotifySpec
 from tests.test_export import T0, entry, fixed_record
 from tests.test_notify import Receiver
 from tui.incident.export import export_csv, export_json, export_markdown

@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.css.scalar import Unit
 from textual.message import Message
 
+from tui.incident.model import PHASES
+
 from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import ChecklistItem
 
-PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")
 SHORT = {"Triage": "Tri", "Mitigate": "Mit", "Investigate": "Inv", "Resolve": "Res", "Verify": "Ver", "Postmortem": "PM"}
 
 
