@@ -38,8 +38,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
 from checks.base import Event, Level, Snapshot
-from tui.incident.model import utcnow
 from checks.specs import RepoSpec
+from tui.incident.model import utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     import git

@@ -47,8 +47,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot
-from tui.incident.model import utcnow
 from checks.specs import ServiceSpec
+from tui.incident.model import utcnow
 
 if TYPE_CHECKING:
     import httpx

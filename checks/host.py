@@ -27,8 +27,8 @@ import os
 import socket
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 

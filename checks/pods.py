@@ -28,8 +28,8 @@ from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterator
 
 from checks.base import Event, Level, Snapshot
-from tui.incident.model import utcnow
 from checks.specs import KubeSpec
+from tui.incident.model import utcnow
 
 __all__ = [
     "ALL_NAMESPACES",

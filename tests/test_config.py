@@ -12,8 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
-from tui.incident.specs import IncidentDefaults, NotifySpec
-from tui.incident.redact import Redactor
 from tui.config import (
     EXAMPLE_CONFIG,
     Config,
@@ -24,6 +22,8 @@ from tui.config import (
     load_config,
     write_example,
 )
+from tui.incident.redact import Redactor
+from tui.incident.specs import IncidentDefaults, NotifySpec
 
 CONFIGS = Path(__file__).parent / "configs"
 REPO_ROOT = Path(__file__).parent.parent

@@ -629,7 +629,7 @@ class _Loader:
         shown = _quote(value) + (" (after ${…} expansion)" if from_env else "")
         try:
             parts = urlsplit(url)
-            parts.port  # raises ValueError for a malformed port
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
         except ValueError:
             self.report(path, f"invalid URL {shown}", "check the host and port, e.g. https://host:8443/healthz")
             return _BAD

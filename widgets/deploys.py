@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
+
 from .changes import set_border_text, set_only_class, update_static
 from .lazy_children import WAITING, LazyChildren
 from .table import Table

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
-
 from .export import incident_to_dict, iso_ms
 from .model import Incident, utcnow
+from .redact import Redactor, url_origin
 from .specs import NOTIFY_KINDS as KINDS
 from .specs import NotifySpec
-from .redact import Redactor, url_origin
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
