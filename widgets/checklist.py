@@ -77,7 +77,7 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
         self.cursor = 0
         self.refresh(layout=True)
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # the `space` key's action, not DOMNode's toggle(attribute)
         items = self._viewed()
         if items:
             self.post_message(self.Toggle(items[self.cursor]))
