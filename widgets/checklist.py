@@ -47,8 +47,8 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: Sequence["ChecklistItem"] = ()
-        self.current_phase = "Triage"
-        self.viewed_phase = "Triage"
+        self.current_phase = PHASES[0]
+        self.viewed_phase = PHASES[0]
         self.cursor = 0
 
     def show(self, items: Sequence["ChecklistItem"], current_phase: str) -> None:
