@@ -20,6 +20,7 @@ import ast
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,15 @@ def test_widgets_never_open_files():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         offences += [f"{path.relative_to(ROOT)}:{line} opens a file" for line in _opens(tree)]
     assert offences == []
+
+
+def test_the_layer_contracts_name_every_app_module():
+    """The contracts that keep tui/incident and checks below the app list the app's modules
+    by name: a module added to tui/ must join them (or it could be imported from below)."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    app_modules = {f"tui.{p.stem if p.is_file() else p.name}" for p in (ROOT / "tui").iterdir()
+                   if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    app_modules -= {"tui.incident"}
+    for source in (["tui.incident"], ["checks"]):
+        [contract] = [c for c in contracts if c["type"] == "forbidden" and c["source_modules"] == source]
+        assert sorted(app_modules - set(contract["forbidden_modules"])) == [], contract["name"]

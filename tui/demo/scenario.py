@@ -243,6 +243,7 @@ class Demo:
     def config(self):
         from ..config import Config
 
+        assert self.services is not None, "start() the demo first"
         interval = max(0.2, 2.0 / self.speed)
         services = tuple(
             ServiceSpec(name=name, url=url, interval=interval, timeout=2.0, degraded_ms=800,
