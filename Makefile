@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo run test bench screenshots soak clean venv
+.PHONY: demo run test lint fix bench screenshots soak clean venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,19 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/warroom $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
-test: $(STAMP)
+# The design's rules first (seconds), then the suite.
+test: lint
 	$(BIN)/python -m pytest -q tests $(ARGS)
+
+# ruff (pyflakes, bugbear, isort), mypy (strict for tui/incident and checks), the layer
+# contracts (import-linter); all configured in pyproject.toml. `make fix` sorts imports.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fix: $(STAMP)
+	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench $(ARGS)

@@ -110,7 +110,8 @@ class _Protocol(asyncio.Protocol):
         waiter = self._waiter = self._loop.create_future()
         timer = self._loop.call_later(timeout, _expire, waiter) if timeout is not None else None
         try:
-            return await waiter
+            happened: bool = await waiter
+            return happened
         finally:
             self._waiter = None
             if timer is not None:

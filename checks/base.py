@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+
+from tui.incident.model import utcnow
 
 
 class Level(enum.IntEnum):
@@ -17,10 +19,6 @@ class Level(enum.IntEnum):
     UNKNOWN = 1
     WARN = 2
     CRIT = 3
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
 from checks.specs import RepoSpec
+from tui.incident.model import utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     import git
@@ -344,7 +345,7 @@ class _RepoState:
         self.next_fetch = 0.0
         self.fetch_error: str | None = None
         # The refs as last read, and the deploys (unmarked) and ref name read with them.
-        self.refs_seen: tuple | None = None
+        self.refs_seen: tuple[Any, ...] | None = None
         self.read: tuple[list[Deploy], str] | None = None
         self.read_at = 0.0
 
@@ -423,8 +424,8 @@ class DeploysSource:
             return RepoDeploys(state.name, state.path, ref, (), _clean(f"git failed: {reason or type(exc).__name__}", 200))
         finally:
             state.polled = True
-        deploys = mark_deploys(deploys, reference, spec.suspect_window_minutes)
-        return RepoDeploys(state.name, state.path, ref, deploys, state.fetch_error)
+        marked = mark_deploys(deploys, reference, spec.suspect_window_minutes)
+        return RepoDeploys(state.name, state.path, ref, marked, state.fetch_error)
 
     def _open(self, state: _RepoState) -> git.Repo:
         if not os.path.exists(state.path):
@@ -480,14 +481,14 @@ def _fetch_env() -> dict[str, str]:
     }
 
 
-def _refs_fingerprint(repo: git.Repo) -> tuple | None:
+def _refs_fingerprint(repo: git.Repo) -> tuple[Any, ...] | None:
     """Every file that says where a ref points, as (path, mtime, size, inode): HEAD, the
     loose refs (branches, tags, remotes, notes, replacements) and packed-refs (or a
     reftable). Git moves a ref by writing a new file over the old, so a commit, a tag, a
     fetch, a checkout or a gc changes this. None: unreadable (read the log every poll)."""
-    seen: list[tuple] = []
+    seen: list[tuple[Any, ...]] = []
     try:
-        roots = {repo.git_dir, getattr(repo, "common_dir", repo.git_dir)}
+        roots = {str(repo.git_dir), str(getattr(repo, "common_dir", repo.git_dir))}
         for root in sorted(roots):
             for name in ("HEAD", "packed-refs"):
                 _stat_into(seen, os.path.join(root, name))
@@ -501,7 +502,7 @@ def _refs_fingerprint(repo: git.Repo) -> tuple | None:
     return tuple(seen)
 
 
-def _stat_into(seen: list[tuple], path: str) -> None:
+def _stat_into(seen: list[tuple[Any, ...]], path: str) -> None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -526,7 +527,8 @@ def _current_branch(repo: git.Repo) -> str:
 
 
 def _git(repo: git.Repo, command: str, *args: Any) -> str:
-    return getattr(repo.git, command)(*args, kill_after_timeout=GIT_TIMEOUT_S)
+    out: str = getattr(repo.git, command)(*args, kill_after_timeout=GIT_TIMEOUT_S)
+    return out
 
 
 def _branch_deploys(repo: git.Repo, branch: str | None, ref: str, limit: int) -> tuple[list[Deploy], str]:

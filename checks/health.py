@@ -46,8 +46,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from checks._lazy import LazyModule
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
 from checks.specs import ServiceSpec
+from tui.incident.model import utcnow
 
 if TYPE_CHECKING:
     import httpx

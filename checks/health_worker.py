@@ -60,13 +60,17 @@ class _WorkerFailed(Exception):
     """The child started but could not build its checker (reported by the child)."""
 
 
-def _write(stream: IO[bytes], message: Any) -> None:
+def _write(stream: IO[bytes] | None, message: Any) -> None:
+    if stream is None:      # a Popen pipe is never None here; the type says it could be
+        raise EOFError("no pipe")
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(data).to_bytes(_HEADER, "big") + data)
     stream.flush()
 
 
-def _read(stream: IO[bytes]) -> Any:
+def _read(stream: IO[bytes] | None) -> Any:
+    if stream is None:
+        raise EOFError("no pipe")
     header = stream.read(_HEADER)
     if len(header) < _HEADER:
         raise EOFError("pipe closed")
@@ -227,7 +231,8 @@ class HealthProcess:
                 self._proc = None
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except Exception:  # noqa: BLE001 - another thread may be using it; it fails as data there
                 pass
         try:
@@ -243,7 +248,8 @@ class HealthProcess:
         if proc is not None:
             # The child exits on stdin EOF; a poll waiting on it returns with the error.
             try:
-                proc.stdin.close()
+                if proc.stdin is not None:
+                    proc.stdin.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
             try:
@@ -324,7 +330,7 @@ def worker_count(services: int, cpus: int | None = None) -> int:
 
 # --- the child's side ----------------------------------------------------------------
 
-def _watch_stdin(stdin: IO[bytes], requests: list, ready: threading.Condition) -> None:
+def _watch_stdin(stdin: IO[bytes], requests: list[Any], ready: threading.Condition) -> None:
     """Reads requests; exits the process on EOF, even mid-round (nobody is waiting any more)."""
     try:
         while True:
@@ -351,7 +357,7 @@ def main() -> int:
         _write(stdout, ("error", type(exc).__name__))
         return 1
     _write(stdout, ("ready",))
-    requests: list = []
+    requests: list[Any] = []
     ready = threading.Condition()
     threading.Thread(target=_watch_stdin, args=(stdin, requests, ready), daemon=True).start()
     loop = asyncio.new_event_loop()

@@ -27,8 +27,8 @@ import os
 import socket
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -348,7 +348,8 @@ class HostSource:
         per_cpu = tuple(float(p) for p in psutil.cpu_percent(interval=None, percpu=True))
         cpu = self._sustained(gauge("cpu", cpu_pct, spec.cpu))
         try:
-            load = tuple(float(x) for x in psutil.getloadavg())
+            one, five, fifteen = psutil.getloadavg()
+            load: tuple[float, float, float] | None = (float(one), float(five), float(fifteen))
         except (OSError, AttributeError):
             load = None
         vm = psutil.virtual_memory()

@@ -27,8 +27,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterator
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
 from checks.specs import KubeSpec
+from tui.incident.model import utcnow
 
 __all__ = [
     "ALL_NAMESPACES",
@@ -118,7 +119,7 @@ def _ts(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _status_text(pod: dict, status: dict, init_statuses: list, statuses: list) -> str:
+def _status_text(pod: dict[str, Any], status: dict[str, Any], init_statuses: list[Any], statuses: list[Any]) -> str:
     """kubectl's STATUS column (printPod), condensed."""
     reason = status.get("reason") or status.get("phase") or "Unknown"
     spec = pod.get("spec") or {}
@@ -160,7 +161,12 @@ def _status_text(pod: dict, status: dict, init_statuses: list, statuses: list) -
     return reason
 
 
-def _pod_facts(obj: dict) -> tuple[PodStatus, str, datetime | None, tuple[tuple[int, datetime | None], ...]]:
+# Per container: (restarts, last finishedAt); and what _pod_facts reads from a pod object.
+_Containers = tuple[tuple[int, datetime | None], ...]
+_Facts = tuple["PodStatus", str, datetime | None, _Containers]
+
+
+def _pod_facts(obj: dict[str, Any]) -> _Facts:
     """Everything about a pod that does not depend on the incident or the clock.
 
     Returns (partial status, uid, created_at, per-container (restarts, last finishedAt)).
@@ -186,7 +192,7 @@ def _pod_facts(obj: dict) -> tuple[PodStatus, str, datetime | None, tuple[tuple[
         # A container that stopped for good (restartPolicy Never, a failed Job) is a termination too.
         cur_term = state.get("terminated")
         for term in (last_term, cur_term):
-            if not term or (term is cur_term and term.get("reason") == "Completed"):
+            if not term or (term is cur_term and cur_term.get("reason") == "Completed"):
                 continue
             at = _ts(term.get("finishedAt"))
             reason = term.get("reason") or f"ExitCode:{term.get('exitCode')}"
@@ -264,7 +270,7 @@ def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = Non
     return Level.OK
 
 
-def _sort_key(p: PodStatus) -> tuple:
+def _sort_key(p: PodStatus) -> tuple[int, int, str, str]:
     return (-p.restarts_since_incident, -int(p.level), p.namespace, p.name)
 
 
@@ -364,12 +370,12 @@ def _kubeconfig_paths(spec: KubeSpec) -> list[str]:
     return [os.path.expanduser(p) for p in raw.split(os.pathsep) if p.strip()]
 
 
-def _read_contexts(paths: list[str]) -> tuple[dict[str, dict], str | None]:
+def _read_contexts(paths: list[str]) -> tuple[dict[str, dict[str, Any]], str | None]:
     """Contexts and current-context with kubectl's merge rules (the first file to
     define a name, or to set current-context, wins)."""
     import yaml
 
-    contexts: dict[str, dict] = {}
+    contexts: dict[str, dict[str, Any]] = {}
     current: str | None = None
     for path in paths:
         try:
@@ -492,7 +498,7 @@ class PodsSource:
         self._stop = threading.Event()
         self._pods: dict[tuple[str, str], PodStatus] = {}
         # uid -> (created_at, per-container (restarts, finishedAt)) as first seen, and its baseline.
-        self._first_sight: dict[str, tuple[datetime | None, tuple]] = {}
+        self._first_sight: dict[str, tuple[datetime | None, _Containers]] = {}
         self._baselines: dict[str, int] = {}
         self._oom_keys: set[tuple[str, str]] = set()   # pods whose level depends on the clock
         # Kept up to date on every store so that poll() is O(changes), not O(pods):
@@ -598,9 +604,9 @@ class PodsSource:
             self._sorted = tuple(self._sorted_list)
         elif changed:
             kept = [p for p in self._sorted_list if (p.namespace, p.name) not in changed]
-            for p in changed.values():
-                if p is not None:
-                    bisect.insort(kept, p, key=_sort_key)
+            for pod in changed.values():
+                if pod is not None:
+                    bisect.insort(kept, pod, key=_sort_key)
             self._sorted_list = kept
             self._sorted = tuple(kept)
         pods = self._sorted
@@ -653,7 +659,7 @@ class PodsSource:
         )
 
     # -- cache ----------------------------------------------------------------
-    def _baseline_for_locked(self, uid: str, created: datetime | None, containers: tuple) -> int:
+    def _baseline_for_locked(self, uid: str, created: datetime | None, containers: _Containers) -> int:
         if uid not in self._first_sight:
             self._first_sight[uid] = (created, containers)
         base = self._baselines.get(uid)
@@ -663,7 +669,7 @@ class PodsSource:
             self._baselines[uid] = base
         return base
 
-    def _finish(self, facts: tuple, now: datetime) -> PodStatus:
+    def _finish(self, facts: _Facts, now: datetime) -> PodStatus:
         """Caller holds the lock."""
         partial, uid, created, containers = facts
         since = max(0, partial.restarts - self._baseline_for_locked(uid, created, containers))
@@ -706,7 +712,7 @@ class PodsSource:
             self._first_sight.pop(p.uid, None)
             self._baselines.pop(p.uid, None)
 
-    def _replace_scope(self, scope: _Scope, objs: list[dict]) -> None:
+    def _replace_scope(self, scope: _Scope, objs: list[dict[str, Any]]) -> None:
         facts = [_pod_facts(o) for o in objs]          # the heavy part, outside the lock
         now = self._clock()
         with self._lock:
@@ -719,7 +725,7 @@ class PodsSource:
                 self._forget_locked(key)
             self._resort = True
 
-    def _apply(self, kind: str, obj: dict) -> None:
+    def _apply(self, kind: str, obj: dict[str, Any]) -> None:
         facts = _pod_facts(obj)
         now = self._clock()
         with self._lock:
@@ -779,12 +785,14 @@ class PodsSource:
                 scope.error = e
                 scope.state = "error"
                 if e.reload or not e.configured or conn is None:
-                    conn = self._drop_connection(conn)
+                    self._drop_connection(conn)
+                    conn = None
                 delay = backoff.next()
             except Exception as e:  # never let the thread die: report and retry
                 scope.error = _SourceError(f"pods watch failed: {_short(str(e)) or type(e).__name__}")
                 scope.state = "error"
-                conn = self._drop_connection(conn)
+                self._drop_connection(conn)
+                conn = None
                 delay = backoff.next()
             self._stop.wait(delay)
         scope.state = "closed"
@@ -796,7 +804,6 @@ class PodsSource:
                 if conn in self._connections:
                     self._connections.remove(conn)
             _close_client(conn.api_client)
-        return None
 
     def _request(self, conn: _Connection, scope: _Scope, **kwargs: Any) -> Any:
         """One list or watch request; failures come back as _SourceError / _Gone."""
@@ -898,7 +905,7 @@ class PodsSource:
 class _StatusBody:
     """Lets an ERROR event's Status object go through the same wording as an ApiException."""
 
-    def __init__(self, status: dict) -> None:
+    def __init__(self, status: dict[str, Any]) -> None:
         self.body = json.dumps(status)
         self.reason = status.get("reason")
 
@@ -995,7 +1002,7 @@ def changes(prev: PodsSnapshot | None, cur: PodsSnapshot) -> list[Event]:
         key = f"pod:{p.namespace}/{p.name}"
         who = f"pod {p.namespace}/{p.name}"
         restarted = old is not None and p.restarts > old.restarts
-        if restarted:
+        if restarted and old is not None:   # (restarted says old is not None; mypy needs it said)
             level = Level.CRIT if p.level == Level.CRIT else Level.WARN
             text = f"{who} restarted (+{p.restarts - old.restarts}, now {p.restarts})"
             if p.last_termination_reason:

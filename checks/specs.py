@@ -1,11 +1,12 @@
 """Typed, frozen descriptions of what to watch, built by ``tui.config`` from warroom.toml.
 
 They live here (not in tui/) because checks consume them and the dependency
-direction is tui -> widgets -> checks.
+direction is tui -> widgets -> checks. The incident's own settings ([incident],
+[[notify]]) belong to the domain: ``tui.incident.specs``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -60,21 +61,3 @@ class RepoSpec:
     suspect_window_minutes: float = 120.0
     fetch_interval: float = 0.0         # seconds between background `git fetch`; 0 = off
     interval: float = 10.0
-
-
-@dataclass(frozen=True)
-class NotifySpec:
-    """One [[notify]] webhook that status updates are posted to."""
-    kind: str                           # "slack" | "json"
-    url: str
-    name: str = ""
-    timeout: float = 5.0
-    retries: int = 2
-
-
-@dataclass(frozen=True)
-class IncidentDefaults:
-    """The [incident] section: defaults for new incidents."""
-    cadence_minutes: dict = field(default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60})
-    escalate_after_minutes: float = 30.0
-    checklists: dict = field(default_factory=dict)   # phase name -> list of items (overrides)

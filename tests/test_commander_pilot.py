@@ -163,8 +163,8 @@ async def test_help_lists_every_binding(store):
     async with app.run_test(size=(120, 48)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        from tui.screens.help import HelpScreen
         from tui.screens.dashboard import Dashboard
+        from tui.screens.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
         listed = {key for _, rows in app.screen.sections for key, _ in rows}

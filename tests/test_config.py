@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.specs import HostSpec, IncidentDefaults, KubeSpec, NotifySpec, RepoSpec, ServiceSpec
+from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 from tui.config import (
     EXAMPLE_CONFIG,
     Config,
@@ -22,6 +22,8 @@ from tui.config import (
     load_config,
     write_example,
 )
+from tui.incident.redact import Redactor
+from tui.incident.specs import IncidentDefaults, NotifySpec
 
 CONFIGS = Path(__file__).parent / "configs"
 REPO_ROOT = Path(__file__).parent.parent
@@ -159,9 +161,10 @@ def test_good_full_config_secrets():
         ENV["SLACK_WEBHOOK_URL"],      # from ${SLACK_WEBHOOK_URL}
         "https://status.example/api/updates",  # notify URLs are credentials
     } == config.secrets
-    shown = config.redact("GET https://search.internal/health with Bearer tok-payments-123")
+    # What the app, exports and updates do with them: the one Redactor.
+    shown = Redactor(config.secrets).text("GET https://search.internal/health with Bearer tok-payments-123")
     assert "search.internal" not in shown and "tok-payments-123" not in shown
-    assert shown == "GET https://••••/health with ••••"
+    assert shown == "GET https://***/health with ***"   # the whole header value is one secret
 
 
 def test_empty_file_and_none_give_defaults():

@@ -1,11 +1,10 @@
 """The dashboard's communicate keys: U drafts and posts an update, x writes the postmortem."""
 from __future__ import annotations
 
-
-from checks.specs import NotifySpec
 from tui.app import WarroomApp
 from tui.config import Config
 from tui.incident.model import Kind
+from tui.incident.specs import NotifySpec
 from tui.screens.update import UpdateScreen
 
 from .conftest import fixed_clock, seed_incident

@@ -10,8 +10,17 @@ from textual.app import App, ComposeResult
 
 from checks.base import Level
 from checks.deploys import (
-    NO_REPOS_HINT, Deploy, DeploysSnapshot, DeploysSource, RepoDeploys, changes, diffstat, format_age,
-    mark_deploys, repo_names, revert_command,
+    NO_REPOS_HINT,
+    Deploy,
+    DeploysSnapshot,
+    DeploysSource,
+    RepoDeploys,
+    changes,
+    diffstat,
+    format_age,
+    mark_deploys,
+    repo_names,
+    revert_command,
 )
 from checks.specs import RepoSpec
 from tests import gitrepos as g

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.text import Text
+from textual._compositor import Compositor
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-
-from textual._compositor import Compositor
 
 from tui.screens.compositor import DirtyLinesCompositor
 from widgets.table import Table

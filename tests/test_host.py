@@ -13,8 +13,18 @@ from textual.app import App, ComposeResult
 import checks.host as host_mod
 from checks.base import Level
 from checks.host import (
-    DiskUsage, HostSnapshot, HostSource, IoRates, ProcInfo, _rate, assess, changes, format_bytes, gauge,
-    level_for, pick_disks,
+    DiskUsage,
+    HostSnapshot,
+    HostSource,
+    IoRates,
+    ProcInfo,
+    _rate,
+    assess,
+    changes,
+    format_bytes,
+    gauge,
+    level_for,
+    pick_disks,
 )
 from checks.specs import HostSpec
 from widgets.host import HostPane

@@ -1,9 +1,12 @@
-"""The dependency rules of DESIGN.md, enforced:
+"""The dependency rules of ARCHITECTURE.md that import-linter cannot see (it reads the
+import graph, statically; the contracts in pyproject.toml, run by `make lint`, hold the
+layers and the absence of cycles), enforced:
 
 * ``tui/incident/`` and ``checks/`` never import textual;
 * ``import tui.cli`` and its store-only subcommands stay light (no textual, no
   kubernetes client, no httpx/psutil/git), so ``warroom log`` answers at once;
-* ``widgets/`` never imports httpx, psutil, kubernetes or git (they render snapshots);
+* ``widgets/`` never imports httpx, psutil, kubernetes or git, nor opens a file (they
+  render snapshots);
 * opening the dashboard (app, panes, live sources built) imports none of them either:
   the sources' libraries are loaded by their first poll, after the first frame; nor, up
   to the first frame, the checks modules whose snapshot types the panes show.
@@ -17,13 +20,14 @@ import ast
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("textual", "kubernetes", "httpx", "psutil", "git")
-WIDGET_FORBIDDEN = {"httpx", "psutil", "kubernetes", "git"}
+WIDGET_FORBIDDEN = {"httpx", "psutil", "kubernetes", "git", "sqlite3", "socket", "subprocess"}
 
 
 def _modules(package_dir: str) -> list[str]:
@@ -167,3 +171,41 @@ def test_widgets_never_import_io_libraries():
         offences += [f"{path.relative_to(ROOT)}:{line} imports {mod}"
                      for line, mod in _imported_roots(tree) if mod in WIDGET_FORBIDDEN]
     assert offences == []
+
+
+def _opens(tree: ast.AST) -> list[int]:
+    """Lines that call open(...), Path(...).open/read_text/write_text/read_bytes/write_bytes."""
+    io_methods = {"open", "read_text", "write_text", "read_bytes", "write_bytes"}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == "open") or \
+                    (isinstance(func, ast.Attribute) and func.attr in io_methods):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_the_open_check_sees_file_access():
+    tree = ast.parse("open('x')\nPath('y').read_text()\nwith p.open() as f: pass\nself.opened()\n")
+    assert _opens(tree) == [1, 2, 3]
+
+
+def test_widgets_never_open_files():
+    offences = []
+    for path in sorted((ROOT / "widgets").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offences += [f"{path.relative_to(ROOT)}:{line} opens a file" for line in _opens(tree)]
+    assert offences == []
+
+
+def test_the_layer_contracts_name_every_app_module():
+    """The contracts that keep tui/incident and checks below the app list the app's modules
+    by name: a module added to tui/ must join them (or it could be imported from below)."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    app_modules = {f"tui.{p.stem if p.is_file() else p.name}" for p in (ROOT / "tui").iterdir()
+                   if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    app_modules -= {"tui.incident"}
+    for source in (["tui.incident"], ["checks"]):
+        [contract] = [c for c in contracts if c["type"] == "forbidden" and c["source_modules"] == source]
+        assert sorted(app_modules - set(contract["forbidden_modules"])) == [], contract["name"]

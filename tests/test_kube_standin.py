@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from checks.kubeapi_standin import KubeApiStandin
+from tui.demo.kubeapi_standin import KubeApiStandin
 
 
 @pytest.fixture

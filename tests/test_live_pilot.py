@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from checks.kubeapi_standin import KubeApiStandin
 from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 from tui.app import WarroomApp
 from tui.config import Config
+from tui.demo.kubeapi_standin import KubeApiStandin
 from tui.incident.model import Kind, Severity
 from tui.sources import build_live, build_panes, build_sources
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.specs import NotifySpec
 from tests.servers import MAX_DELAY_S, LocalHTTPServer, Route, refused_port
 from tui.incident.model import Kind, Severity, utcnow
 from tui.incident.notify import PostResult, apost_update, post_update, summarize
+from tui.incident.specs import NotifySpec
 from tui.incident.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

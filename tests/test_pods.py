@@ -21,9 +21,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
-from checks.kubeapi_standin import KubeApiStandin
 from checks.pods import NO_KUBECONFIG, PodsSnapshot, PodsSource, PodStatus, _sort_key, changes
 from checks.specs import KubeSpec
+from tui.demo.kubeapi_standin import KubeApiStandin
 from widgets.pods import PodsPane, human_age
 
 TOKEN = "s3cret-token"

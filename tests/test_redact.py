@@ -8,13 +8,13 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.specs import NotifySpec
 from tests.test_export import T0, entry, fixed_record
 from tests.test_notify import Receiver
 from tui.incident.export import export_csv, export_json, export_markdown
 from tui.incident.model import Kind
 from tui.incident.notify import post_update
 from tui.incident.redact import MASK, Redactor, url_origin
+from tui.incident.specs import NotifySpec
 from tui.incident.templates import TEMPLATES, build_context, render_update
 
 SECRET = "hunter2-S3cr3t-Val"       # as Config.secrets would hold it (a ${ENV} expansion)

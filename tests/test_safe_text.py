@@ -1,7 +1,8 @@
 """The sanitising edge itself; the CLI and dashboard tests drive it end to end."""
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui.incident.safe_text import csv_cell, one_line, slack, visible
 

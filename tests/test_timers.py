@@ -7,7 +7,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tui.incident.model import Entry, FollowUp, Incident, Kind, Phase, Severity, Status
-from tui.incident.timers import SOON, UpdateClock, Urgency, due_followups, escalation_due, last_progress_at, update_clock
+from tui.incident.timers import (
+    SOON,
+    UpdateClock,
+    Urgency,
+    due_followups,
+    escalation_due,
+    last_progress_at,
+    update_clock,
+)
 
 T0 = datetime(2026, 11, 21, 14, 0, 0, tzinfo=timezone.utc)
 

@@ -11,16 +11,14 @@ from typing import Any, Callable, Iterable, Mapping
 from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
-from textual.widget import Widget
-
 from textual.theme import Theme
+from textual.widget import Widget
 
 from .incident.model import DEFAULT_CADENCE, Severity, utcnow
 from .incident.store import Store
 from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
-
 
 # For screen sharing: pure black and white with saturated state colours survive video compression.
 HIGH_CONTRAST = Theme(
@@ -108,7 +106,7 @@ class WarroomApp(App):
         text = self._redact_secrets(text)
         if not self.masking_hosts:
             return text
-        from .presenter import mask_hosts   # imported when first needed: not before the first frame
+        from .presenter import mask_hosts  # imported when first needed: not before the first frame
 
         return mask_hosts(text)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Sequence
 
+from . import __version__
+
 if TYPE_CHECKING:     # argparse (and gettext) are imported only when the parser is built
     import argparse
 
@@ -286,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = OneLineParser(prog="warroom", parents=[common],
                            description="A terminal dashboard for the person running a production incident.")
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     parser.add_argument("--context", default=argparse.SUPPRESS, help="kubernetes context (as kubectl --context)")
     parser.add_argument("--redact-hosts", action="store_true", default=argparse.SUPPRESS,
                         help="mask hostnames and IPs on screen (for screen sharing)")

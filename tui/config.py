@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from checks.specs import HostSpec, IncidentDefaults, KubeSpec, NotifySpec, RepoSpec, ServiceSpec
+from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
+from tui.incident.model import PHASES, SEVERITIES
+from tui.incident.specs import NOTIFY_KINDS, IncidentDefaults, NotifySpec
 
 __all__ = [
     "Config",
@@ -33,9 +35,6 @@ __all__ = [
     "write_example",
 ]
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")  # as tui.incident.model.Phase
-NOTIFY_KINDS = ("slack", "json")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # Shorter values are not recorded as secrets: they protect nothing and replacing
@@ -66,13 +65,6 @@ class Config:
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
-
-    def redact(self, text: str, mask: str = "••••") -> str:
-        """``text`` with every secret replaced by ``mask`` (longest first, so a
-        secret containing another is hidden whole)."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, mask)
-        return text
 
 
 # --------------------------------------------------------------------------- public API
@@ -663,7 +655,7 @@ class _Loader:
         shown = _quote(value) + (" (after ${…} expansion)" if from_env else "")
         try:
             parts = urlsplit(url)
-            parts.port  # raises ValueError for a malformed port
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
         except ValueError:
             self.report(path, f"invalid URL {shown}", "check the host and port, e.g. https://host:8443/healthz")
             return _BAD

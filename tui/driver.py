@@ -19,7 +19,6 @@ from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
-
 # The longest sleep: a disable_input racing the thread's start (it reads no pipe yet) is
 # noticed within this, rather than never.
 MAX_WAIT_S = 2.0

@@ -119,7 +119,8 @@ def run_export(args: argparse.Namespace, config) -> int:
         if args.incident:
             incident = _incident(store, args)
         else:
-            incident = store.active_incident() or (store.incidents() or [None])[-1]
+            incidents = store.incidents()
+            incident = store.active_incident() or (incidents[-1] if incidents else None)
             if incident is None:
                 from .cli import UsageError
 

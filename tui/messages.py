@@ -14,7 +14,3 @@ class SnapshotReady(Message):
         self.source = source
         self.snapshot = snapshot
         self.elapsed_s = elapsed_s
-
-
-class StoreChanged(Message):
-    """Entries or incident state changed on disk (from this process or another)."""

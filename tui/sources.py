@@ -95,6 +95,10 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
 
     # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
     concurrency = max(100, len(config.services))
+    checker: Any       # in-process, one worker process, or several: each has poll and close
+    poll: Callable[[], Any]
+    interval: float | Callable[[], float]
+    close: Callable[[], Any]
     if len(config.services) > health_worker_threshold():
         # A big round's CPU and garbage would stall the UI (GIL, collections): a process of its own.
         from checks.health_worker import HealthProcess, HealthProcesses, worker_count

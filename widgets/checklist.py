@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.css.scalar import Unit
 from textual.message import Message
 
+from tui.incident.model import PHASES
+
 from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import ChecklistItem
 
-PHASES = ("Triage", "Mitigate", "Investigate", "Resolve", "Verify", "Postmortem")
 SHORT = {"Triage": "Tri", "Mitigate": "Mit", "Investigate": "Inv", "Resolve": "Res", "Verify": "Ver", "Postmortem": "PM"}
 
 
@@ -46,8 +47,8 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: Sequence["ChecklistItem"] = ()
-        self.current_phase = "Triage"
-        self.viewed_phase = "Triage"
+        self.current_phase = PHASES[0]
+        self.viewed_phase = PHASES[0]
         self.cursor = 0
 
     def show(self, items: Sequence["ChecklistItem"], current_phase: str) -> None:
@@ -76,7 +77,7 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
         self.cursor = 0
         self.refresh(layout=True)
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # the `space` key's action, not DOMNode's toggle(attribute)
         items = self._viewed()
         if items:
             self.post_message(self.Toggle(items[self.cursor]))

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
+
 from .changes import set_border_text, set_only_class, update_static
 from .lazy_children import WAITING, LazyChildren
 from .table import Table
@@ -118,7 +120,7 @@ class DeploysPane(LazyChildren, Vertical):
     def row_keys(self) -> list[str]:
         """Row keys in display order ("<repo>:<sha or tag>"), for tests and the app."""
         table = self.table
-        return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+        return [str(table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value) for i in range(table.row_count)]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         picked = self._rows.get(str(event.row_key.value))

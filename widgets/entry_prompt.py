@@ -66,10 +66,6 @@ class EntryPrompt(Horizontal):
         self.add_class("-open")
         field.focus()
 
-    @property
-    def is_open(self) -> bool:
-        return self.has_class("-open")
-
     def close(self) -> None:
         self.remove_class("-open")
         self.query_one(Input).value = ""

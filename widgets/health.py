@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from checks.base import Level
 from widgets.sparkline import sparkline
+
 from .changes import same_text, set_border_text, set_only_class, update_static
 from .lazy_children import WAITING, LazyChildren
 from .table import Table

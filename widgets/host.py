@@ -19,6 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from checks.base import Level
+
 from .changes import same_text, set_border_text, set_only_class
 from .pass_style import PassStyle
 

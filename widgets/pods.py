@@ -19,12 +19,13 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from checks.base import Level
+
 from .changes import set_border_text, set_only_class, update_static
 from .lazy_children import WAITING, LazyChildren
 from .table import Table
 
 if TYPE_CHECKING:   # checks.pods comes with the first snapshot: its types cost ~2 ms to create
-    from checks.pods import PodStatus, PodsSnapshot
+    from checks.pods import PodsSnapshot, PodStatus
 
 __all__ = ["PodsPane", "COLUMNS", "human_age", "short_name"]
 

@@ -31,7 +31,6 @@ from textual.widgets.data_table import CellDoesNotExist, CellType, ColumnKey, Ro
 
 from .pass_style import PassStyle
 
-
 # More rows than this changed since the last paint: repaint the table whole.
 _ROWS_BEFORE_FULL_REPAINT = 16
 # Render caches sized for a screenful (a few generations of it), not DataTable's

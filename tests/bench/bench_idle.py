@@ -166,9 +166,9 @@ class LiveWorld:
         self.standin = None
 
     def __enter__(self) -> "LiveWorld":
-        from checks.kubeapi_standin import KubeApiStandin
         from tests.gitrepos import commit, init_repo, tag
         from tests.servers import LocalHTTPServer
+        from tui.demo.kubeapi_standin import KubeApiStandin
 
         self._tmp = tempfile.TemporaryDirectory(prefix="warroom-bench-idle-")
         root = Path(self._tmp.name)

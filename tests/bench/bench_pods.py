@@ -20,9 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-from checks.kubeapi_standin import KubeApiStandin
 from checks.pods import PodsSource
 from checks.specs import KubeSpec
+from tui.demo.kubeapi_standin import KubeApiStandin
 
 PODS = 5_000
 NAMESPACES = 20

@@ -333,7 +333,7 @@ async def _log_pane(data_dir: Path, incident_id: int, expected: int, presses: in
                 field.value = f"bench note {i}: replica lag back under 100 ms after the failover"
                 await pilot.pause()
                 before = len(timeline.entries)
-                d, _ = await probe.until_drawn("enter", lambda: len(timeline.entries) > before)
+                d, _ = await probe.until_drawn("enter", lambda before=before: len(timeline.entries) > before)
                 add_drawn.append(d)
                 await asyncio.sleep(rng.uniform(0.010, 0.040))
             added = len(timeline.entries) - expected
@@ -410,7 +410,7 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
     # cwd without a git repo: no deploys pane reading this checkout.
     live = build_live(config, incident=incident, cwd=store_dir)
     if concurrency is not None:
-        from checks.health import HealthChecker, changes, HealthSnapshot
+        from checks.health import HealthChecker, HealthSnapshot, changes
         from tui.scheduler import LiveSource
         from tui.sources import _error
 
@@ -499,9 +499,9 @@ def health_round(n: int = 1000, slowest_s: float = 1.0, rounds: int = 3, presses
 def _standin_main() -> None:
     """Child process: the API stand-in with N pods; on "run RATE SECONDS SEED" drives
     restarts at that rate, printing one JSON line per update: [ns, name, restarts, monotonic]."""
-    from checks.kubeapi_standin import KubeApiStandin
     from tests.bench.bench_idle import quiet
     from tests.bench.bench_pods import restart_random_pod
+    from tui.demo.kubeapi_standin import KubeApiStandin
 
     pods, namespaces, kubeconfig = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     out = sys.stdout

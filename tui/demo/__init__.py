@@ -11,6 +11,7 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
     from ..app import WarroomApp
     from ..sources import build_panes, build_sources
 
+    assert demo.store is not None and demo.incident is not None, "start() the demo first"
     config = demo.config()
     kwargs = {"clock": clock} if clock is not None else {}
     # As the dashboard: the panes drawn empty first, their sources built just after.

@@ -15,13 +15,16 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 
-from ..incident.model import Kind, Phase, Severity, Status
+from ..incident.model import Incident, Kind, Phase, Severity, Status
 from ..incident.store import Store
 from .services import DemoServices
+
+if TYPE_CHECKING:
+    from .kubeapi_standin import KubeApiStandin
 
 FIRST_FAILURE_S = 15.0      # scenario seconds until payments slows down
 DEPLOY_BEFORE_FAILURE = timedelta(minutes=7)
@@ -127,16 +130,16 @@ class Scenario:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def steps(self, store: Store) -> list[tuple[float, Callable[[], None]]]:
+    def steps(self, store: Store) -> list[tuple[float, Callable[[], object]]]:
         inc, s = self.incident_id, self.standin
 
-        def log(kind: Kind, author: str, text: str) -> Callable[[], None]:
+        def log(kind: Kind, author: str, text: str) -> Callable[[], object]:
             return lambda: store.append(inc, kind, text, author=author, source="demo")
 
-        def check(phase: Phase, *indexes: int, who: str = IC) -> Callable[[], None]:
+        def check(phase: Phase, *indexes: int, who: str = IC) -> Callable[[], object]:
             return lambda: [store.toggle_check(inc, phase, i, author=who, source="demo") for i in indexes]
 
-        def crash(then: str | None = "CrashLoopBackOff") -> Callable[[], None]:
+        def crash(then: str | None = "CrashLoopBackOff") -> Callable[[], object]:
             return lambda: s.restart_container(*CRASHER, "app", reason="Error", exit_code=1, then=then)
 
         def rollback_pods() -> None:
@@ -213,13 +216,13 @@ class Demo:
         self.data_dir = Path(data_dir).expanduser() if data_dir else self.tmp / "data"
         self.clock = ScenarioClock(speed)
         self.services: DemoServices | None = None
-        self.standin = None
+        self.standin: KubeApiStandin | None = None
         self.scenario: Scenario | None = None
         self.store: Store | None = None
-        self.incident = None
+        self.incident: Incident | None = None
 
     def start(self) -> "Demo":
-        from checks.kubeapi_standin import KubeApiStandin
+        from .kubeapi_standin import KubeApiStandin
 
         try:
             now = datetime.now(timezone.utc)
@@ -244,6 +247,7 @@ class Demo:
     def config(self):
         from ..config import Config
 
+        assert self.services is not None, "start() the demo first"
         interval = max(0.2, 2.0 / self.speed)
         services = tuple(
             ServiceSpec(name=name, url=url, interval=interval, timeout=2.0, degraded_ms=800,

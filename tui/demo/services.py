@@ -91,7 +91,8 @@ class DemoServices:
         async def listen() -> list[RunningService]:
             loop = asyncio.get_running_loop()
             return [RunningService(name, await loop.create_server(
-                        lambda b=behaviour: _HealthProtocol(b, self.clock, self._connections), "127.0.0.1", 0))
+                        lambda b=behaviour: _HealthProtocol(  # type: ignore[misc]  # mypy cannot type a default-bound lambda
+                            b, self.clock, self._connections), "127.0.0.1", 0))
                     for name, behaviour in SERVICES.items()]
 
         try:

@@ -224,7 +224,8 @@ def export_markdown(
 
     # Timeline
     days = {e.ts.astimezone(timezone.utc).date() for e in entries} | {started.astimezone(timezone.utc).date()}
-    stamp = (lambda e: _day_time(e.ts)) if len(days) > 1 else (lambda e: f"{e.ts.astimezone(timezone.utc):%H:%M:%S}")
+    def stamp(e: Entry) -> str:
+        return _day_time(e.ts) if len(days) > 1 else f"{e.ts.astimezone(timezone.utc):%H:%M:%S}"
     add("## Timeline (UTC)")
     add("")
     add("| Time | Kind | Author | Entry |")

@@ -9,11 +9,12 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Self
 
 
 def utcnow() -> datetime:
-    """Now in UTC, truncated to milliseconds (what the store keeps)."""
+    """Now in UTC, truncated to milliseconds (what the store keeps). The one clock of the
+    store, the detector and every source's snapshots (``checks`` imports it from here)."""
     now = datetime.now(timezone.utc)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
@@ -26,10 +27,6 @@ def to_ms(when: datetime) -> int:
 
 def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
-
-
-def fmt_utc(when: datetime, *, seconds: bool = True) -> str:
-    return when.astimezone(timezone.utc).strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
 def fmt_duration(delta: timedelta) -> str:
@@ -76,36 +73,34 @@ DEFAULT_CADENCE: Mapping[Severity, int | None] = MappingProxyType(
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=30)
 
 
-class Status(str, enum.Enum):
+class _Named(str, enum.Enum):
+    """A string enum whose values are the names people type: ``parse`` takes any case
+    and says, in one line, what the choices are."""
+
+    @classmethod
+    def parse(cls, value: str) -> Self:
+        wanted = value.strip().lower()
+        for member in cls:
+            if member.value.lower() == wanted:
+                return member
+        raise ValueError(f"{cls.__name__.lower()} must be one of {', '.join(m.value for m in cls)}, got {value!r}")
+
+
+class Status(_Named):
     INVESTIGATING = "Investigating"
     IDENTIFIED = "Identified"
     MITIGATING = "Mitigating"
     MONITORING = "Monitoring"
     RESOLVED = "Resolved"
 
-    @classmethod
-    def parse(cls, value: str) -> "Status":
-        for status in cls:
-            if status.value.lower() == value.strip().lower():
-                return status
-        names = ", ".join(s.value for s in cls)
-        raise ValueError(f"status must be one of {names}, got {value!r}")
 
-
-class Phase(str, enum.Enum):
+class Phase(_Named):
     TRIAGE = "Triage"
     MITIGATE = "Mitigate"
     INVESTIGATE = "Investigate"
     RESOLVE = "Resolve"
     VERIFY = "Verify"
     POSTMORTEM = "Postmortem"
-
-    @classmethod
-    def parse(cls, value: str) -> "Phase":
-        for phase in cls:
-            if phase.value.lower() == value.strip().lower():
-                return phase
-        raise ValueError(f"phase must be one of {', '.join(p.value for p in cls)}, got {value!r}")
 
 
 DEFAULT_CHECKLISTS: Mapping[Phase, tuple[str, ...]] = MappingProxyType(
@@ -148,7 +143,7 @@ DEFAULT_CHECKLISTS: Mapping[Phase, tuple[str, ...]] = MappingProxyType(
 )
 
 
-class Kind(str, enum.Enum):
+class Kind(_Named):
     NOTE = "note"
     ACTION = "action"
     DECISION = "decision"
@@ -158,15 +153,13 @@ class Kind(str, enum.Enum):
     TODO = "todo"
     SYSTEM = "system"
 
-    @classmethod
-    def parse(cls, value: str) -> "Kind":
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            raise ValueError(
-                f"kind must be one of {', '.join(k.value for k in cls)}, got {value!r}"
-            ) from None
 
+# The vocabulary as the words people type and config files hold, in order: config
+# validation, the checklist widget and the command line read these, never a copy.
+SEVERITIES: tuple[str, ...] = tuple(s.name for s in Severity)
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
+KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 
 # Kinds that count as progress for the "no progress for 30 min" escalation.
 PROGRESS_KINDS = frozenset({Kind.ACTION, Kind.DECISION, Kind.MITIGATION})

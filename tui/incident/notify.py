@@ -19,16 +19,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
-from checks.specs import NotifySpec
-
 from .export import incident_to_dict, iso_ms
 from .model import Incident, utcnow
 from .redact import Redactor, url_origin
+from .specs import NOTIFY_KINDS as KINDS
+from .specs import NotifySpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
-KINDS = ("slack", "json")
 BACKOFF_S = 0.5          # first retry waits this long, then doubles
 MAX_BACKOFF_S = 4.0
 MAX_BODY_PEEK = 2048     # bytes of a response kept to explain a failure

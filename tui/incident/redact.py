@@ -60,10 +60,6 @@ class Redactor:
             re.compile("|".join(re.escape(s) for s in self._secrets)) if self._secrets else None
         )
 
-    @property
-    def secret_count(self) -> int:
-        return len(self._secrets)
-
     def text(self, s: str) -> str:
         if not s:
             return s

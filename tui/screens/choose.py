@@ -52,7 +52,7 @@ class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):
                 self.dismiss(index)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
+        self.dismiss(int(str(event.option.id)))   # every option is made with its index as id
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
 EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-# Other terminals' entries show within a second (DESIGN.md): the beat reads the store, and
+# Other terminals' entries show within a second (ARCHITECTURE.md): the beat reads the store, and
 # once more half a beat later. A timer of its own at 4 Hz woke the loop 4 times a second,
 # and a wake-up costs ~0.1 ms of CPU whatever it does.
 STORE_POLL_S = 0.5

@@ -420,12 +420,6 @@ class KubeApiStandin:
 
         return self.update_pod(namespace, name, mutate)
 
-    def set_ready(self, namespace: str, name: str, ready: bool, container: str | None = None) -> dict:
-        def mutate(pod: dict) -> None:
-            _find_status(pod, container, False)["ready"] = ready
-
-        return self.update_pod(namespace, name, mutate)
-
     def set_phase(self, namespace: str, name: str, phase: str, *, reason: str | None = None) -> dict:
         def mutate(pod: dict) -> None:
             pod["status"]["phase"] = phase
