@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tui.app import WarroomApp
 from tui.incident.model import Severity
 from tui.incident.store import MAX_ENTRY_CHARS, Store

@@ -42,7 +42,7 @@ async def test_a_secret_in_a_redirect_reaches_no_store_row_status_or_export(tmp_
             "[[services]]\n"
             'name = "payments"\n'
             f'url = "{http.url("/healthz")}?token=${{WR_TOKEN}}"\n'
-            "interval = 0.1\n"
+            "interval = 0.5\n"
             "fail_threshold = 1\n", encoding="utf-8")
         config = load_config(config_path, env={"WR_TOKEN": SECRET})
         assert SECRET in config.secrets

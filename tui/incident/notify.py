@@ -81,7 +81,7 @@ class _Outcome:
 def _describe_exception(exc: BaseException, spec: NotifySpec) -> _Outcome:
     import httpx
 
-    from checks.health import describe_error  # the health checks' wording: one per HTTP failure
+    from .http_errors import describe_error  # the health checks' wording: one per HTTP failure
 
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return _Outcome(False, None, "invalid webhook URL (use http:// or https://)", False)
