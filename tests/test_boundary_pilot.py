@@ -99,7 +99,7 @@ async def test_prompt_submit_error_keeps_the_typed_text(store, monkeypatch):
         await pilot.pause()
         assert_crash_toast(app, store, "OverflowError: date value out of range")
         assert prompt_value(app) == "db failover done"      # nothing typed is lost
-        assert app.screen.query_one("#prompt").is_open
+        assert app.screen.query_one("#prompt").has_class("-open")
         monkeypatch.undo()
         await pilot.press("enter")                            # the same draft, saved this time
         await pilot.pause()
