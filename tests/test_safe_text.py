@@ -49,3 +49,14 @@ def test_csv_formulas_neutralised() -> None:
 def test_slack_escapes() -> None:
     assert slack("<!channel> & <http://evil|https://status>") == \
         "&lt;!channel&gt; &amp; &lt;http://evil|https://status&gt;"
+
+
+def test_json_escapes_read_back_exact() -> None:
+    import json
+
+    from tui.incident.safe_text import json_escaped
+
+    text = "a\x1b[2J\x7f\x9b\u202e\u2066 ok"
+    out = json_escaped(json.dumps({"t": text}, ensure_ascii=False))
+    assert json.loads(out) == {"t": text}
+    assert visible(out) == out      # nothing left for a terminal to act on

@@ -15,6 +15,7 @@ from textual.theme import Theme
 from textual.widget import Widget
 
 from .incident.model import DEFAULT_CADENCE, Severity, utcnow
+from .incident.safe_text import visible
 from .incident.store import Store
 from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
@@ -102,13 +103,27 @@ class WarroomApp(App):
         return self.redact_hosts or self.presenter
 
     def redact(self, text: str) -> str:
-        """Every piece of text a widget shows from the store goes through here."""
-        text = self._redact_secrets(text)
-        if not self.masking_hosts:
-            return text
-        from .presenter import mask_hosts  # imported when first needed: not before the first frame
+        """The display edge: every piece of text a widget shows from the store goes through here.
 
-        return mask_hosts(text)
+        Secrets masked, hostnames too while presenting, then control characters and bidi
+        overrides made visible (tui/incident/safe_text.py): a title or an entry can never
+        retitle the terminal, write its clipboard or blank the screen. The store keeps the original.
+        """
+        text = self._redact_secrets(text)
+        if self.masking_hosts:
+            from .presenter import mask_hosts  # imported when first needed: not before the first frame
+
+            text = mask_hosts(text)
+        return visible(text)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast, whoever raises it, shows controls and bidi overrides as visible text.
+
+        (The dashboard's own toasts quote outside text and are never parsed as markup:
+        Dashboard.notify.)"""
+        super().notify(visible(str(message)), title=visible(str(title)), severity=severity, timeout=timeout,
+                       markup=markup)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.InputEvent, events.Resize)):

@@ -371,6 +371,26 @@ def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
     return args
 
 
+class _SafeStream:
+    """A text stream whose writes pass through :func:`~tui.incident.safe_text.visible`.
+
+    Every subcommand prints through ``sys.stdout`` and ``sys.stderr``; wrapping them
+    for the command's run is the CLI's one edge to the terminal, so stored and remote
+    text (titles, entries, a webhook's error body) can never print as control sequences,
+    whichever ``print`` a command (or a new one) uses.
+    """
+
+    def __init__(self, stream, visible) -> None:
+        self._stream, self._visible = stream, visible
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._visible(text))
+        return len(text)
+
+    def __getattr__(self, name: str):       # flush, isatty, fileno, encoding …
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _dashboard_only(argv)
@@ -387,6 +407,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .config import ConfigError
     except ImportError:  # config lands separately; the store commands must not depend on it
         ConfigError = UsageError  # type: ignore[assignment,misc]
+    # The full-screen commands draw through Textual (whose widgets make text safe); every
+    # other command's output goes to the terminal through the sanitising streams.
+    safe = func not in (cmd_dashboard, cmd_demo)
+    if safe:
+        from .incident.safe_text import visible
+
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _SafeStream(sys.stdout, visible), _SafeStream(sys.stderr, visible)
     try:
         code = func(args)
         sys.stdout.flush()      # a closed pipe shows here, not as a traceback at exit
@@ -404,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"warroom: {one_line_report(exc, args.data_dir)}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if safe:
+            sys.stdout, sys.stderr = saved
 
 
 def _quiet_stdout() -> None:

@@ -9,6 +9,7 @@ import dataclasses
 import enum
 import re
 import socket
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -74,12 +75,24 @@ def mask_value(value: Any, fn: Callable[[str], str] = mask_hosts, memo: Memo | N
         return value._make(items) if hasattr(value, "_make") else tuple(items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for f in dataclasses.fields(value):
-            if not f.init:
-                continue
-            old = getattr(value, f.name)
-            new = mask_value(old, fn, memo)
-            if new is not old:
-                changes[f.name] = new
+        for name in _init_fields(type(value)):
+            old = getattr(value, name)
+            if type(old) is str:        # most fields: no call (the dashboard walks every snapshot)
+                new = fn(old)
+                if new != old:
+                    changes[name] = new
+            elif old is not None and not isinstance(old, _LEAVES):
+                new = mask_value(old, fn, memo)
+                if new is not old:
+                    changes[name] = new
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+# Field values that hold no string: not walked.
+_LEAVES = (int, float, datetime, enum.Enum)
+
+
+@lru_cache(maxsize=256)
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)

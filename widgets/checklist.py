@@ -50,6 +50,7 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
         self.current_phase = PHASES[0]
         self.viewed_phase = PHASES[0]
         self.cursor = 0
+        self.redact = lambda text: text     # the app's display edge (WarroomApp.redact)
 
     def show(self, items: Sequence["ChecklistItem"], current_phase: str) -> None:
         rows_before = len(self._viewed())
@@ -133,7 +134,7 @@ class ChecklistView(LayoutWidthWidget, can_focus=True):
             box = "[x]" if item.done else "[ ]"
             style = "reverse" if cursor else ("dim" if item.done else "")
             out.append(f"{box} ", style=("green " if item.done else "") + style)
-            out.append(item.text, style=style)
+            out.append(self.redact(item.text), style=style)
             if item.done_at is not None:
                 out.append(f"  {item.done_at:%H:%M}", style="dim")
         hidden = len(items) - (last - first)

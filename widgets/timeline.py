@@ -115,7 +115,7 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         self._index_dirty = False
         self.cursor: int | None = None     # None: follow the newest entry
         self._follow = True                # the reader is at the bottom: keep showing new entries
-        self.redact = lambda text: text
+        self.redact = lambda text: text     # the app's display edge (WarroomApp.redact)
         self.today: date | None = None     # set by the screen from its clock (UTC); None: times only
         self._strips: dict[tuple, Strip] = {}
         self._line_styles: tuple = ()
@@ -292,7 +292,7 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         line.append(f" {label} ", style=badge_style)
         line.append(" ")
         if entry.author and entry.kind.value != "system":
-            line.append(_one_line(entry.author), style=self.get_component_rich_style("timeline--author"))
+            line.append(_one_line(self.redact(entry.author)), style=self.get_component_rich_style("timeline--author"))
             line.append(": ")
         line.append(_one_line(self.redact(entry.text)))
         if entry.edited:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .export import incident_to_dict, iso_ms
 from .model import Incident, utcnow
 from .redact import Redactor, url_origin
+from .safe_text import slack, visible
 from .specs import NOTIFY_KINDS as KINDS
 from .specs import NotifySpec
 
@@ -53,9 +54,14 @@ def target_name(spec: NotifySpec) -> str:
 def build_payload(
     text: str, spec: NotifySpec, *, incident: Incident | None = None, sent_at: datetime | None = None
 ) -> dict[str, Any]:
-    """The JSON body for one target (before redaction)."""
+    """The JSON body for one target (before redaction).
+
+    Slack reads ``<…>`` as mentions and links: the text is escaped as Slack's formatting
+    rules say, so a title or an entry cannot ``<!channel>`` or pass off one link as another
+    (and shows no control characters or bidi overrides). A JSON receiver gets the text exact.
+    """
     if spec.kind == "slack":
-        return {"text": text}
+        return {"text": slack(visible(text))}
     sent_at = sent_at or utcnow()
     # The same incident document as the JSON export, so receivers parse one shape.
     doc_incident = None if incident is None else incident_to_dict(incident)

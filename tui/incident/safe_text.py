@@ -14,8 +14,9 @@ a terminal or a human-readable file, by the functions here and nowhere else:
 * :func:`slack` -- Slack's own escapes for ``&``, ``<`` and ``>``, so text can
   neither mention ``<!channel>`` nor dress ``<http://evil|https://status>`` up as
   another link.
-
-The JSON export is not sanitised: JSON's own escapes keep it exact.
+* :func:`json_escaped` -- for JSON text: what :func:`visible` would change and
+  ``json.dumps`` leaves raw (DEL, C1, bidi) as ``\\uXXXX`` escapes, so the JSON
+  export stays exact (it reads back byte for byte) and still safe on a terminal.
 """
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return text.translate(_ONE_LINE)
+
+
+# json.dumps (ensure_ascii=False) escapes the C0 controls itself.
+_JSON = {code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def json_escaped(json_text: str) -> str:
+    """JSON text (from ``json.dumps``) with DEL, C1 controls and bidi overrides as ``\\uXXXX``.
+
+    Outside strings JSON is ASCII, so these can only stand inside strings, where the
+    escape reads back as the very same character.
+    """
+    return json_text.translate(_JSON)
 
 
 def csv_cell(text: str) -> str:

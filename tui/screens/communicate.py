@@ -31,8 +31,11 @@ class CommunicateActions:
         ctx = build_context(self.incident, list(self.query_one(TimelineView).entries), affected=self._affected(),
                             now=self.wapp.clock(), checklist=store.checklist(incident_id),
                             followups=store.followups(incident_id, pending_only=False))
-        return render_update(name, ctx, template_dir=self.wapp.config.template_dir,
-                             redactor=Redactor(self.wapp.config.secrets))
+        from ..incident.safe_text import visible
+
+        # The draft is shown, edited and sent as text a person reads: entries' controls made visible.
+        return visible(render_update(name, ctx, template_dir=self.wapp.config.template_dir,
+                                     redactor=Redactor(self.wapp.config.secrets)))
 
     def action_update_draft(self) -> None:
         from ..incident.notify import target_name

@@ -29,6 +29,7 @@ from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView, time_text
 
 from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
+from ..incident.safe_text import visible
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
@@ -183,6 +184,13 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
     def wapp(self) -> "WarroomApp":
         return self.app  # type: ignore[return-value]
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast that is never parsed as markup: the dashboard's toasts quote outside text
+        (an error from the store, a commit subject, a webhook's answer), where a ``[/]`` or a
+        ``[link=…]`` would crash the app or dress itself up. ``markup`` is ignored on purpose."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     @property
     def damper(self) -> "Damper":
         # Made (and its module imported) with the first snapshot, after the first frame.
@@ -259,6 +267,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         self.query_one("#commander").border_title = "Commander"
         self.query_one(TimelineView).redact = self.wapp.redact
         self.query_one(IncidentHeader).redact = self.wapp.redact
+        self.query_one(ChecklistView).redact = self.wapp.redact
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
@@ -528,9 +537,9 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         if pane is None:
             return
         try:
-            if self.wapp.masking_hosts or self.wapp.config.secrets:
-                # Secrets can surface in remote text (an error body, a commit subject): mask every string.
-                snapshot = self._masked(source, snapshot)
+            # Every string of the snapshot, whichever pane or field shows it, crosses the display
+            # edge: pod names, reasons, commit subjects, error bodies are remote text.
+            snapshot = self._displayable(source, snapshot)
             with self.app.batch_update():
                 pane.show(snapshot)
                 self._strip.show(source, snapshot)
@@ -539,15 +548,19 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             pane.border_subtitle = f"display error: {type(exc).__name__}"
             pane.add_class("-error")
 
-    def _masked(self, source: str, snapshot: Any) -> Any:
-        """mask_value, reusing last time's masked copy of each item the source handed on
-        unchanged (valid while host masking stays on or off: redact's output depends on it)."""
+    def _displayable(self, source: str, snapshot: Any) -> Any:
+        """The snapshot with every string made safe to show (mask_value), reusing last time's
+        copy of each item the source handed on unchanged (valid while host masking stays on or
+        off: the function's output depends on it). Secrets can surface in remote text (an error
+        body, a commit subject): with secrets configured or hosts masked, through the app's whole
+        display edge; else only controls and bidi overrides are made visible (the cheap part)."""
         state = self.wapp.masking_hosts
         last_state, last = self._mask_memo.get(source, (None, {}))
         this: dict = {}
         from ..presenter import mask_value
 
-        masked = mask_value(snapshot, self.wapp.redact, (last if last_state == state else {}, this))
+        show = self.wapp.redact if state or self.wapp.config.secrets else visible
+        masked = mask_value(snapshot, show, (last if last_state == state else {}, this))
         self._mask_memo[source] = (state, this)
         return masked
 
@@ -617,7 +630,9 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             self.notify("Nothing to edit yet", severity="warning")
             return
         prompt = await self._ready(self._prompt_widget())
-        prompt.open(entry.kind.value, value=entry.text, entry_id=entry.entry_id, label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
+        # The prompt shows the text made visible; submitted unchanged, the original is kept (below).
+        prompt.open(entry.kind.value, value=visible(entry.text), entry_id=entry.entry_id,
+                    label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
 
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
@@ -629,6 +644,8 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             except ValueError as exc:
                 self.notify(str(exc), severity="error")
                 return
+            if original is not None and text == visible(original.text):
+                text = original.text        # not retyped: nothing of the original is lost
             result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
         elif event.kind == "role":
             try:
@@ -743,8 +760,9 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         from checks.deploys import diffstat
 
         text = diffstat(repo.path, deploy.sha)
+        # A commit subject is outside text: a "[/]" in it is not markup (nor a crash).
         self.app.call_from_thread(
-            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20)
+            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20, markup=False)
 
     def action_help(self) -> None:
         from .help import HelpScreen
