@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -33,6 +34,9 @@ GC_YOUNG_THRESHOLD = 10_000
 
 
 class WarroomApp(App):
+    # Ctrl-C quits, as in every peer (htop, k9s): everything is already on disk. Textual
+    # only says how to quit; the entry prompt takes it first to cancel (a shell habit).
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, system=True)]
     CSS_PATH = "app.tcss"
     TITLE = "warroom"
     ENABLE_COMMAND_PALETTE = True
@@ -129,16 +133,6 @@ class WarroomApp(App):
         # entries; 10,000 makes full passes about 14 times rarer for the same memory bound.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
-    def get_driver_class(self):
-        driver = super().get_driver_class()
-        from textual.drivers.linux_driver import LinuxDriver
-
-        if driver is LinuxDriver:       # not the headless, web or Windows drivers, nor TEXTUAL_DRIVER
-            from .driver import IdleInputDriver
-
-            return IdleInputDriver
-        return driver
-
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.
@@ -167,7 +161,7 @@ class WarroomApp(App):
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
         ]
-        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit (nothing is lost: every entry is already on disk)")]
+        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk)")]
         sections = [("Scribe", scribe), ("Commander", commander)]
         if self.extra_help:
             sections.append(("Live panes", self.extra_help))
