@@ -34,9 +34,9 @@ GC_YOUNG_THRESHOLD = 10_000
 
 
 class WarroomApp(App):
-    # Ctrl-C quits, as in every peer (htop, k9s): everything is already on disk. Textual
-    # only says how to quit; the entry prompt takes it first to cancel (a shell habit).
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, system=True)]
+    # Ctrl-C quits, as in every peer (htop, k9s): everything is already on disk (Textual only
+    # says how to quit). A priority binding, so that it also works over the help and pickers.
+    BINDINGS = [Binding("ctrl+c", "interrupt", "Quit", show=False, system=True, priority=True)]
     CSS_PATH = "app.tcss"
     TITLE = "warroom"
     ENABLE_COMMAND_PALETTE = True
@@ -133,6 +133,24 @@ class WarroomApp(App):
         # entries; 10,000 makes full passes about 14 times rarer for the same memory bound.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
+    def action_interrupt(self) -> None:
+        """Ctrl-C: cancels the entry prompt (a shell habit); in another text field (the
+        update draft, its file name, the palette) copies the selection as Textual does, so a
+        reflex never throws a draft away; anywhere else quits, like Ctrl-Q."""
+        from textual.widgets import Input, TextArea
+        from widgets.entry_prompt import EntryPrompt
+
+        focused = self.focused
+        if focused is not None:
+            prompt = next((node for node in focused.ancestors_with_self if isinstance(node, EntryPrompt)), None)
+            if prompt is not None:
+                prompt.action_cancel()
+                return
+            if isinstance(focused, (Input, TextArea)):
+                focused.action_copy()
+                return
+        self.exit()
+
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.
@@ -161,7 +179,8 @@ class WarroomApp(App):
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
         ]
-        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk)")]
+        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "
+                                        "ctrl+c in the entry prompt cancels the line")]
         sections = [("Scribe", scribe), ("Commander", commander)]
         if self.extra_help:
             sections.append(("Live panes", self.extra_help))

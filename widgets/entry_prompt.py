@@ -35,12 +35,7 @@ class EntryPrompt(Horizontal):
         width: 1fr; height: 1; border: none; margin: 0; padding: 0 1; background: $surface;
     }
     """
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=True),
-        # Ctrl-C cancels the line, as in a shell; elsewhere it quits (WarroomApp). A priority
-        # binding: the focused Input would otherwise take it as "copy".
-        Binding("ctrl+c", "cancel", "Cancel", show=False, priority=True),
-    ]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 
     class Submitted(Message):
         def __init__(self, kind: str, text: str, entry_id: int | None) -> None:
