@@ -29,16 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run in the child before warroom: make the pty (already its stdin) the controlling
 # terminal of the new session, then become warroom. A preexec_fn would do the same
 # in the forked child, which is unsafe while the test process runs threads.
-_TAKE_TERMINAL = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+_TAKE_TERMINAL = ("import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+                  "os.environ.pop('_PTY_IGNORE_HUP', None) and signal.signal(signal.SIGHUP, signal.SIG_IGN); "
                   "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
 
 
 class PtyProcess:
     def __init__(self, args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = ROOT,
-                 rows: int = 40, cols: int = 120) -> None:
+                 rows: int = 40, cols: int = 120, ignore_sighup: bool = False) -> None:
+        """``ignore_sighup``: started as under ``nohup`` (SIGHUP ignored, inherited over exec)."""
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        if ignore_sighup:
+            full_env["_PTY_IGNORE_HUP"] = "1"
         try:
             self.proc = subprocess.Popen([sys.executable, "-c", _TAKE_TERMINAL, *args], cwd=cwd, env=full_env,
                                          stdin=slave, stdout=slave, stderr=slave, start_new_session=True)

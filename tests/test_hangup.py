@@ -45,12 +45,12 @@ def _dashboard_config(folder: Path) -> Path:
     return config
 
 
-def _dashboard(folder: Path, author: str = "alice") -> PtyProcess:
+def _dashboard(folder: Path, author: str = "alice", **options) -> PtyProcess:
     data = _declared(folder / "data")
     return PtyProcess(["-m", "tui.cli", "--config", str(_dashboard_config(folder)), "--data-dir", str(data)],
                       env={"WARROOM_HEALTH_PROCESS_ABOVE": "0", "WARROOM_DATA_DIR": "", "WARROOM_CONFIG": "",
                            "WARROOM_AUTHOR": author},
-                      cwd=folder)
+                      cwd=folder, **options)
 
 
 def _hang_up_and_check(proc: PtyProcess) -> tuple[float, list, list]:
@@ -113,6 +113,18 @@ def test_closed_terminal_while_running_ends_the_demo_cleanly(tmp_path):
         assert not survivors and not taken, (took, survivors, taken)
         assert proc.exit_code(1) == 128 + signal.SIGHUP
         assert list(tmp_path.iterdir()) == []
+    finally:
+        proc.close()
+
+
+def test_closed_terminal_ends_a_dashboard_started_under_nohup(tmp_path):
+    """SIGHUP inherited as ignored (nohup, some process managers): the guard's own handler
+    still hears the hang-up, and the dashboard goes with its terminal."""
+    proc = _dashboard(tmp_path, ignore_sighup=True)
+    try:
+        proc.wait_for(b"probe-svc")
+        took, survivors, _ = _hang_up_and_check(proc)
+        assert not survivors, (took, survivors)
     finally:
         proc.close()
 

@@ -22,29 +22,39 @@ What :class:`ExitGuard` does about each, without touching Textual's internals:
   thread sleeps in its select and sees its exit flag), and SIGCONT is ignored from then on.
 * The exit is asked for through ``loop.call_soon_threadsafe``, which wakes the loop.
 * Last resort, armed by the first signal: a watchdog thread that, if the process is
-  still alive HARD_EXIT_AFTER_S later (the output thread died before the swap, a source
-  will not close, a non-daemon thread lingers…), runs the fast clean-up (the demo's
-  temporary directory) and calls ``os._exit``. A SIGTERM or SIGINT after the first signal
-  does the same at once. Nothing
-  is lost by it: every entry is committed to the store before it is shown, and
-  processes and sockets end with the process (health workers exit on their stdin's EOF).
+  still alive HARD_EXIT_AFTER_S later, puts the terminal back as it was found (unless it
+  is gone), removes what must not outlive the process (the demo's temporary directory)
+  and calls ``os._exit``. A SIGTERM or SIGINT after the first signal does the same at
+  once. What it still catches: the output thread dying before the swap, and, most often,
+  an orderly shutdown that cannot finish in time because start-up work is still running
+  (a hang-up right after the first frame under CPU load: imports, building the sources'
+  clients; measured, most such exits end here, at 1.2-1.6 s; a hang-up of a running
+  dashboard or demo exits in order in 0.4-1 s). Nothing is lost by it: every entry is
+  committed to the store before it is shown, and processes and sockets end with the
+  process (health workers exit on their stdin's end-of-file).
 """
 from __future__ import annotations
 
 import asyncio
 import errno
 import os
+import shutil
 import signal
 import termios
-import shutil
 import threading
 import time
 from typing import Any
 
-# A clean exit takes 0.1-0.6 s, under load too (measured with tests/test_hangup.py); past
-# this the process ends anyway, well inside the 2 s a closed terminal is allowed.
+# An orderly exit of a running app takes 0.4-1 s under CPU load (tests/test_hangup.py);
+# past this the process ends anyway, inside the 2 s a closed terminal is allowed.
 HARD_EXIT_AFTER_S = 1.2
 REMOVE_WAIT_S = 0.5
+# What Textual's driver writes when it leaves application mode (Kitty keys, mouse, focus
+# events, bracketed paste off; line wrap on; the main screen and the cursor back): a hard
+# exit with the terminal still there leaves it usable, as a clean exit would.
+TERMINAL_RESET = ("\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?7h"
+                  "\x1b[?1004l\x1b[?1049l\x1b[?25h").encode()
+RESET_WAIT_S = 0.1
 WATCHED = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 
 # The write end of the pipe that replaces a hung-up stdin: kept open so the read end
@@ -116,12 +126,17 @@ class ExitGuard:
         self._previous: dict[int, Any] = {}
         self._app_done = False
         self._watchdog: threading.Thread | None = None
+        self._terminal_attrs: list | None = None
 
     @property
     def exit_code(self) -> int | None:
         return None if self.signal is None else 128 + self.signal
 
     def __enter__(self) -> "ExitGuard":
+        try:
+            self._terminal_attrs = termios.tcgetattr(0)     # as found: cooked, echoing
+        except (termios.error, OSError, ValueError):
+            self._terminal_attrs = None
         for sig in WATCHED:
             self._previous[sig] = signal.signal(sig, self._on_signal)
         return self
@@ -163,12 +178,33 @@ class ExitGuard:
             raise SystemExit(self.exit_code)
         loop.call_soon_threadsafe(self.app.exit, None, self.exit_code)
 
+    def _restore_terminal(self) -> None:
+        """The terminal as it was found (a hung-up one is /dev/null by now: harmless)."""
+        if self._terminal_attrs is None:
+            return
+        try:
+            termios.tcsetattr(0, termios.TCSANOW, self._terminal_attrs)
+        except (termios.error, OSError):
+            pass
+
+        def reset() -> None:
+            try:
+                os.write(2, TERMINAL_RESET)
+            except OSError:
+                pass
+
+        # In a thread of its own: a terminal nobody reads any more blocks the write.
+        writer = threading.Thread(target=reset, name="terminal-reset", daemon=True)
+        writer.start()
+        writer.join(RESET_WAIT_S)
+
     def _watch(self) -> None:
         threading.Event().wait(self.hard_exit_after)
         self._hard_exit()
 
     def _hard_exit(self) -> None:
         try:
+            self._restore_terminal()
             if self.remove_on_hard_exit is not None:
                 remove_tree(self.remove_on_hard_exit)
         finally:
