@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widget import Widget
@@ -36,6 +37,9 @@ REPEAT_TOAST_S = 30.0
 
 
 class WarroomApp(App):
+    # Ctrl-C quits, as in every peer (htop, k9s): everything is already on disk (Textual only
+    # says how to quit). A priority binding, so that it also works over the help and pickers.
+    BINDINGS = [Binding("ctrl+c", "interrupt", "Quit", show=False, system=True, priority=True)]
     CSS_PATH = "app.tcss"
     TITLE = "warroom"
     ENABLE_COMMAND_PALETTE = True
@@ -216,15 +220,24 @@ class WarroomApp(App):
 
         return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)
 
-    def get_driver_class(self):
-        driver = super().get_driver_class()
-        from textual.drivers.linux_driver import LinuxDriver
+    def action_interrupt(self) -> None:
+        """Ctrl-C: cancels the entry prompt (a shell habit); in another text field (the
+        update draft, its file name, the palette) copies the selection as Textual does, so a
+        reflex never throws a draft away; anywhere else quits, like Ctrl-Q."""
+        from textual.widgets import Input, TextArea
 
-        if driver is LinuxDriver:       # not the headless, web or Windows drivers, nor TEXTUAL_DRIVER
-            from .driver import IdleInputDriver
+        from widgets.entry_prompt import EntryPrompt
 
-            return IdleInputDriver
-        return driver
+        focused = self.focused
+        if focused is not None:
+            prompt = next((node for node in focused.ancestors_with_self if isinstance(node, EntryPrompt)), None)
+            if prompt is not None:
+                prompt.action_cancel()
+                return
+            if isinstance(focused, (Input, TextArea)):
+                focused.action_copy()
+                return
+        self.exit()
 
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
@@ -254,7 +267,8 @@ class WarroomApp(App):
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
         ]
-        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit (nothing is lost: every entry is already on disk)")]
+        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "
+                                        "ctrl+c in the entry prompt cancels the line")]
         sections = [("Scribe", scribe), ("Commander", commander)]
         if self.extra_help:
             sections.append(("Live panes", self.extra_help))

@@ -66,14 +66,20 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
         cadence=_cadence(config), redact_hosts=args.redact_hosts, config=config, gc_paused=True,
         sources_later=lambda: build_sources(config, incident=incident, kube_context=args.context),
     )
+    from .exit_guard import ExitGuard
+
+    # A closed terminal (SIGHUP), SIGTERM or SIGINT ends the dashboard like Ctrl-Q, and soon
+    # whatever else hangs (tui/exit_guard.py); every entry is on disk before it is shown.
+    guard = ExitGuard(app)
     try:
-        app.run()
+        with guard:
+            app.run()
     finally:
         store.close()
     if app.fatal_error:      # it could not start (a corrupt store): one line, as the CLI says it
         print(f"warroom: {app.fatal_error}", file=sys.stderr)
         return 2
-    return 0
+    return guard.exit_code or 0
 
 
 def run_demo(args: argparse.Namespace, author: str) -> int:

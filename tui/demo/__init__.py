@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
 from .scenario import Demo
 
@@ -21,21 +20,22 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
 
 
 def run(args: argparse.Namespace, author: str) -> int:
+    from ..exit_guard import ExitGuard
+
     demo = Demo(speed=args.speed, data_dir=args.data_dir)
-    # SIGTERM, and SIGHUP from a closed terminal or a dropped SSH session, end the app like
-    # Ctrl-Q, so the finally below still removes every server and temporary directory.
-    watched = (signal.SIGTERM, signal.SIGHUP)
-    previous = {sig: signal.getsignal(sig) for sig in watched}
+    # SIGTERM, SIGINT, and SIGHUP from a closed terminal or a dropped SSH session end the app
+    # like Ctrl-Q, so the finally below still removes every server and temporary directory;
+    # if the process must end before that, the guard removes the temporary directory itself.
+    guard = ExitGuard(remove_on_hard_exit=demo.tmp)
     try:
-        demo.start()
-        app = build_app(demo, author=author, redact_hosts=args.redact_hosts)
-        for sig in watched:
-            signal.signal(sig, lambda *_: app.exit())
-        app.run()
+        with guard:
+            demo.start()
+            guard.app = build_app(demo, author=author, redact_hosts=args.redact_hosts)
+            guard.app.run()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         demo.stop()
+    if guard.exit_code is not None:
+        return guard.exit_code
     if args.data_dir:
         print(f"demo incident kept in {args.data_dir} — try: warroom --data-dir {args.data_dir} export --format md")
     return 0
