@@ -24,6 +24,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
+from .local_disk import network_filesystem
 from .model import (
     DEFAULT_CADENCE,
     DEFAULT_CHECKLISTS,
@@ -199,6 +200,12 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise self._fail("cannot create the data directory", exc) from None
+        fs_type = network_filesystem(self.data_dir)
+        if fs_type:
+            raise self._fail(
+                f"is on a {fs_type} filesystem, where SQLite's locking fails and databases get corrupted",
+                fix="use a data directory on a local disk; to share an incident between machines use the "
+                    "PostgreSQL store (--database postgresql://…, README 'A war room on several machines')")
         if self.path.exists() and not os.access(self.path, os.W_OK):
             raise self._fail("the database file is not writable", fix="fix its permissions (chmod u+w) or pass another --data-dir")
         if not os.access(self.data_dir, os.W_OK):
