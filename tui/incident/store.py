@@ -285,6 +285,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def now(self) -> datetime:
+        """The clock recorded times come from (a shared server's backend uses the server's)."""
+        return utcnow()
+
     # -- plumbing --------------------------------------------------------------
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -377,7 +381,7 @@ class Store:
         title = title.strip()
         if not title:
             raise ValueError("the incident needs a title")
-        now = now or utcnow()
+        now = now or self.now()
         started_at = started_at or now
         cadence = dict(DEFAULT_CADENCE if cadence is None else cadence)
         minutes = cadence.get(severity)
@@ -441,7 +445,7 @@ class Store:
         """Insert one revision inside the caller's transaction; returns it as it will read back."""
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
-        now = utcnow()
+        now = self.now()
         values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
                   json.dumps(dict(meta), default=str) if meta else None)
         if entry_id is None:
@@ -549,7 +553,7 @@ class Store:
         if severity == inc.severity:
             return inc
         minutes = dict(DEFAULT_CADENCE if cadence is None else cadence).get(severity)
-        now = utcnow()
+        now = self.now()
         # A faster cadence pulls the deadline in; a slower one never pushes an imminent update out.
         next_update = None
         if minutes and not inc.resolved:  # a closed incident owes no updates (reopening re-arms them)
@@ -568,7 +572,7 @@ class Store:
         inc = self.incident(incident_id)
         if status == inc.status:
             return inc
-        now_ms = to_ms(utcnow())
+        now_ms = to_ms(self.now())
         sets: dict[str, object] = {"status": status.value}
         if status in (Status.MONITORING, Status.RESOLVED) and inc.mitigated_at is None:
             sets["mitigated_ms"] = now_ms
@@ -618,7 +622,7 @@ class Store:
     def record_update_sent(self, incident_id: int, text: str = "Status update sent", *, author: str = "",
                            source: str = "tui", meta: Mapping | None = None) -> Incident:
         inc = self.incident(incident_id)
-        now = utcnow()
+        now = self.now()
         next_update = now + timedelta(minutes=inc.cadence_minutes) if inc.cadence_minutes and not inc.resolved else None
         return self._change(
             incident_id, {"next_update_ms": None if next_update is None else to_ms(next_update)},
@@ -630,7 +634,7 @@ class Store:
         if inc.next_update_at is None:
             return inc
         # Snoozing an overdue update counts from now, not from the missed deadline.
-        base = max(inc.next_update_at, utcnow())
+        base = max(inc.next_update_at, self.now())
         new = base + timedelta(minutes=minutes)
         return self._change(
             incident_id, {"next_update_ms": to_ms(new)}, Kind.SYSTEM,
@@ -655,7 +659,7 @@ class Store:
             if row is None:
                 raise StoreError(f"no checklist item {phase.value} #{index + 1} in INC-{incident_id}")
             text, done_ms = row
-            now = utcnow()
+            now = self.now()
             done = done_ms is None
             conn.execute(
                 "UPDATE checklist SET done_ms = ?, done_by = ? WHERE incident_id = ? AND phase = ? AND idx = ?",
@@ -677,7 +681,7 @@ class Store:
         """A todo entry, optionally with a follow-up timer that alerts when due."""
         if not text.strip():
             raise ValueError("an entry needs some text")
-        now = utcnow()
+        now = self.now()
         due = now + timedelta(minutes=follow_up_minutes) if follow_up_minutes else None
 
         def txn(conn: sqlite3.Connection) -> Entry:
@@ -702,14 +706,14 @@ class Store:
             row = conn.execute("SELECT incident_id, text, done_ms FROM followups WHERE id = ?", (followup_id,)).fetchone()
             if row is None or row[2] is not None:
                 return
-            conn.execute("UPDATE followups SET done_ms = ? WHERE id = ?", (to_ms(utcnow()), followup_id))
+            conn.execute("UPDATE followups SET done_ms = ? WHERE id = ?", (to_ms(self.now()), followup_id))
             self._insert_entry(conn, row[0], Kind.ACTION, f"Followed up: {row[1]}", author=author, source=source,
                                meta={"event": "followup_done", "followup": followup_id})
 
         self._write(txn)
 
     def snooze_followup(self, followup_id: int, minutes: float, *, author: str = "", source: str = "tui") -> None:
-        due = utcnow() + timedelta(minutes=minutes)
+        due = self.now() + timedelta(minutes=minutes)
         self._write(lambda conn: conn.execute("UPDATE followups SET due_ms = ? WHERE id = ?", (to_ms(due), followup_id)))
 
 
