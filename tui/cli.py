@@ -52,10 +52,74 @@ def _parse_time(text: str) -> datetime:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
-def _open_store(args: argparse.Namespace):
-    from .incident.store import Store
+def _open_store(args: argparse.Namespace, config=None):
+    from .incident.stores import open_store
 
-    return Store(args.data_dir or None)
+    return open_store(args.data_dir or None, _database_url(args, config))
+
+
+# -- the shared store (issue 16): choosing it, `warroom db …` ------------------------
+
+
+def _database_url(args: argparse.Namespace, config=None) -> str | None:
+    """--database, else $WARROOM_DATABASE_URL, else [store] url in the config; None: the SQLite file."""
+    url = getattr(args, "database", None)
+    if url:
+        from .incident.store_pg import safe_url
+
+        if safe_url(url) != url:
+            raise UsageError("--database: a password on the command line is visible to every user in 'ps' — "
+                             "put it in PGPASSWORD, ~/.pgpass or WARROOM_DATABASE_URL instead")
+        return url
+    if os.environ.get("WARROOM_DATABASE_URL"):
+        return os.environ["WARROOM_DATABASE_URL"]
+    return (config if config is not None else _load_config(args)).store_url
+
+
+def _require_database_url(args: argparse.Namespace) -> str:
+    url = _database_url(args)
+    if not url:
+        raise UsageError("no database given — pass --database postgresql://USER@HOST/DB, set WARROOM_DATABASE_URL, "
+                         "or add [store] url to warroom.toml")
+    return url
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    from .incident.store_pg import PgStore, grants, safe_url
+
+    url = _require_database_url(args)
+    with PgStore(url, args.data_dir or None, require_schema=False) as store:
+        before, after = store.migrate()
+    where = safe_url(url)
+    print(f"{where}: warroom schema v{after}" + (" (already there)" if before == after else " created"))
+    print(f"-- Least privilege for the role everyone's warroom connects as (run as the database's owner);\n"
+          f"-- it may add to the timeline but never UPDATE or DELETE it (a trigger refuses that to anyone):\n"
+          f"{grants(args.role)}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from .incident.store_pg import PgStore, safe_url
+
+    url = _require_database_url(args)
+    with PgStore(url, args.data_dir or None, require_schema=False) as store:
+        if store.schema_version() is None:
+            raise UsageError(f"{safe_url(url)} has no warroom schema — create it with 'warroom db init'")
+        before, after = store.migrate()
+    print(f"{safe_url(url)}: schema v{before} → v{after}" if before != after
+          else f"{safe_url(url)}: schema v{after} is current")
+    return 0
+
+
+def _add_db_commands(sub, common) -> None:
+    p = sub.add_parser("db", help="the shared PostgreSQL store: db init, db migrate", parents=[common],
+                       description="the shared PostgreSQL store: create or upgrade its schema")
+    db = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
+    q = db.add_parser("init", help="create the schema and print the least-privilege grants", parents=[common])
+    q.set_defaults(func=cmd_db_init)
+    q.add_argument("--role", default="warroom_app", help="the application role the grants name (default warroom_app)")
+    q = db.add_parser("migrate", help="upgrade the schema to this warroom's version", parents=[common])
+    q.set_defaults(func=cmd_db_migrate)
 
 
 def _incident(store, args: argparse.Namespace):
@@ -267,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warroom.toml (default: $WARROOM_CONFIG, ./warroom.toml, then the user config dir)")
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                         help="where the incident store lives (default: $WARROOM_DATA_DIR or the user data dir)")
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                        help="a shared PostgreSQL store, postgresql://USER@HOST/DB (default: $WARROOM_DATABASE_URL, "
+                             "[store] url, else the SQLite file in the data dir); the password: PGPASSWORD or ~/.pgpass")
 
     parser = OneLineParser(prog="warroom", parents=[common],
                            description="A terminal dashboard for the person running a production incident.")
@@ -322,10 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="warroom.toml")
     p = add("check-config", "validate a warroom.toml", cmd_check_config)
     p.add_argument("file")
+    _add_db_commands(sub, common)
     return parser
 
 
-_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context"}
+_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database"}
 
 
 def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
@@ -358,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.config = getattr(args, "config", None) or os.environ.get("WARROOM_CONFIG")
     args.data_dir = getattr(args, "data_dir", None) or os.environ.get("WARROOM_DATA_DIR")
     args.context = getattr(args, "context", None)
+    args.database = getattr(args, "database", None)
     args.redact_hosts = getattr(args, "redact_hosts", False)
     func = getattr(args, "func", cmd_dashboard)
     from .incident.store import StoreError

@@ -35,11 +35,10 @@ def _ask_declare(store, config, author: str):
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     """The dashboard; the caller has paused the cyclic GC (cli.cmd_dashboard says why), and
     the app resumes it once its first frame is drawn (WarroomApp.gc_paused)."""
-    from .cli import _cadence
-    from .incident.store import Store
+    from .cli import _cadence, _open_store
     from .sources import build_panes, build_sources
 
-    store = Store(args.data_dir or None)
+    store = _open_store(args, config)
     incident = store.active_incident() or _ask_declare(store, config, author)
     from .app import WarroomApp
 
@@ -75,12 +74,11 @@ def _write_output(text: str, output: str | None) -> None:
 
 
 def run_export(args: argparse.Namespace, config) -> int:
-    from .cli import _incident
+    from .cli import _incident, _open_store
     from .incident.export import export
     from .incident.redact import Redactor
-    from .incident.store import Store
 
-    with Store(args.data_dir or None) as store:
+    with _open_store(args, config) as store:
         if args.incident:
             incident = _incident(store, args)
         else:
@@ -99,11 +97,11 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
     from .incident.export import currently_impacted
     from .incident.notify import post_update
     from .incident.redact import Redactor
-    from .incident.store import Store
+    from .cli import _open_store
     from .incident.templates import build_context, render_update, suggest_template
 
     redactor = Redactor(config.secrets)
-    with Store(args.data_dir or None) as store:
+    with _open_store(args, config) as store:
         incident = _incident(store, args)
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow
