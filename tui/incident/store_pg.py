@@ -57,6 +57,8 @@ KEEPALIVE = {"keepalives": 1, "keepalives_idle": 3, "keepalives_interval": 2, "k
              "tcp_user_timeout": 9000}
 SKEW_WARN = timedelta(seconds=2)
 SKEW_NOISE_MS = 50
+LISTEN_WAKE_S = 0.5   # how often the listening thread looks up from notifies() (to stop promptly)
+OFFLINE_AFTER_S = 10  # RECONNECTING for longer than this is OFFLINE
 
 _NOW_MS = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint"  # truncated, as utcnow()
 
@@ -305,17 +307,13 @@ class PgStore(Store):
         self.path = safe_url(url)  # what every message names (Store._fail uses .path)
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self._lock = threading.RLock()
-        self._listen_lock = threading.Lock()
         self.skew = timedelta(0)
         self._conn = self._connect()
         self._backend_pid = self._conn.info.backend_pid
         if require_schema:
             self._check_schema()
-        self._listener = None
-        self._pending_change = False
-        self.state = "live"
         self.state_since = time.monotonic()
-        self._open_listener()
+        self._start_listener()
 
     # -- connecting -------------------------------------------------------------
 
@@ -404,11 +402,17 @@ class PgStore(Store):
         return before, len(MIGRATIONS)
 
     def close(self) -> None:
+        self._stop.set()
+        psycopg = _psycopg()
+        with self._lock:
+            try:
+                if self._wake_channel and not self._conn.closed:
+                    self._conn.execute("SELECT pg_notify(%s, '')", (self._wake_channel,))
+            except psycopg.Error:
+                pass  # it looks up from notifies() every LISTEN_WAKE_S anyway
+        self._listen_thread.join(timeout=LISTEN_WAKE_S * 4)
         with self._lock:
             self._conn.close()
-        with self._listen_lock:
-            if self._listener is not None:
-                self._listener.close()
 
     def __enter__(self) -> "PgStore":
         return self
@@ -481,46 +485,96 @@ class PgStore(Store):
 
     # -- other machines' changes ------------------------------------------------------
 
-    def _open_listener(self) -> bool:
-        """LISTEN on a dedicated connection; True when it is (newly) listening."""
-        psycopg = _psycopg()
-        try:
-            listener = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                       application_name="warroom-listen", **KEEPALIVE)
-            listener.execute(f"LISTEN {CHANNEL}")
-        except psycopg.Error:
-            self._set_state("reconnecting")
-            return False
-        self._listener = listener
-        self._set_state("live")
-        return True
+    def _start_listener(self) -> None:
+        # The first LISTEN happens before the constructor returns, so whatever the caller
+        # reads next is covered: a later commit is always notified.
+        self._wake_channel = ""
+        self._first_listener = self._listen()
+        self.state = "live" if self._first_listener is not None else "reconnecting"
+        self._stop = threading.Event()
+        self._changed = threading.Event()
+        self.on_change: Callable[[], None] | None = None  # called from the listening thread
+        self._listen_thread = threading.Thread(target=self._listen_loop, name="warroom-listen", daemon=True)
+        self._listen_thread.start()
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state, self.state_since = state, time.monotonic()
 
-    def changed(self) -> bool:
-        """True when another connection committed a change since the last call (never blocks long).
+    def _signal_change(self) -> None:
+        self._changed.set()
+        callback = self.on_change
+        if callback is not None:
+            try:
+                callback()
+            except Exception:  # a closing app: the next poll still sees the flag
+                pass
 
-        After the listening connection is (re)opened this answers True once, so the caller
-        catches up from its last seq: LISTEN first, then read, and nothing is lost in between.
+    def _listen_loop(self) -> None:
+        """The dedicated listening connection: LISTEN, then report others' changes; reconnect on any error.
+
+        After every (re)connect a change is signalled, so the reader catches up from its last
+        seq: LISTEN comes first, so nothing committed in between is missed.
         """
         psycopg = _psycopg()
-        with self._listen_lock:
-            if self._listener is None or self._listener.closed:
-                self._listener = None
-                return self._open_listener()
-            seen = False
+        delay = 0.2
+        listener = self._first_listener
+        self._first_listener = None
+        while not self._stop.is_set():
+            if listener is None:
+                listener = self._listen()
+                if listener is None:
+                    self._set_state("reconnecting")
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                self._set_state("live")
+                self._signal_change()  # reconnected, LISTENing again: now catch up from the last seq
+            delay = 0.2
             try:
-                for note in self._listener.notifies(timeout=0):
-                    if note.pid != self._backend_pid:
-                        seen = True
+                with listener:
+                    while not self._stop.is_set():
+                        # One notification at a time, so each is passed on at once; notifies()
+                        # raises on a dead socket, and an idle one is probed by TCP keepalive.
+                        for note in listener.notifies(timeout=LISTEN_WAKE_S, stop_after=1):
+                            if note.channel == CHANNEL and note.pid != self._backend_pid:
+                                self._signal_change()
             except psycopg.Error:
-                try:
-                    self._listener.close()
-                except psycopg.Error:
-                    pass
-                self._listener = None
+                if self._stop.is_set():
+                    break
                 self._set_state("reconnecting")
-                return self._open_listener()
-            return seen
+                self._stop.wait(delay)
+            listener = None
+
+    def _listen(self):
+        """A new listening connection, LISTENing; None when the server cannot be reached."""
+        psycopg = _psycopg()
+        try:
+            listener = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                       application_name="warroom-listen", **KEEPALIVE)
+            listener.execute(f"LISTEN {CHANNEL}")
+            # A private channel close() uses to wake this connection's thread at once.
+            wake = f"warroom_wake_{listener.info.backend_pid}"
+            listener.execute(f"LISTEN {wake}")
+        except psycopg.Error:
+            return None
+        self._wake_channel = wake
+        return listener
+
+    def changed(self) -> bool:
+        """True when another connection committed a change since the last call (no I/O: a flag).
+
+        The listening thread sets it on a notification from another connection, and once
+        after every (re)connect, so the caller catches up from its last seq.
+        """
+        if self._changed.is_set():
+            self._changed.clear()
+            return True
+        return False
+
+    def connection_label(self) -> tuple[str, str]:
+        """What the header says about the server: ("LIVE", "ok"), ("RECONNECTING 12s", "warn") …"""
+        if self.state == "live":
+            return ("LIVE" + (" · CLOCK OFF" if self.clock_off else ""), "warn" if self.clock_off else "ok")
+        since = int(time.monotonic() - self.state_since)
+        return (f"RECONNECTING {since}s", "warn") if since < OFFLINE_AFTER_S else (f"OFFLINE {since}s", "error")
