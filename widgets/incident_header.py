@@ -26,6 +26,12 @@ STATUS_STYLES = {
     "Resolved": "bold #5fd75f",
 }
 
+CONNECTION_STYLES = {
+    "ok": "bold #5fd75f",
+    "warn": "bold #000000 on #ffaf00",
+    "error": "bold #ffffff on #d70000",
+}
+
 
 def elapsed_text(incident: "Incident", now: datetime) -> str:
     total = max(0, int(incident.elapsed(now).total_seconds()))
@@ -53,6 +59,8 @@ class IncidentHeader(LayoutWidthWidget):
         self.now: datetime | None = None
         self.demo = False
         self.redact = lambda text: text
+        # The shared store's connection, e.g. ("LIVE", "ok"), ("RECONNECTING 12s", "warn"); None: a local store.
+        self.connection: tuple[str, str] | None = None
 
     def show(self, incident: "Incident", now: datetime) -> None:
         # Called every second for the elapsed clock. The height depends on the width alone (one
@@ -81,6 +89,10 @@ class IncidentHeader(LayoutWidthWidget):
         line.append(inc.phase.value, style="bold")
         line.append(" · ", style="dim")
         line.append(elapsed_text(inc, now), style="bold")
+        if self.connection is not None:
+            text, level = self.connection
+            line.append("  ")
+            line.append(f" {text} ", style=CONNECTION_STYLES.get(level, "bold"))
         for role in ("commander", "deputy", "scribe", "comms"):
             person = inc.roles.get(role)
             if person:

@@ -246,6 +246,7 @@ class Dashboard(CommunicateActions, Screen):
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
+        self._listen_to_shared_store()
         # The sources are built and started once the first frame is on the terminal (see
         # _compositor_refresh): the commander pane is usable at once, and the sources' modules,
         # checkers and heavy imports (kubernetes, in the pods watch thread) do not hold up the
@@ -386,6 +387,23 @@ class Dashboard(CommunicateActions, Screen):
             if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
                 self._last_progress = entry.ts
 
+    def _listen_to_shared_store(self) -> None:
+        """A shared store's listening thread reports other machines' changes: read them at once
+        (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
+        if not hasattr(self.wapp.store, "on_change"):
+            return
+        loop = asyncio.get_running_loop()
+
+        def changed_elsewhere() -> None:  # on the store's thread
+            loop.call_soon_threadsafe(self._poll_store_if_attached)
+
+        self.wapp.store.on_change = changed_elsewhere
+
+    def _poll_store_if_attached(self) -> None:
+        if self.is_attached:
+            self.poll_store()
+            self.tick()
+
     def poll_store(self) -> None:
         """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
         try:
@@ -441,7 +459,11 @@ class Dashboard(CommunicateActions, Screen):
         if self.incident is None:
             return
         now = self.wapp.clock()
-        self.query_one(IncidentHeader).show(self.incident, now)
+        header = self.query_one(IncidentHeader)
+        # A shared store's connection (LIVE / RECONNECTING 12s / OFFLINE …); the SQLite file has none.
+        label = getattr(self.wapp.store, "connection_label", None)
+        header.connection = label() if label is not None else None
+        header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
         if self.wapp.presenter and self._banner is not None and self._banner.is_mounted:
