@@ -52,10 +52,10 @@ def _parse_time(text: str) -> datetime:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
-def _open_store(args: argparse.Namespace, config=None):
+def _open_store(args: argparse.Namespace, config=None, *, offline_ok: bool = False):
     from .incident.stores import open_store
 
-    return open_store(args.data_dir or None, _database_url(args, config))
+    return open_store(args.data_dir or None, _database_url(args, config), offline_ok=offline_ok)
 
 
 # -- the shared store (issue 16): choosing it, `warroom db …` ------------------------
@@ -74,6 +74,28 @@ def _database_url(args: argparse.Namespace, config=None) -> str | None:
     if os.environ.get("WARROOM_DATABASE_URL"):
         return os.environ["WARROOM_DATABASE_URL"]
     return (config if config is not None else _load_config(args)).store_url
+
+
+def _print_queued(args: argparse.Namespace) -> int:
+    """What waits in this machine's outbox for the shared server (printed even when it cannot be reached)."""
+    url = _database_url(args)
+    if not url:
+        return 0
+    from .incident.outbox import Outbox
+    from .incident.store import default_data_dir
+    from .incident.store_pg import safe_url
+
+    outbox = Outbox(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), safe_url(url))
+    try:
+        pending = outbox.pending()
+    finally:
+        outbox.close()
+    from .incident.safe_text import one_line
+
+    for item in pending:
+        text = next((a for a in item.args if type(a) is str), "")  # the text, not a Kind (a str enum)
+        print(f"queued: {item.operation}: {one_line(text)[:80]}")
+    return len(pending)
 
 
 def _require_database_url(args: argparse.Namespace) -> str:
@@ -203,13 +225,21 @@ def cmd_log(args: argparse.Namespace) -> int:
                          "(e.g. export LANG=C.UTF-8) or pipe the text through iconv") from None
     if not text.strip():
         raise UsageError("nothing to log — give the entry's text, e.g. warroom log 'restarted payments-db'")
-    with _open_store(args) as store:
-        incident = _incident(store, args)
+    with _open_store(args, offline_ok=True) as store:
+        # A shared store whose server cannot be reached queues the entry (for the incident given, or
+        # the one active when it is sent); reading the incident first would need the server.
+        incident = None if getattr(store, "offline", False) else _incident(store, args)
+        incident_id = incident.id if incident else (int(str(args.incident).upper().removeprefix("INC-"))
+                                                    if args.incident else None)
         if kind is Kind.TODO and args.follow_up:
-            entry = store.add_todo(incident.id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
+            entry = store.add_todo(incident_id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
         else:
-            entry = store.append(incident.id, kind, text, author=_author(args), source="cli",
+            entry = store.append(incident_id, kind, text, author=_author(args), source="cli",
                                  ts=_parse_time(args.at) if args.at else None)
+    if hasattr(entry, "client_id"):  # outbox.Queued
+        print(f"{kind.value}: queued ({entry.queued} waiting) — the server cannot be reached; the next warroom "
+              "on this machine that reaches it sends it ('warroom status' shows what waits)")
+        return 0
     print(f"{incident.ref} #{entry.entry_id} {entry.ts:%H:%M:%S} UTC {entry.kind.value}: logged")
     return 0
 
@@ -218,11 +248,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .incident.model import fmt_duration, utcnow
     from .incident.timers import update_clock
 
-    with _open_store(args) as store:
+    from .incident.store import StoreError
+
+    try:
+        store = _open_store(args)
+    except StoreError:
+        _print_queued(args)  # what waits here, even when the server cannot be reached
+        raise
+    with store:
         inc = _incident(store, args)
         now = utcnow()
         checklist = store.checklist(inc.id)
         timeline = store.timeline(inc.id)
+        queued = getattr(store, "queued", lambda: 0)()
     phase_items = [it for it in checklist if it.phase == inc.phase]
     clock = update_clock(inc, now)
     print(f"{inc.ref}  {inc.severity.name}  {inc.status.value}  {inc.title}")
@@ -234,6 +272,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if inc.roles:
         print("  roles     " + ", ".join(f"{r}: {p}" for r, p in inc.roles.items()))
     print(f"  timeline  {len(timeline)} {'entry' if len(timeline) == 1 else 'entries'}")
+    if queued:
+        print(f"  queued    {queued} change(s) on this machine not yet on the server")
     for entry in timeline[-5:]:
         print(f"    {entry.ts:%H:%M:%S} {entry.kind.value:<10} {entry.text}")
     return 0

@@ -37,6 +37,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .model import Entry, Kind, to_ms, utcnow
+from .outbox import Outbox, Queued
 from .store import (
     Store,
     StoreError,
@@ -47,6 +48,14 @@ from .store import (
 )
 
 T = TypeVar("T")
+
+
+class Unreachable(StoreError):
+    """The server cannot be reached (refused, timed out, connection lost): a change may be queued."""
+
+
+class _AlreadySent(Exception):
+    """The server already has a change with this client id (a retry after an ambiguous commit)."""
 
 CHANNEL = "warroom"
 # Every write transaction takes this lock first (see the module docstring).
@@ -218,7 +227,9 @@ def _connect_fix(message: str) -> str:
         return "create the database (createdb NAME), then run 'warroom db init --database URL'"
     if "no encryption" in low or "ssl" in low or "tls" in low:
         return "the server requires TLS: add ?sslmode=require (or verify-full with sslrootcert=FILE) to the URL"
-    if "connection refused" in low or "could not connect" in low or "timeout" in low or "timed out" in low:
+    if any(what in low for what in ("connection refused", "could not connect", "timeout", "timed out", "reset by peer",
+                                    "is the server running", "no route to host", "network is unreachable",
+                                    "could not translate host name", "server closed the connection")):
         return "is the server running and reachable? check the host and port in the URL"
     return "check the URL (postgresql://USER@HOST:PORT/DB) and that the server is reachable"
 
@@ -302,18 +313,33 @@ def _psycopg():
 class PgStore(Store):
     """The incident store on a PostgreSQL server. Same operations, same contract as :class:`Store`."""
 
-    def __init__(self, url: str, data_dir: str | Path | None = None, *, require_schema: bool = True) -> None:
+    def __init__(self, url: str, data_dir: str | Path | None = None, *, require_schema: bool = True,
+                 offline_ok: bool = False) -> None:
+        """``offline_ok``: an unreachable server is not an error; writes go to the outbox (``warroom log``)."""
         self.url = url
         self.path = safe_url(url)  # what every message names (Store._fail uses .path)
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
         self._lock = threading.RLock()
+        self._flush_lock = threading.Lock()
+        self.outbox_errors: list[str] = []
+        self._op = threading.local()  # the client id of the change being written on this thread
         self.skew = timedelta(0)
-        self._conn = self._connect()
-        self._backend_pid = self._conn.info.backend_pid
-        if require_schema:
-            self._check_schema()
+        self.outbox = Outbox(self.data_dir, self.path)
+        self._conn = None
+        self._backend_pid: int | None = None
+        try:
+            self._conn = self._connect()
+        except Unreachable:
+            if not offline_ok:
+                raise
+        if self._conn is not None:
+            self._backend_pid = self._conn.info.backend_pid
+            if require_schema:
+                self._check_schema()
         self.state_since = time.monotonic()
         self._start_listener()
+        if self._conn is not None and self.outbox.count():
+            self.flush()
 
     # -- connecting -------------------------------------------------------------
 
@@ -335,7 +361,11 @@ class PgStore(Store):
                                    application_name="warroom", **KEEPALIVE)
         except psycopg.Error as exc:
             message = _one_line(exc)
-            raise self._fail("cannot connect", exc, _connect_fix(message)) from None
+            fix = _connect_fix(message)
+            error = self._fail("cannot connect", exc, fix)
+            if fix.startswith("is the server running"):
+                raise Unreachable(str(error)) from None
+            raise error from None
         self._measure_skew(conn)
         return conn
 
@@ -406,21 +436,30 @@ class PgStore(Store):
         psycopg = _psycopg()
         with self._lock:
             try:
-                if self._wake_channel and not self._conn.closed:
+                if self._wake_channel and self._conn is not None and not self._conn.closed:
                     self._conn.execute("SELECT pg_notify(%s, '')", (self._wake_channel,))
             except psycopg.Error:
                 pass  # it looks up from notifies() every LISTEN_WAKE_S anyway
         self._listen_thread.join(timeout=LISTEN_WAKE_S * 4)
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+        self.outbox.close()
 
     def __enter__(self) -> "PgStore":
         return self
 
     # -- plumbing ------------------------------------------------------------------
 
+    @property
+    def offline(self) -> bool:
+        """No connection to the server now (writes are queued in the outbox)."""
+        return self._conn is None or self._conn.closed or self.state != "live"
+
     def _reconnect_if_closed(self) -> None:
-        if self._conn.closed:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
             self._conn = self._connect()
             self._backend_pid = self._conn.info.backend_pid
 
@@ -433,9 +472,13 @@ class PgStore(Store):
                 with self._conn.transaction():
                     self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                     return fn(_Conn(self._conn))
+            except psycopg.errors.UniqueViolation as exc:
+                if exc.diag.constraint_name == "entries_client_id_key":
+                    raise _AlreadySent() from None
+                raise self._fail("write failed, nothing was saved", exc, "see the server's log") from None
             except psycopg.OperationalError as exc:
-                raise self._fail("write failed (server unreachable), nothing was saved", exc,
-                                 "check the server and the network, then retry") from None
+                raise Unreachable(str(self._fail("write failed (server unreachable)", exc,
+                                                 "check the server and the network"))) from None
             except psycopg.Error as exc:
                 raise self._fail("write failed, nothing was saved", exc, "see the server's log") from None
 
@@ -445,6 +488,8 @@ class PgStore(Store):
             try:
                 self._reconnect_if_closed()
                 return self._conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
+            except psycopg.OperationalError as exc:
+                raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
             except psycopg.Error as exc:
                 raise self._fail("read failed", exc, "check the server and the network, then retry") from None
 
@@ -456,6 +501,8 @@ class PgStore(Store):
                 with self._conn.cursor() as cur:
                     cur.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where.replace('?', '%s')}", tuple(params))
                     return [_row_to_entry(row) for row in cur]
+            except psycopg.OperationalError as exc:
+                raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
             except psycopg.Error as exc:
                 raise self._fail("read failed", exc, "check the server and the network, then retry") from None
 
@@ -466,6 +513,8 @@ class PgStore(Store):
     ) -> Entry:
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
+        if client_id is None:  # the change's id goes on its first entry (one per transaction)
+            client_id, self._op.client_id = getattr(self._op, "client_id", None), None
         escaped = "\x00" in text or "\x00" in author
         if escaped:
             text, author = _escape_nul(text), _escape_nul(author)
@@ -529,6 +578,8 @@ class PgStore(Store):
                     delay = min(delay * 2, 5.0)
                     continue
                 self._set_state("live")
+                if self.outbox.count():
+                    self.flush()
                 self._signal_change()  # reconnected, LISTENing again: now catch up from the last seq
             delay = 0.2
             try:
@@ -574,7 +625,92 @@ class PgStore(Store):
 
     def connection_label(self) -> tuple[str, str]:
         """What the header says about the server: ("LIVE", "ok"), ("RECONNECTING 12s", "warn") …"""
+        queued = self.outbox.count()
+        waiting = f" · {queued} QUEUED" if queued else ""
         if self.state == "live":
-            return ("LIVE" + (" · CLOCK OFF" if self.clock_off else ""), "warn" if self.clock_off else "ok")
+            text = "LIVE" + (" · CLOCK OFF" if self.clock_off else "") + waiting
+            return text, "warn" if self.clock_off or queued else "ok"
         since = int(time.monotonic() - self.state_since)
-        return (f"RECONNECTING {since}s", "warn") if since < OFFLINE_AFTER_S else (f"OFFLINE {since}s", "error")
+        if since < OFFLINE_AFTER_S:
+            return f"RECONNECTING {since}s{waiting}", "warn"
+        return f"OFFLINE {since}s{waiting}", "error"
+
+    # -- the outbox: nothing typed is lost ---------------------------------------------
+
+    def _send(self, operation: str, client_id: uuid.UUID, args: tuple, kwargs: dict):
+        base = getattr(Store, operation)
+        if operation in ("append", "add_todo") and args and args[0] is None:
+            args = (self.require_active().id, *args[1:])  # queued by `warroom log` for "the active incident"
+        for attempt in (1, 2):
+            self._op.client_id = client_id
+            try:
+                return base(self, *args, **kwargs)
+            except Unreachable:
+                # A connection cut while idle is found only when used: if the server answers
+                # others (the listener is live), retry once on a new one. The client id makes
+                # a retry after an ambiguous commit safe.
+                if attempt == 2 or self.state != "live" or self._conn is None or not (
+                        self._conn.broken or self._conn.closed):
+                    raise
+            finally:
+                self._op.client_id = None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_or_queue(self, operation: str, args: tuple, kwargs: dict):
+        client_id = uuid.uuid4()
+        text = {"append": 2, "add_todo": 1}.get(operation)
+        if text is not None and len(args) > text and isinstance(args[text], str) and not args[text].strip():
+            raise ValueError("an entry needs some text")  # refused now, not when the queue is sent
+        if operation == "append" and kwargs.get("ts") is None:
+            kwargs = {**kwargs, "ts": self.now()}  # a queued entry keeps when it was typed
+        if not self.offline and self.outbox.count():
+            self.flush()  # keep the order: older queued changes go first
+        if not self.offline and not self.outbox.count():
+            try:
+                return self._send(operation, client_id, args, kwargs)
+            except _AlreadySent:  # pragma: no cover - a fresh id cannot be on the server
+                raise self._fail("a new change's id was already on the server") from None
+            except Unreachable:
+                pass
+        return Queued(client_id, operation, self.outbox.put(client_id, operation, args, kwargs))
+
+    def flush(self) -> int:
+        """Send queued changes, oldest first, each exactly once; returns how many were sent (or found sent)."""
+        sent = 0
+        with self._flush_lock:
+            for item in self.outbox.pending():
+                try:
+                    self._send(item.operation, item.client_id, item.args, item.kwargs)
+                except _AlreadySent:
+                    pass  # it had been committed before (an ambiguous commit): not again
+                except Unreachable:
+                    break
+                except (StoreError, ValueError) as exc:
+                    # The server refuses it (an incident since deleted…): keep it, say so, go on.
+                    self.outbox_errors.append(f"{item.operation}: {exc}")
+                    continue
+                self.outbox.done(item.row_id)
+                sent += 1
+        if sent:
+            self._signal_change()  # our own dashboard draws what was just sent
+        return sent
+
+    def queued(self) -> int:
+        return self.outbox.count()
+
+
+QUEUEABLE = ("append", "append_many", "add_todo", "edit", "toggle_check", "set_severity", "set_status", "set_phase",
+             "set_role", "set_title", "record_update_sent", "snooze_update", "complete_followup")
+
+
+def _queueable(operation: str):
+    def method(self: PgStore, *args, **kwargs):
+        return self._send_or_queue(operation, args, kwargs)
+
+    method.__name__ = operation
+    method.__doc__ = getattr(Store, operation).__doc__
+    return method
+
+
+for _name in QUEUEABLE:
+    setattr(PgStore, _name, _queueable(_name))

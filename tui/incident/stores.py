@@ -10,9 +10,10 @@ from pathlib import Path
 from .store import Store
 
 
-def open_store(data_dir: str | Path | None = None, url: str | None = None) -> Store:
+def open_store(data_dir: str | Path | None = None, url: str | None = None, *, offline_ok: bool = False) -> Store:
+    """``offline_ok``: a shared server that cannot be reached is not an error; writes wait in the outbox."""
     if not url:
         return Store(data_dir)
     from .store_pg import PgStore  # psycopg is imported only for a shared store
 
-    return PgStore(url, data_dir)
+    return PgStore(url, data_dir, offline_ok=offline_ok)

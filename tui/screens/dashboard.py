@@ -438,6 +438,12 @@ class Dashboard(CommunicateActions, Screen):
         except (StoreError, ValueError) as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return None
+        if getattr(result, "queued", None) is not None and hasattr(result, "client_id"):
+            # A shared store's server is unreachable: the change waits in the local outbox (outbox.Queued).
+            self.notify(f"queued: the server cannot be reached; {result.queued} change(s) will be sent, "
+                        "in order, when it is back", severity="warning", timeout=10)
+            self.tick()
+            return result
         self.sync_store()
         return result
 
