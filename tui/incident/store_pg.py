@@ -27,13 +27,16 @@ The URL's password never leaves this module: messages use :func:`safe_url`.
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .model import Entry, Kind, to_ms, utcnow
@@ -66,6 +69,9 @@ KEEPALIVE = {"keepalives": 1, "keepalives_idle": 3, "keepalives_interval": 2, "k
              "tcp_user_timeout": 9000}
 SKEW_WARN = timedelta(seconds=2)
 SKEW_NOISE_MS = 50
+HEARTBEAT_S = 3.0     # an idle listening connection is pinged this often…
+PING_TIMEOUT_S = 4.0  # …and given up when the answer takes longer: a black-holed network is noticed in ~7 s
+OP_TIMEOUT_S = 15.0   # a read or write on the main connection that hangs this long is cut (black hole)
 LISTEN_WAKE_S = 0.5   # how often the listening thread looks up from notifies() (to stop promptly)
 OFFLINE_AFTER_S = 10  # RECONNECTING for longer than this is OFFLINE
 
@@ -229,7 +235,8 @@ def _connect_fix(message: str) -> str:
         return "the server requires TLS: add ?sslmode=require (or verify-full with sslrootcert=FILE) to the URL"
     if any(what in low for what in ("connection refused", "could not connect", "timeout", "timed out", "reset by peer",
                                     "is the server running", "no route to host", "network is unreachable",
-                                    "could not translate host name", "server closed the connection")):
+                                    "could not translate host name", "server closed the connection",
+                                    "starting up", "shutting down", "recovery mode", "terminating connection")):
         return "is the server running and reachable? check the host and port in the URL"
     return "check the URL (postgresql://USER@HOST:PORT/DB) and that the server is reachable"
 
@@ -300,6 +307,31 @@ def _row_to_entry(row: tuple) -> Entry:
         text=text, source=source, recorded_at=recorded_at, meta=_loads(meta) if meta else {},
     )
     return entry
+
+
+@contextmanager
+def _deadline(conn, seconds: float) -> Iterator[None]:
+    """Cut ``conn``'s socket if the block takes longer than ``seconds``.
+
+    A black-holed network (packets dropped, no RST) leaves a query waiting for an answer
+    that never comes; TCP keepalive only probes idle sockets. Shutting the socket down
+    makes the waiting call fail at once (psycopg raises OperationalError).
+    """
+    def cut() -> None:
+        try:
+            fd = conn.pgconn.socket
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _psycopg():
@@ -469,7 +501,7 @@ class PgStore(Store):
         with self._lock:
             try:
                 self._reconnect_if_closed()
-                with self._conn.transaction():
+                with _deadline(self._conn, OP_TIMEOUT_S), self._conn.transaction():
                     self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                     return fn(_Conn(self._conn))
             except psycopg.errors.UniqueViolation as exc:
@@ -487,7 +519,8 @@ class PgStore(Store):
         with self._lock:
             try:
                 self._reconnect_if_closed()
-                return self._conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
+                with _deadline(self._conn, OP_TIMEOUT_S):
+                    return self._conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
             except psycopg.OperationalError as exc:
                 raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
             except psycopg.Error as exc:
@@ -498,7 +531,7 @@ class PgStore(Store):
         with self._lock, _gc_paused():
             try:
                 self._reconnect_if_closed()
-                with self._conn.cursor() as cur:
+                with _deadline(self._conn, OP_TIMEOUT_S), self._conn.cursor() as cur:
                     cur.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where.replace('?', '%s')}", tuple(params))
                     return [_row_to_entry(row) for row in cur]
             except psycopg.OperationalError as exc:
@@ -538,6 +571,7 @@ class PgStore(Store):
         # The first LISTEN happens before the constructor returns, so whatever the caller
         # reads next is covered: a later commit is always notified.
         self._wake_channel = ""
+        self.listener_pid: int | None = None  # the listening connection's server process
         self._first_listener = self._listen()
         self.state = "live" if self._first_listener is not None else "reconnecting"
         self._stop = threading.Event()
@@ -584,12 +618,18 @@ class PgStore(Store):
             delay = 0.2
             try:
                 with listener:
+                    heard = time.monotonic()
                     while not self._stop.is_set():
                         # One notification at a time, so each is passed on at once; notifies()
-                        # raises on a dead socket, and an idle one is probed by TCP keepalive.
+                        # raises on a dead socket (RST, keepalive), and an idle one is pinged.
                         for note in listener.notifies(timeout=LISTEN_WAKE_S, stop_after=1):
+                            heard = time.monotonic()
                             if note.channel == CHANNEL and note.pid != self._backend_pid:
                                 self._signal_change()
+                        if time.monotonic() - heard > HEARTBEAT_S:
+                            with _deadline(listener, PING_TIMEOUT_S):
+                                listener.execute("SELECT 1")
+                            heard = time.monotonic()
             except psycopg.Error:
                 if self._stop.is_set():
                     break
@@ -610,6 +650,7 @@ class PgStore(Store):
         except psycopg.Error:
             return None
         self._wake_channel = wake
+        self.listener_pid = listener.info.backend_pid
         return listener
 
     def changed(self) -> bool:
