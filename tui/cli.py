@@ -133,7 +133,33 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .incident.export import load_json
+    from .incident.importer import import_record
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc} — "
+                         "pass a file written by 'warroom export --format json'") from None
+    try:
+        record = load_json(text)
+    except ValueError as exc:
+        raise UsageError(f"{args.file}: {exc} — pass a file written by 'warroom export --format json'") from None
+    with _open_store(args) as store:
+        incident = import_record(store, record)
+    entries = len({r.entry_id for r in record.revisions})
+    print(f"imported {record.incident.ref} as {incident.ref}: {entries} entries ({len(record.revisions)} revisions), "
+          f"{len(record.checklist)} checklist items, {len(record.followups)} follow-ups")
+    return 0
+
+
 def _add_db_commands(sub, common) -> None:
+    p = sub.add_parser("import", help="load a 'warroom export --format json' file into the store (a new incident)",
+                       parents=[common], description="load a 'warroom export --format json' file into the store")
+    p.set_defaults(func=cmd_import)
+    p.add_argument("file", help="the JSON export")
+
     p = sub.add_parser("db", help="the shared PostgreSQL store: db init, db migrate", parents=[common],
                        description="the shared PostgreSQL store: create or upgrade its schema")
     db = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))

@@ -441,12 +441,14 @@ class Store:
     def _insert_entry(
         self, conn: sqlite3.Connection, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
         ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
+        recorded: datetime | None = None,
     ) -> Entry:
         """Insert one revision inside the caller's transaction; returns it as it will read back."""
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
         now = self.now()
-        values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
+        # ``recorded``: only an import (warroom import) keeps the original recording time.
+        values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(recorded or now),
                   json.dumps(dict(meta), default=str) if meta else None)
         if entry_id is None:
             # A new entry's id is its seq. Choosing the seq here (we hold the write lock)

@@ -542,7 +542,7 @@ class PgStore(Store):
     def _insert_entry(
         self, conn: _Conn, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
         ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
-        client_id: uuid.UUID | None = None,
+        recorded: datetime | None = None, client_id: uuid.UUID | None = None,
     ) -> Entry:
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
@@ -555,10 +555,11 @@ class PgStore(Store):
         row = conn.pg.execute(
             f"INSERT INTO entries (seq, entry_id, incident_id, rev, ts_ms, kind, author, text, source, recorded_ms, "
             f"meta, nul_escaped, client_id) "
-            f"SELECT s, COALESCE(%s, s), %s, %s, COALESCE(%s, r), %s, %s, %s, %s, r, %s, %s, %s "
+            f"SELECT s, COALESCE(%s, s), %s, %s, COALESCE(%s, r), %s, %s, %s, %s, COALESCE(%s, r), %s, %s, %s "
             f"FROM (SELECT nextval('entries_seq') AS s, {_NOW_MS} AS r) AS t RETURNING {_ENTRY_COLUMNS}",
             (entry_id, incident_id, rev, None if ts is None else to_ms(ts), kind.value, author, text, source,
-             json.dumps(dict(meta), default=str) if meta else None, escaped, client_id),
+             None if recorded is None else to_ms(recorded), json.dumps(dict(meta), default=str) if meta else None,
+             escaped, client_id),
         ).fetchone()
         return _row_to_entry(row)
 
