@@ -406,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--context", default=argparse.SUPPRESS, help="kubernetes context (as kubectl --context)")
     parser.add_argument("--redact-hosts", action="store_true", default=argparse.SUPPRESS,
                         help="mask hostnames and IPs on screen (for screen sharing)")
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                        help="a view that writes nothing (for stakeholders and the screen-share audience)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     def add(name: str, help: str, fn) -> argparse.ArgumentParser:
@@ -473,6 +475,8 @@ def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
         name, eq, value = token.partition("=")
         if token == "--redact-hosts":
             args.redact_hosts = True
+        elif token == "--read-only":
+            args.read_only = True
         elif name in _DASHBOARD_OPTIONS and eq:
             setattr(args, _DASHBOARD_OPTIONS[name], value)
         elif token in _DASHBOARD_OPTIONS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
@@ -493,6 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir = getattr(args, "data_dir", None) or os.environ.get("WARROOM_DATA_DIR")
     args.context = getattr(args, "context", None)
     args.database = getattr(args, "database", None)
+    args.read_only = getattr(args, "read_only", False)
     args.redact_hosts = getattr(args, "redact_hosts", False)
     func = getattr(args, "func", cmd_dashboard)
     from .incident.store import StoreError

@@ -39,6 +39,14 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     from .sources import build_panes, build_sources
 
     store = _open_store(args, config)
+    if getattr(args, "read_only", False):
+        from .cli import UsageError
+        from .incident.stores import ReadOnlyStore
+
+        store = ReadOnlyStore(store)
+        if store.active_incident() is None:
+            store.close()
+            raise UsageError("no active incident to watch — the read-only view declares nothing")
     incident = store.active_incident() or _ask_declare(store, config, author)
     from .app import WarroomApp
 

@@ -387,6 +387,15 @@ class Dashboard(CommunicateActions, Screen):
             if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
                 self._last_progress = entry.ts
 
+    # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
+    WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
+                               "followup_done"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):
+            return False
+        return True
+
     def _listen_to_shared_store(self) -> None:
         """A shared store's listening thread reports other machines' changes: read them at once
         (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
@@ -468,7 +477,11 @@ class Dashboard(CommunicateActions, Screen):
         header = self.query_one(IncidentHeader)
         # A shared store's connection (LIVE / RECONNECTING 12s / OFFLINE …); the SQLite file has none.
         label = getattr(self.wapp.store, "connection_label", None)
-        header.connection = label() if label is not None else None
+        connection = label() if label is not None else None
+        if getattr(self.wapp.store, "read_only", False):
+            connection = ("READ-ONLY" + (f" · {connection[0]}" if connection else ""),
+                          connection[1] if connection and connection[1] != "ok" else "warn")
+        header.connection = connection
         header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
@@ -580,6 +593,8 @@ class Dashboard(CommunicateActions, Screen):
 
     def _write_system(self, events: list, source: str) -> None:
         """One transaction for all of a snapshot's state changes, however many pods restarted."""
+        if getattr(self.wapp.store, "read_only", False):
+            return  # a read-only view (--read-only) records nothing, not even what its detector sees
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
             self.write(self.wapp.store.append_many, self.wapp.incident_id,
