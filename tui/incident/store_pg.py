@@ -514,30 +514,41 @@ class PgStore(Store):
             except psycopg.Error as exc:
                 raise self._fail("write failed, nothing was saved", exc, "see the server's log") from None
 
-    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def _reading(self, fn: Callable[[], T]) -> T:
+        """Run a read; a connection found dead (cut while idle) is replaced and the read tried once more.
+
+        If it still fails, the change flag is raised again, so the caller's next poll retries
+        the catch-up instead of losing it.
+        """
         psycopg = _psycopg()
         with self._lock:
-            try:
-                self._reconnect_if_closed()
-                with _deadline(self._conn, OP_TIMEOUT_S):
-                    return self._conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
-            except psycopg.OperationalError as exc:
-                raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
-            except psycopg.Error as exc:
-                raise self._fail("read failed", exc, "check the server and the network, then retry") from None
+            for attempt in (1, 2):
+                try:
+                    self._reconnect_if_closed()
+                    with _deadline(self._conn, OP_TIMEOUT_S):
+                        return fn()
+                except psycopg.OperationalError as exc:
+                    if attempt == 1 and self._conn is not None and (self._conn.broken or self._conn.closed):
+                        continue
+                    self._changed.set()
+                    raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
+                except Unreachable:
+                    self._changed.set()
+                    raise
+                except psycopg.Error as exc:
+                    raise self._fail("read failed", exc, "check the server and the network, then retry") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return self._reading(lambda: self._conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall())
 
     def _read_entries(self, where: str, params: Sequence = ()) -> list[Entry]:
-        psycopg = _psycopg()
-        with self._lock, _gc_paused():
-            try:
-                self._reconnect_if_closed()
-                with _deadline(self._conn, OP_TIMEOUT_S), self._conn.cursor() as cur:
-                    cur.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where.replace('?', '%s')}", tuple(params))
-                    return [_row_to_entry(row) for row in cur]
-            except psycopg.OperationalError as exc:
-                raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
-            except psycopg.Error as exc:
-                raise self._fail("read failed", exc, "check the server and the network, then retry") from None
+        def read() -> list[Entry]:
+            with _gc_paused(), self._conn.cursor() as cur:
+                cur.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries {where.replace('?', '%s')}", tuple(params))
+                return [_row_to_entry(row) for row in cur]
+
+        return self._reading(read)
 
     def _insert_entry(
         self, conn: _Conn, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
@@ -610,7 +621,7 @@ class PgStore(Store):
                 if listener is None:
                     self._set_state("reconnecting")
                     self._stop.wait(delay)
-                    delay = min(delay * 2, 5.0)
+                    delay = min(delay * 2, 1.0)  # back within a second of the network
                     continue
                 self._set_state("live")
                 if self.outbox.count():
