@@ -230,3 +230,39 @@ def test_unreachable_server(tmp_path):
 ])
 def test_safe_url_hides_the_password(url, safe):
     assert safe_url(url) == safe
+
+
+def test_two_people_editing_one_entry_at_once_keep_both_revisions(pg_url, tmp_path):
+    with PgStore(pg_url, tmp_path / "a") as a, PgStore(pg_url, tmp_path / "b") as b:
+        inc = a.declare("x", Severity.SEV3)
+        entry = a.append(inc.id, Kind.NOTE, "db at 95% cpu", author="bob")
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def edit(store, who):
+            barrier.wait()
+            results[who] = store.edit(entry.entry_id, text=f"edited by {who}", author=who)
+
+        threads = [threading.Thread(target=edit, args=(s, w)) for s, w in ((a, "carol"), (b, "dave"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        revisions = a.revisions(entry.entry_id)
+        assert [r.rev for r in revisions] == [1, 2, 3]
+        assert sorted(r.meta["edited_by"] for r in revisions[1:]) == ["carol", "dave"]
+        assert [r.seq for r in revisions] == sorted(r.seq for r in revisions)  # server order
+        # Two severity changes at once: both logged, the later one wins.
+        barrier = threading.Barrier(2)
+
+        def severity(store, sev):
+            barrier.wait()
+            store.set_severity(inc.id, sev, author=sev.name)
+
+        threads = [threading.Thread(target=severity, args=(s, v)) for s, v in ((a, Severity.SEV1), (b, Severity.SEV2))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        changes = [e for e in a.entries(inc.id) if e.meta.get("event") == "severity"]
+        assert len(changes) == 2 and a.incident(inc.id).severity.name == changes[-1].meta["to"]
