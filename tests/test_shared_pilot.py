@@ -32,6 +32,9 @@ async def until(pilot, condition, timeout: float = 5.0) -> bool:
 async def test_a_key_pressed_in_one_dashboard_is_drawn_in_the_other(pg_url, tmp_path):
     with PgStore(pg_url, tmp_path / "a") as store_a, PgStore(pg_url, tmp_path / "b") as store_b:
         inc = store_a.declare("Checkout failing", Severity.SEV2, author="alice")
+        store_a.set_role(inc.id, "commander", "ic")
+        store_a.identify("scribe")
+        store_b.identify("ic")
         scribe = WarroomApp(store_a, inc.id, author="scribe", clock=fixed_clock)
         commander = WarroomApp(store_b, inc.id, author="ic", clock=fixed_clock)
         async with scribe.run_test(size=(120, 40)) as p1, commander.run_test(size=(120, 40)) as p2:
@@ -48,6 +51,8 @@ async def test_a_key_pressed_in_one_dashboard_is_drawn_in_the_other(pg_url, tmp_
             header = commander.screen.query_one(IncidentHeader)
             assert header.connection == ("LIVE", "ok")
             assert "LIVE" in header.render().plain
+            # Presence: each header lists who has the incident open (after a heartbeat).
+            assert await until(p2, lambda: "here: scribe, ic IC" in header.render().plain, timeout=10)
 
 
 async def test_the_header_shows_reconnecting_when_the_listener_is_cut(pg_server, pg_url, tmp_path):
@@ -60,7 +65,7 @@ async def test_the_header_shows_reconnecting_when_the_listener_is_cut(pg_server,
             db = pg_url.rsplit("/", 1)[1]
             pg_server.admin(f"ALTER DATABASE {db} ALLOW_CONNECTIONS false")
             pg_server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            f"WHERE datname = '{db}' AND application_name = 'warroom-listen'")
+                            f"WHERE datname = '{db}' AND application_name LIKE 'warroom-listen%'")
             assert await until(pilot, lambda: header.connection and header.connection[0].startswith("RECONNECTING"))
             assert "RECONNECTING" in header.render().plain
             writer.append(inc.id, Kind.NOTE, "written while this dashboard was not listening")

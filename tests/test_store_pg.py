@@ -266,3 +266,23 @@ def test_two_people_editing_one_entry_at_once_keep_both_revisions(pg_url, tmp_pa
             t.join()
         changes = [e for e in a.entries(inc.id) if e.meta.get("event") == "severity"]
         assert len(changes) == 2 and a.incident(inc.id).severity.name == changes[-1].meta["to"]
+
+
+def test_presence_lists_who_has_the_store_open(pg_url, tmp_path):
+    with PgStore(pg_url, tmp_path / "a") as a, PgStore(pg_url, tmp_path / "b") as b:
+        a.identify("alice")
+        b.identify("bob\x1b[31m:evil ✓", read_only=True)
+
+        def both() -> bool:
+            return sorted(a.present) == [("alice", False), ("bob?[31m?evil ?", True)]
+
+        deadline = time.monotonic() + 10
+        while not both():
+            assert time.monotonic() < deadline, a.present
+            time.sleep(0.05)
+    with PgStore(pg_url, tmp_path / "c") as c:
+        c.identify("carol")
+        deadline = time.monotonic() + 10
+        while c.present != [("carol", False)]:  # the others left: gone from the list
+            assert time.monotonic() < deadline, c.present
+            time.sleep(0.05)

@@ -47,6 +47,8 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
         if store.active_incident() is None:
             store.close()
             raise UsageError("no active incident to watch — the read-only view declares nothing")
+    if hasattr(store, "identify"):  # a shared store: other dashboards list who is watching
+        store.identify(author, read_only=getattr(args, "read_only", False))
     incident = store.active_incident() or _ask_declare(store, config, author)
     from .app import WarroomApp
 

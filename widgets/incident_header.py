@@ -61,6 +61,7 @@ class IncidentHeader(LayoutWidthWidget):
         self.redact = lambda text: text
         # The shared store's connection, e.g. ("LIVE", "ok"), ("RECONNECTING 12s", "warn"); None: a local store.
         self.connection: tuple[str, str] | None = None
+        self.present: list[str] = []  # who else has the incident open (shared store)
 
     def show(self, incident: "Incident", now: datetime) -> None:
         # Called every second for the elapsed clock. The height depends on the width alone (one
@@ -93,6 +94,9 @@ class IncidentHeader(LayoutWidthWidget):
             text, level = self.connection
             line.append("  ")
             line.append(f" {text} ", style=CONNECTION_STYLES.get(level, "bold"))
+        if self.present:
+            line.append("  here: ", style="dim")
+            line.append(", ".join(self.redact(who) for who in self.present))
         for role in ("commander", "deputy", "scribe", "comms"):
             person = inc.roles.get(role)
             if person:

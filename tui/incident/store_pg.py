@@ -73,7 +73,8 @@ HEARTBEAT_S = 3.0     # an idle listening connection is pinged this often…
 PING_TIMEOUT_S = 4.0  # …and given up when the answer takes longer: a black-holed network is noticed in ~7 s
 OP_TIMEOUT_S = 15.0   # a read or write on the main connection that hangs this long is cut (black hole)
 LISTEN_WAKE_S = 0.5   # how often the listening thread looks up from notifies() (to stop promptly)
-OFFLINE_AFTER_S = 10  # RECONNECTING for longer than this is OFFLINE
+OFFLINE_AFTER_S = 10
+PRESENCE_PREFIX = "warroom-listen:"  # RECONNECTING for longer than this is OFFLINE
 
 _NOW_MS = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint"  # truncated, as utcnow()
 
@@ -583,6 +584,8 @@ class PgStore(Store):
         # The first LISTEN happens before the constructor returns, so whatever the caller
         # reads next is covered: a later commit is always notified.
         self._wake_channel = ""
+        self._presence_name = self._presence_sent = ""
+        self.present: list[tuple[str, bool]] = []  # (who, read-only) of every identified dashboard here
         self.listener_pid: int | None = None  # the listening connection's server process
         self._first_listener = self._listen()
         self.state = "live" if self._first_listener is not None else "reconnecting"
@@ -624,6 +627,7 @@ class PgStore(Store):
                     delay = min(delay * 2, 1.0)  # back within a second of the network
                     continue
                 self._set_state("live")
+                self._ping(listener)  # presence at once, not after the first heartbeat
                 if self.outbox.count():
                     self.flush()
                 self._signal_change()  # reconnected, LISTENing again: now catch up from the last seq
@@ -640,7 +644,7 @@ class PgStore(Store):
                                 self._signal_change()
                         if time.monotonic() - heard > HEARTBEAT_S:
                             with _deadline(listener, PING_TIMEOUT_S):
-                                listener.execute("SELECT 1")
+                                self._ping(listener)
                             heard = time.monotonic()
             except psycopg.Error:
                 if self._stop.is_set():
@@ -648,6 +652,30 @@ class PgStore(Store):
                 self._set_state("reconnecting")
                 self._stop.wait(delay)
             listener = None
+
+    # -- presence: who else has this store open -----------------------------------------
+
+    def identify(self, author: str, *, read_only: bool = False) -> None:
+        """Say who this dashboard is; other dashboards list it in their header (via the listening
+        connection's application_name, which pg_stat_activity shows to every role)."""
+        # application_name keeps 63 bytes of printable ASCII: others see the name cut and "?" for the rest.
+        name = "".join(c if 32 <= ord(c) < 127 and c != ":" else "?" for c in author)[:40] or "?"
+        self._presence_name = f"{PRESENCE_PREFIX}{name}{':ro' if read_only else ''}"
+
+    def _ping(self, listener) -> None:
+        """The heartbeat: tells the server who we are and reads who else is here."""
+        if self._presence_name and self._presence_name != self._presence_sent:
+            listener.execute("SELECT set_config('application_name', %s, false)", (self._presence_name,))
+            self._presence_sent = self._presence_name
+        rows = listener.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name LIKE %s ORDER BY backend_start", (PRESENCE_PREFIX + "%",),
+        ).fetchall()
+        present = []
+        for (app_name,) in rows:
+            who, _, flags = app_name[len(PRESENCE_PREFIX):].partition(":")
+            present.append((who, flags == "ro"))
+        self.present = present
 
     def _listen(self):
         """A new listening connection, LISTENing; None when the server cannot be reached."""
@@ -663,6 +691,7 @@ class PgStore(Store):
             return None
         self._wake_channel = wake
         self.listener_pid = listener.info.backend_pid
+        self._presence_sent = ""  # a new connection: say who we are again
         return listener
 
     def changed(self) -> bool:

@@ -396,6 +396,19 @@ class Dashboard(CommunicateActions, Screen):
             return False
         return True
 
+    def _present(self) -> list[str]:
+        """Who has this incident open on a shared store: "alice IC", "bob read-only" …"""
+        present = getattr(self.wapp.store, "present", None)
+        if not present:
+            return []
+        roles = {person: role for role, person in self.incident.roles.items()}
+        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
+        out = []
+        for who, read_only in present:
+            role = short.get(roles.get(who, ""), "")
+            out.append(" ".join(part for part in (who, role, "read-only" if read_only else "") if part))
+        return out
+
     def _listen_to_shared_store(self) -> None:
         """A shared store's listening thread reports other machines' changes: read them at once
         (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
@@ -482,6 +495,7 @@ class Dashboard(CommunicateActions, Screen):
             connection = ("READ-ONLY" + (f" · {connection[0]}" if connection else ""),
                           connection[1] if connection and connection[1] != "ok" else "warn")
         header.connection = connection
+        header.present = self._present()
         header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
