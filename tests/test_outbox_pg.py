@@ -126,9 +126,17 @@ async def test_the_dashboard_queues_while_offline_and_flushes_when_back(pg_url, 
             await pilot.press("n", *"typed while offline", "enter")
             await pilot.pause()
             assert store.queued() == 1 and "1 QUEUED" in header.render().plain
-            proxy.up()
             view = app.screen.query_one(TimelineView)
-            while not any(e.text == "typed while offline" for e in view.entries):
+            # Shown at once, marked queued.
+            (shown,) = [e for e in view.entries if e.text == "typed while offline"]
+            assert view.render_entry(shown).plain.endswith("typed while offline (queued)")
+            proxy.up()
+
+            def sent() -> bool:
+                mine = [e for e in view.entries if e.text == "typed while offline"]
+                return len(mine) == 1 and not mine[0].meta.get("queued")
+
+            while not sent():
                 assert time.monotonic() < deadline + 10
                 await pilot.pause(0.02)
             assert header.connection == ("LIVE", "ok")

@@ -28,7 +28,7 @@ from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView
 
-from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
+from ..incident.model import PROGRESS_KINDS, Entry, Kind, Phase, Severity, Status
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
@@ -139,6 +139,7 @@ class Dashboard(CommunicateActions, Screen):
         self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
+        self._queued_shown: dict = {}  # client id -> the stand-in entry shown "(queued)" (shared store offline)
         self._last_progress: datetime | None = None
         self._overdue_rung_at: datetime | None = None
         self._snapshots: dict[str, Any] = {}
@@ -434,7 +435,32 @@ class Dashboard(CommunicateActions, Screen):
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=10)
 
+    def _show_queued(self, fn, args: tuple, kwargs: dict, queued) -> None:
+        """A queued entry is shown at once, marked "(queued)", until the server has the real one."""
+        name = getattr(fn, "__name__", "")
+        if name == "append" and len(args) >= 3:
+            kind, text = args[1], args[2]
+        elif name == "add_todo" and len(args) >= 2:
+            kind, text = Kind.TODO, args[1]
+        else:
+            return  # other changes (a tick, a severity) show once sent; the header counts them meanwhile
+        now = self.wapp.clock()
+        self._queued_shown[queued.client_id] = stand_in = Entry(
+            seq=0, entry_id=-len(self._queued_shown) - 1, rev=1, incident_id=self.wapp.incident_id,
+            ts=kwargs.get("ts") or now, kind=kind, author=kwargs.get("author", ""), text=text, source="tui",
+            recorded_at=now, meta={"queued": True})
+        self.query_one(TimelineView).upsert([stand_in])
+
+    def _drop_sent_stand_ins(self) -> None:
+        if not self._queued_shown:
+            return
+        outbox = getattr(self.wapp.store, "outbox", None)
+        waiting = {p.client_id for p in outbox.pending()} if outbox is not None else set()
+        sent = [cid for cid in self._queued_shown if cid not in waiting]
+        self.query_one(TimelineView).remove(self._queued_shown.pop(cid).entry_id for cid in sent)
+
     def sync_store(self) -> None:
+        self._drop_sent_stand_ins()
         store = self.wapp.store
         new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
         if new:
@@ -464,6 +490,7 @@ class Dashboard(CommunicateActions, Screen):
             # A shared store's server is unreachable: the change waits in the local outbox (outbox.Queued).
             self.notify(f"queued: the server cannot be reached; {result.queued} change(s) will be sent, "
                         "in order, when it is back", severity="warning", timeout=10)
+            self._show_queued(fn, args, kwargs, result)
             self.tick()
             return result
         self.sync_store()
