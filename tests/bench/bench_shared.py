@@ -73,7 +73,7 @@ async def _wait_drawn(app, text: str, timeout: float = 10.0) -> float:
 
     view = app.screen.query_one(TimelineView)
     deadline = time.perf_counter() + timeout
-    while not any(e.text == text for e in view.entries[-20:]):
+    while not any(e.text == text and not e.meta.get("queued") for e in view.entries[-500:]):
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{text!r} never drawn")
         await asyncio.sleep(0.0005)
@@ -96,18 +96,22 @@ async def _typed(url: str, tmp: Path, typed: int) -> dict:
     return _ms(times)
 
 
-async def _writers(url: str, tmp: Path, writers: int, seconds: float, presses: int) -> dict:
-    from tui.app import WarroomApp
+def _writer_process(url: str, writers: int, seconds: float, out: str) -> None:
+    """The writers, in a process of their own (they are other people's machines): each thread
+    appends 2 entries/s on its own connection; the texts acknowledged go to ``out`` (JSON)."""
+    import json
 
     stop = threading.Event()
     made: list[str] = []
     lock = threading.Lock()
+    tmp = Path(tempfile.mkdtemp(prefix="warroom-bench-writers-"))
 
     def writer(n: int) -> None:
         with PgStore(url, tmp / f"w{n}") as store:
             inc = store.active_incident()
             i = 0
-            next_at = time.monotonic()
+            next_at = time.monotonic() + n * 0.5 / writers  # spread over the half second
+            stop.wait(max(0.0, next_at - time.monotonic()))
             while not stop.is_set():
                 text = f"w{n} {i}"
                 store.append(inc.id, Kind.NOTE, text, author=f"w{n}")
@@ -116,37 +120,59 @@ async def _writers(url: str, tmp: Path, writers: int, seconds: float, presses: i
                 i += 1
                 next_at += 0.5
                 stop.wait(max(0.0, next_at - time.monotonic()))
+            while store.queued():  # anything queued is sent before we report it as written
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    Path(out).write_text(json.dumps(made))
+
+
+async def _writers(url: str, tmp: Path, writers: int, seconds: float, presses: int) -> dict:
+    import json
+    import subprocess
+
+    from tui.app import WarroomApp
+    from widgets.timeline import TimelineView
 
     with PgStore(url, tmp / "watch") as watch:
         inc = watch.declare("bench: 50 writers", Severity.SEV1, author="bench")
-        threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(writers)]
-        for t in threads:
-            t.start()
+        out = tmp / "written.json"
+        proc = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_shared", "--writers", url, str(writers),
+                                 str(seconds), str(out)])
         app = WarroomApp(watch, inc.id, author="ic")
-        keys = []
+        keys, timeouts = [], 0
         async with app.run_test(size=(120, 40)) as pilot:
+            await asyncio.sleep(1.0)  # the writers are connected and writing
             start = time.monotonic()
-            interval = seconds / max(1, presses)
+            interval = (seconds - 2) / max(1, presses)
             for i in range(presses):
                 text = f"ic {i}"
                 await pilot.press("n", *text)
                 t0 = _send_enter(app)
-                keys.append(await _wait_drawn(app, text) - t0)
+                try:
+                    keys.append(await _wait_drawn(app, text, timeout=10) - t0)
+                except TimeoutError:
+                    timeouts += 1
                 await asyncio.sleep(max(0.0, start + (i + 1) * interval - time.monotonic()))
-            stop.set()
-            for t in threads:
-                t.join(timeout=10)
+            while proc.poll() is None:
+                await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)
-            from widgets.timeline import TimelineView
-
             shown = {e.text for e in app.screen.query_one(TimelineView).entries}
+    made = json.loads(out.read_text())
     on_server = _texts(url)
+    server_set = set(on_server)
     return {
         "writers": writers, "seconds": seconds, "written": len(made),
-        "lost": sum(1 for t in made if t not in set(on_server)),
-        "duplicated": len(on_server) - len(set(on_server)),
+        "lost": sum(1 for t in made if t not in server_set),
+        "duplicated": len(on_server) - len(server_set),
         "not_drawn": sum(1 for t in made if t not in shown),
-        "watcher_key": _ms(keys),
+        "watcher_key": {**_ms(keys), "timeouts": timeouts},
     }
 
 
@@ -234,6 +260,9 @@ def run(typed: int = 100, writers: int = 50, seconds: float = 60.0, presses: int
 if __name__ == "__main__":
     import json
 
+    if sys.argv[1:2] == ["--writers"]:
+        _writer_process(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+        sys.exit(0)
     quick = "--quick" in sys.argv
     print(json.dumps(run(typed=20, writers=10, seconds=5, presses=10, offline_s=3, catchup=200, big=20_000,
                          idle_s=0) if quick else run(), indent=2))
