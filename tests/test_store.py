@@ -527,7 +527,7 @@ def test_snooze_followup(store):
 # -- other connections --------------------------------------------------------------
 
 
-def changes_arrive(store, timeout: float = 5.0) -> bool:
+def changes_arrive(store, timeout: float = 20.0) -> bool:
     """Waits for store.changed(): SQLite knows at once, PostgreSQL's NOTIFY arrives a moment after the commit."""
     deadline = time.monotonic() + timeout
     while not store.changed():
