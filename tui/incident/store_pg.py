@@ -423,11 +423,15 @@ class PgStore(Store):
 
     def schema_version(self) -> int | None:
         """The schema's version, or None in a database warroom has not initialised."""
+        psycopg = _psycopg()
         with self._lock:
-            exists = self._conn.execute("SELECT to_regclass(%s)", (SCHEMA_TABLE,)).fetchone()[0]
-            if exists is None:
-                return None
-            row = self._conn.execute(f"SELECT max(version) FROM {SCHEMA_TABLE}").fetchone()
+            try:
+                exists = self._conn.execute("SELECT to_regclass(%s)", (SCHEMA_TABLE,)).fetchone()[0]
+                if exists is None:
+                    return None
+                row = self._conn.execute(f"SELECT max(version) FROM {SCHEMA_TABLE}").fetchone()
+            except psycopg.Error as exc:
+                raise self._fail("cannot read the schema version", exc) from None
             return row[0] or 0
 
     def _check_schema(self) -> None:
