@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo run test lint fix bench screenshots soak clean venv
+.PHONY: demo run test lint fix bench screenshots soak clean venv postgres
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,17 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/warroom $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
+# The PostgreSQL store's tests start a throwaway server (tests/pg_server.py): they need initdb and
+# pg_ctl, from Debian's postgresql package (its /usr/lib/postgresql/*/bin is searched too).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing PostgreSQL (Debian's postgresql package) for the store tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
 # The design's rules first (seconds), then the suite.
-test: lint
+test: lint postgres
 	$(BIN)/python -m pytest -q tests $(ARGS)
 
 # ruff (pyflakes, bugbear, isort), mypy (strict for tui/incident and checks), the layer
@@ -38,7 +47,7 @@ lint: $(STAMP)
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench postgres
 	$(BIN)/python -m tests.bench $(ARGS)
 
 soak: $(STAMP)

@@ -51,3 +51,26 @@ def seed_incident(store: Store, *, entries: int = 0):
         store.append(inc.id, Kind.NOTE, f"bulk note {i}", author="bench", source="test",
                      ts=started + timedelta(minutes=19, milliseconds=i))
     return store.incident(inc.id)
+
+
+# -- PostgreSQL (issue 16): one throwaway cluster per test session, a fresh database per test ----
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests.pg_server import NoPostgres, start_server, stop_server
+
+    try:
+        server = start_server()
+    except NoPostgres as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a new database with warroom's schema, owned by this test."""
+    return pg_server.fresh_database()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sqlite3
+import time
 import types
 from datetime import datetime, timedelta, timezone
 
@@ -32,8 +33,28 @@ def data_dir(tmp_path):
     return tmp_path / "data"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, data_dir):
+    """Opens a connection to one store: the SQLite file, or a fresh PostgreSQL database (issue 16).
+
+    Every test taking ``store`` runs against both backends: one contract."""
+    if request.param == "sqlite":
+        return lambda: Store(data_dir)
+    from tui.incident.store_pg import PgStore
+
+    url = request.getfixturevalue("pg_url")
+    return lambda: PgStore(url, data_dir)
+
+
 @pytest.fixture
-def store(data_dir):
+def store(backend):
+    with backend() as s:
+        yield s
+
+
+@pytest.fixture
+def sqlite_store(data_dir):
+    """For the tests of SQLite's own file handling."""
     with Store(data_dir) as s:
         yield s
 
@@ -172,7 +193,7 @@ def test_latest_open_incident_is_the_active_one(store):
 # -- append ------------------------------------------------------------------------
 
 
-def test_append_is_committed_with_utc_millisecond_times(store, data_dir):
+def test_append_is_committed_with_utc_millisecond_times(store, backend):
     inc = declare(store)
     before = utcnow()
     entry = store.append(inc.id, Kind.ACTION, "Paged the payments on-call", author="bob", source="tui")
@@ -183,7 +204,7 @@ def test_append_is_committed_with_utc_millisecond_times(store, data_dir):
         assert when.tzinfo == timezone.utc and when.microsecond % 1000 == 0
         assert between(when, before, after)
     # Committed: another connection sees it at once.
-    with Store(data_dir) as other:
+    with backend() as other:
         assert other.entries(inc.id)[-1] == entry
 
 
@@ -210,11 +231,11 @@ LITERAL_TEXTS = [
 
 
 @pytest.mark.parametrize("text", LITERAL_TEXTS, ids=range(len(LITERAL_TEXTS)))
-def test_text_is_stored_verbatim(store, data_dir, text):
+def test_text_is_stored_verbatim(store, backend, text):
     inc = declare(store)
     entry = store.append(inc.id, Kind.NOTE, text, author="[i]scribe[/i] ✍")
     assert entry.text == text and entry.author == "[i]scribe[/i] ✍"
-    with Store(data_dir) as other:
+    with backend() as other:
         stored = other.timeline(inc.id)[-1]
     assert stored.text == text and stored.author == "[i]scribe[/i] ✍"
 
@@ -232,19 +253,20 @@ def test_blank_or_unencodable_text_is_refused_not_dropped(store):
     assert len(store.entries(inc.id)) == 2
 
 
-def test_returned_entries_are_what_reads_back(store, data_dir):
+def test_returned_entries_are_what_reads_back(store, backend):
     inc = declare(store)
     made = [
         store.append(inc.id, Kind.NOTE, "note", meta={"nested": {"a": [1, 2]}, "when": T0}),
         store.add_todo(inc.id, "todo", follow_up_minutes=5),
     ]
     made.append(store.edit(made[0].entry_id, text="edited", author="carol"))
-    with Store(data_dir) as other:
+    with backend() as other:
         assert other.entries(inc.id)[1:] == made
     assert [e.seq for e in made] == sorted(e.seq for e in made)
 
 
-def test_seq_is_never_reused(store, data_dir):
+def test_seq_is_never_reused(sqlite_store, data_dir):
+    store = sqlite_store
     # Readers remember the last seq they saw: a seq handed out twice would hide an entry.
     inc = declare(store)
     store.append(inc.id, Kind.NOTE, "a")
@@ -505,20 +527,30 @@ def test_snooze_followup(store):
 # -- other connections --------------------------------------------------------------
 
 
-def test_changed_sees_only_other_connections(store, data_dir):
+def changes_arrive(store, timeout: float = 20.0) -> bool:
+    """Waits for store.changed(): SQLite knows at once, PostgreSQL's NOTIFY arrives a moment after the commit."""
+    deadline = time.monotonic() + timeout
+    while not store.changed():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def test_changed_sees_only_other_connections(store, backend):
     inc = declare(store)
     assert store.changed() is False
     store.append(inc.id, Kind.NOTE, "mine")
     assert store.changed() is False  # our own writes are already known
     last = store.last_seq()
-    with Store(data_dir) as other:
+    with backend() as other:
         theirs = other.append(inc.id, Kind.NOTE, "theirs", author="scribe")
-        assert store.changed() is True
+        assert changes_arrive(store)
         assert store.changed() is False  # reported once
         assert store.entries(inc.id, after_seq=last) == [theirs]
         assert store.last_seq() == theirs.seq
         store.append(inc.id, Kind.NOTE, "mine again")
-        assert other.changed() is True and store.changed() is False
+        assert changes_arrive(other) and store.changed() is False
 
 
 def test_two_stores_on_a_new_dir_migrate_once(data_dir):

@@ -62,10 +62,124 @@ def _parse_time(text: str) -> datetime:
     return when
 
 
-def _open_store(args: argparse.Namespace, *, read_only: bool = False):
-    from .incident.store import Store
+def _open_store(args: argparse.Namespace, config=None, *, offline_ok: bool = False, read_only: bool = False):
+    """``read_only``: the reading commands open the SQLite file read-only and create nothing."""
+    from .incident.stores import open_store
 
-    return Store(args.data_dir or None, read_only=read_only)
+    return open_store(args.data_dir or None, _database_url(args, config), offline_ok=offline_ok,
+                      read_only=read_only)
+
+
+# -- the shared store (issue 16): choosing it, `warroom db …` ------------------------
+
+
+def _database_url(args: argparse.Namespace, config=None) -> str | None:
+    """--database, else $WARROOM_DATABASE_URL, else [store] url in the config; None: the SQLite file."""
+    url = getattr(args, "database", None)
+    if url:
+        from .incident.store_pg import safe_url
+
+        if safe_url(url) != url:
+            raise UsageError("--database: a password on the command line is visible to every user in 'ps' — "
+                             "put it in PGPASSWORD, ~/.pgpass or WARROOM_DATABASE_URL instead")
+        return url
+    if os.environ.get("WARROOM_DATABASE_URL"):
+        return os.environ["WARROOM_DATABASE_URL"]
+    return (config if config is not None else _load_config(args)).store_url
+
+
+def _print_queued(args: argparse.Namespace) -> int:
+    """What waits in this machine's outbox for the shared server (printed even when it cannot be reached)."""
+    url = _database_url(args)
+    if not url:
+        return 0
+    from .incident.outbox import Outbox
+    from .incident.store import default_data_dir
+    from .incident.store_pg import safe_url
+
+    outbox = Outbox(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), safe_url(url))
+    try:
+        pending = outbox.pending()
+    finally:
+        outbox.close()
+    from .incident.safe_text import one_line
+
+    for item in pending:
+        text = next((a for a in item.args if type(a) is str), "")  # the text, not a Kind (a str enum)
+        print(f"queued: {item.operation}: {one_line(text)[:80]}")
+    return len(pending)
+
+
+def _require_database_url(args: argparse.Namespace) -> str:
+    url = _database_url(args)
+    if not url:
+        raise UsageError("no database given — pass --database postgresql://USER@HOST/DB, set WARROOM_DATABASE_URL, "
+                         "or add [store] url to warroom.toml")
+    return url
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    from .incident.store_pg import PgStore, grants, safe_url
+
+    url = _require_database_url(args)
+    with PgStore(url, args.data_dir or None, require_schema=False) as store:
+        before, after = store.migrate()
+    where = safe_url(url)
+    print(f"{where}: warroom schema v{after}" + (" (already there)" if before == after else " created"))
+    print(f"-- Least privilege for the role everyone's warroom connects as (run as the database's owner);\n"
+          f"-- it may add to the timeline but never UPDATE or DELETE it (a trigger refuses that to anyone):\n"
+          f"{grants(args.role)}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from .incident.store_pg import PgStore, safe_url
+
+    url = _require_database_url(args)
+    with PgStore(url, args.data_dir or None, require_schema=False) as store:
+        if store.schema_version() is None:
+            raise UsageError(f"{safe_url(url)} has no warroom schema — create it with 'warroom db init'")
+        before, after = store.migrate()
+    print(f"{safe_url(url)}: schema v{before} → v{after}" if before != after
+          else f"{safe_url(url)}: schema v{after} is current")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .incident.export import load_json
+    from .incident.importer import import_record
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc} — "
+                         "pass a file written by 'warroom export --format json'") from None
+    try:
+        record = load_json(text)
+    except ValueError as exc:
+        raise UsageError(f"{args.file}: {exc} — pass a file written by 'warroom export --format json'") from None
+    with _open_store(args) as store:
+        incident = import_record(store, record)
+    entries = len({r.entry_id for r in record.revisions})
+    print(f"imported {record.incident.ref} as {incident.ref}: {entries} entries ({len(record.revisions)} revisions), "
+          f"{len(record.checklist)} checklist items, {len(record.followups)} follow-ups")
+    return 0
+
+
+def _add_db_commands(sub, common) -> None:
+    p = sub.add_parser("import", help="load a 'warroom export --format json' file into the store (a new incident)",
+                       parents=[common], description="load a 'warroom export --format json' file into the store")
+    p.set_defaults(func=cmd_import)
+    p.add_argument("file", help="the JSON export")
+
+    p = sub.add_parser("db", help="the shared PostgreSQL store: db init, db migrate", parents=[common],
+                       description="the shared PostgreSQL store: create or upgrade its schema")
+    db = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
+    q = db.add_parser("init", help="create the schema and print the least-privilege grants", parents=[common])
+    q.set_defaults(func=cmd_db_init)
+    q.add_argument("--role", default="warroom_app", help="the application role the grants name (default warroom_app)")
+    q = db.add_parser("migrate", help="upgrade the schema to this warroom's version", parents=[common])
+    q.set_defaults(func=cmd_db_migrate)
 
 
 def _incident(store, args: argparse.Namespace):
@@ -152,26 +266,41 @@ def cmd_log(args: argparse.Namespace) -> int:
                          "(e.g. export LANG=C.UTF-8) or pipe the text through iconv") from None
     if not text.strip():
         raise UsageError("nothing to log — give the entry's text, e.g. warroom log 'restarted payments-db'")
-    with _open_store(args) as store:
-        incident = _incident(store, args)
+    with _open_store(args, offline_ok=True) as store:
+        # A shared store whose server cannot be reached queues the entry (for the incident given, or
+        # the one active when it is sent); reading the incident first would need the server.
+        incident = None if getattr(store, "offline", False) else _incident(store, args)
+        incident_id = incident.id if incident else (int(str(args.incident).upper().removeprefix("INC-"))
+                                                    if args.incident else None)
         if kind is Kind.TODO and args.follow_up:
-            entry = store.add_todo(incident.id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
+            entry = store.add_todo(incident_id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
         else:
-            entry = store.append(incident.id, kind, text, author=_author(args), source="cli",
+            entry = store.append(incident_id, kind, text, author=_author(args), source="cli",
                                  ts=_parse_time(args.at) if args.at else None)
+    if hasattr(entry, "client_id"):  # outbox.Queued
+        print(f"{kind.value}: queued ({entry.queued} waiting) — the server cannot be reached; the next warroom "
+              "on this machine that reaches it sends it ('warroom status' shows what waits)")
+        return 0
     print(f"{incident.ref} #{entry.entry_id} {entry.ts:%H:%M:%S} UTC {entry.kind.value}: logged")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .incident.model import fmt_duration, utcnow
+    from .incident.store import StoreError
     from .incident.timers import update_clock
 
-    with _open_store(args, read_only=True) as store:
+    try:
+        store = _open_store(args, read_only=True)
+    except StoreError:
+        _print_queued(args)  # what waits here, even when the server cannot be reached
+        raise
+    with store:
         inc = _incident(store, args)
         now = utcnow()
         checklist = store.checklist(inc.id)
         timeline = store.timeline(inc.id)
+        queued = getattr(store, "queued", lambda: 0)()
     phase_items = [it for it in checklist if it.phase == inc.phase]
     clock = update_clock(inc, now)
     print(f"{inc.ref}  {inc.severity.name}  {inc.status.value}  {inc.title}")
@@ -183,6 +312,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if inc.roles:
         print("  roles     " + ", ".join(f"{r}: {p}" for r, p in inc.roles.items()))
     print(f"  timeline  {len(timeline)} {'entry' if len(timeline) == 1 else 'entries'}")
+    if queued:
+        print(f"  queued    {queued} change(s) on this machine not yet on the server")
     for entry in timeline[-5:]:
         print(f"    {entry.ts:%H:%M:%S} {entry.kind.value:<10} {entry.text}")
     return 0
@@ -285,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warroom.toml (default: $WARROOM_CONFIG, ./warroom.toml, then the user config dir)")
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                         help="where the incident store lives (default: $WARROOM_DATA_DIR or the user data dir)")
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                        help="a shared PostgreSQL store, postgresql://USER@HOST/DB (default: $WARROOM_DATABASE_URL, "
+                             "[store] url, else the SQLite file in the data dir); the password: PGPASSWORD or ~/.pgpass")
 
     parser = OneLineParser(prog="warroom", parents=[common],
                            description="A terminal dashboard for the person running a production incident.")
@@ -292,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--context", default=argparse.SUPPRESS, help="kubernetes context (as kubectl --context)")
     parser.add_argument("--redact-hosts", action="store_true", default=argparse.SUPPRESS,
                         help="mask hostnames and IPs on screen (for screen sharing)")
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                        help="a view that writes nothing (for stakeholders and the screen-share audience)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     def add(name: str, help: str, fn) -> argparse.ArgumentParser:
@@ -343,10 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="warroom.toml")
     p = add("check-config", "validate a warroom.toml", cmd_check_config)
     p.add_argument("file")
+    _add_db_commands(sub, common)
     return parser
 
 
-_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context"}
+_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database"}
 
 
 def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
@@ -360,6 +497,8 @@ def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
         name, eq, value = token.partition("=")
         if token == "--redact-hosts":
             args.redact_hosts = True
+        elif token == "--read-only":
+            args.read_only = True
         elif name in _DASHBOARD_OPTIONS and eq:
             setattr(args, _DASHBOARD_OPTIONS[name], value)
         elif token in _DASHBOARD_OPTIONS and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
@@ -399,6 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.config = getattr(args, "config", None) or os.environ.get("WARROOM_CONFIG")
     args.data_dir = getattr(args, "data_dir", None) or os.environ.get("WARROOM_DATA_DIR")
     args.context = getattr(args, "context", None)
+    args.database = getattr(args, "database", None)
+    args.read_only = getattr(args, "read_only", False)
     args.redact_hosts = getattr(args, "redact_hosts", False)
     func = getattr(args, "func", cmd_dashboard)
     from .incident.store import StoreError

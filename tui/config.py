@@ -65,6 +65,7 @@ class Config:
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
+    store_url: str | None = None         # [store] url: the shared PostgreSQL store (a secret: its password)
 
 
 # --------------------------------------------------------------------------- public API
@@ -700,6 +701,7 @@ class _Loader:
         kube = self.kubernetes(data["kubernetes"]) if "kubernetes" in data else None
         repos = self.repos(data["repos"]) if "repos" in data else ()
         notify = self.notify(data["notify"]) if "notify" in data else ()
+        store_url = self.store(data["store"]) if "store" in data else None
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -710,7 +712,15 @@ class _Loader:
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",
+            store_url=store_url,
         )
+
+    def store(self, value: Any) -> str | None:
+        table = self.table("store", value)
+        if table is None:
+            return None
+        got = self.fields(("store",), table, _STORE_SCHEMA, "[store]")
+        return (got or {}).get("url")
 
     def table(self, name: str, value: Any) -> dict[str, Any] | None:
         if isinstance(value, dict):
@@ -1156,11 +1166,37 @@ _NOTIFY_SCHEMA: dict[str, _Parser] = {
     "retries": _num("2", 0, MAX_RETRIES, integer=True),
 }
 
+def _store_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    """The shared store's PostgreSQL URL; ${NAME} for the password, which becomes a secret."""
+    if not isinstance(value, str):
+        ld.wrong_type(path, "a string", value, '"postgresql://warroom_app@db.internal/warroom"')
+        return _BAD
+    expanded = ld.expand(path, value, "export it, or use libpq's PGPASSWORD or ~/.pgpass instead")
+    if expanded is _BAD:
+        return _BAD
+    url = expanded[0]
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a malformed port
+    except ValueError:
+        ld.report(path, f"invalid URL {_quote(value)}", "write it as postgresql://USER@HOST:PORT/DATABASE")
+        return _BAD
+    if parts.scheme not in ("postgresql", "postgres"):
+        ld.report(path, f"store.url must be a postgresql:// URL, got {_quote(value)}",
+                  "write it as postgresql://USER@HOST:PORT/DATABASE (no [store] section: the local SQLite file)")
+        return _BAD
+    ld.add_secret(parts.password)
+    return url
+
+
+_STORE_SCHEMA: dict[str, _Parser] = {"url": _store_url}
+
 # Section -> is it a list of [[blocks]]?
-_SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True}
+_SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
+             "store": False}
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
-    "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA,
+    "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
 }
 
 
@@ -1254,4 +1290,13 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #name = "slack"                       # label in messages; default: the kind
 #timeout = 5.0                        # seconds
 #retries = 2
+
+# ---- The shared incident store: several machines, one timeline -------------
+# Without it the incident lives in a SQLite file in the data directory (one
+# machine). With it, everyone's warroom reads and writes one PostgreSQL server
+# (README: "A war room on several machines"). The password: libpq's PGPASSWORD
+# or ~/.pgpass, or in the URL from the environment, e.g.
+# postgresql://warroom_app:${WARROOM_DB_PASSWORD}@db.internal/warroom
+#[store]
+#url = "postgresql://warroom_app@db.internal:5432/warroom?sslmode=verify-full"
 """

@@ -52,11 +52,20 @@ def _ask_declare(store, config, author: str):
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     """The dashboard; the caller has paused the cyclic GC (cli.cmd_dashboard says why), and
     the app resumes it once its first frame is drawn (WarroomApp.gc_paused)."""
-    from .cli import _cadence
-    from .incident.store import Store
+    from .cli import _cadence, _open_store
     from .sources import build_panes, build_sources
 
-    store = Store(args.data_dir or None)
+    store = _open_store(args, config)
+    if getattr(args, "read_only", False):
+        from .cli import UsageError
+        from .incident.stores import ReadOnlyStore
+
+        store = ReadOnlyStore(store)
+        if store.active_incident() is None:
+            store.close()
+            raise UsageError("no active incident to watch — the read-only view declares nothing")
+    if hasattr(store, "identify"):  # a shared store: other dashboards list who is watching
+        store.identify(author, read_only=getattr(args, "read_only", False))
     incident = store.active_incident() or _ask_declare(store, config, author)
     from .app import WarroomApp
 
@@ -116,12 +125,11 @@ def _write_output(text: str, output: str | None) -> None:
 
 
 def run_export(args: argparse.Namespace, config) -> int:
-    from .cli import _incident
+    from .cli import _incident, _open_store
     from .incident.export import export
     from .incident.redact import Redactor
-    from .incident.store import Store
 
-    with Store(args.data_dir or None, read_only=True) as store:
+    with _open_store(args, config, read_only=True) as store:
         if args.incident:
             incident = _incident(store, args)
         else:
@@ -137,15 +145,14 @@ def run_export(args: argparse.Namespace, config) -> int:
 
 
 def run_update(args: argparse.Namespace, config, author: str) -> int:
-    from .cli import _incident
+    from .cli import _incident, _open_store
     from .incident.export import currently_impacted
     from .incident.notify import post_update
     from .incident.redact import Redactor
-    from .incident.store import Store
     from .incident.templates import build_context, render_update, suggest_template
 
     redactor = Redactor(config.secrets)
-    with Store(args.data_dir or None, read_only=not args.post) as store:   # a draft only reads
+    with _open_store(args, config, read_only=not args.post) as store:   # a draft only reads
         incident = _incident(store, args)
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow

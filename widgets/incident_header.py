@@ -27,6 +27,12 @@ STATUS_STYLES = {
     "Resolved": "bold #5fd75f",
 }
 
+CONNECTION_STYLES = {
+    "ok": "bold #5fd75f",
+    "warn": "bold #000000 on #ffaf00",
+    "error": "bold #ffffff on #d70000",
+}
+
 
 def elapsed_text(incident: "Incident", now: datetime) -> str:
     total = max(0, int(incident.elapsed(now).total_seconds()))
@@ -54,6 +60,9 @@ class IncidentHeader(LayoutWidthWidget):
         self.now: datetime | None = None
         self.demo = False
         self.redact = lambda text: text
+        # The shared store's connection, e.g. ("LIVE", "ok"), ("RECONNECTING 12s", "warn"); None: a local store.
+        self.connection: tuple[str, str] | None = None
+        self.present: list[str] = []  # who else has the incident open (shared store)
 
     def show(self, incident: "Incident", now: datetime) -> None:
         # Called every second for the elapsed clock. The height depends on the width alone (one
@@ -85,6 +94,15 @@ class IncidentHeader(LayoutWidthWidget):
         line.append(inc.phase.value + " ", style="bold")
         line.append("· ", style="dim")
         line.append(elapsed_text(inc, now), style="bold")
+        if self.connection is not None:
+            text, level = self.connection
+            # The gap ends the run before it, as append_roles does (see render).
+            line.append("  ", style=line.spans[-1].style if line.spans and line.spans[-1].end == len(line) else "")
+            line.append(f" {text} ", style=CONNECTION_STYLES.get(level, "bold"))
+        if self.present:
+            line.append("  ", style=line.spans[-1].style if line.spans and line.spans[-1].end == len(line) else "")
+            line.append("here: ", style="dim")
+            line.append(", ".join(self.redact(who) for who in self.present))
         append_roles(line, inc.roles, self.redact)
         return line
 

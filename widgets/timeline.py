@@ -162,6 +162,20 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
+    def remove(self, entry_ids: Iterable[int]) -> None:
+        """Drop entries by id (a queued entry's stand-in, once the server has the real one)."""
+        gone = set(entry_ids)
+        if not gone:
+            return
+        kept = [(e, k) for e, k in zip(self._entries, self._keys) if e.entry_id not in gone]
+        self._entries = [e for e, _ in kept]
+        self._keys = [k for _, k in kept]
+        self._index_dirty = True
+        if self.cursor is not None and self.cursor >= len(self._entries):
+            self.cursor = len(self._entries) - 1 if self._entries else None
+        self._resize()
+        self.refresh()
+
     def _position(self, entry_id: int) -> int | None:
         if self._index_dirty:
             self._index = {e.entry_id: i for i, e in enumerate(self._entries)}
@@ -297,4 +311,6 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         line.append(_one_line(self.redact(entry.text)))
         if entry.edited:
             line.append(" (edited)", style="italic dim")
+        if entry.meta.get("queued"):  # typed while the shared server was unreachable: not on it yet
+            line.append(" (queued)", style="bold #ffaf00")
         return line

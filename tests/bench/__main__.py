@@ -54,6 +54,10 @@ BENCHES = [
           timeout=400),
     Bench("ui.pods", "tests.bench.bench_ui", "pods_ui", quick={"pods": 1000, "seconds": 4.0}),
     Bench("ui.startup", "tests.bench.bench_ui", "startup", quick={"runs": 2}),
+    # The shared PostgreSQL store (issue 16): its own throwaway server; 60 s of 50 writers, 60 s offline, idle x2.
+    Bench("shared", "tests.bench.bench_shared",
+          quick={"typed": 30, "writers": 10, "seconds": 10.0, "presses": 20, "offline_s": 5.0, "catchup": 300,
+                 "big": 20_000, "idle_s": 10.0, "warmup": 5.0}, timeout=600),
     Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
           quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
 ]

@@ -243,7 +243,36 @@ def _idle(r: dict) -> list[Row]:
     return rows
 
 
+def _shared(r: dict) -> list[Row]:
+    typed, writers, catchup, big, idle = (r.get(k) or {} for k in ("typed", "writers", "catchup", "open", "idle"))
+    key = writers.get("watcher_key") or {}
+    rows = [
+        Row("shared", f"entry typed on one dashboard -> in another ({typed.get('n', '?')})", "p99 <= 100 ms",
+            fmt(typed.get("p50_ms"), "ms"), fmt(typed.get("p99_ms"), "ms"), at_most(typed.get("p99_ms"), 100)),
+        Row("shared", f"{writers.get('writers', '?')} writers x 2/s for {writers.get('seconds', '?')} s: "
+            "lost + duplicated + not drawn", "= 0",
+            fmt((writers.get("lost") or 0) + (writers.get("duplicated") or 0) + (writers.get("not_drawn") or 0)
+                if writers else None), f"of {writers.get('written', '?')}",
+            verdict(None if not writers else writers.get("lost") == writers.get("duplicated")
+                    == writers.get("not_drawn") == 0)),
+        Row("shared", f"  the watcher's own key -> drawn meanwhile ({key.get('timeouts', '?')} never drawn)",
+            "p99 <= 50 ms", fmt(key.get("p50_ms"), "ms"), fmt(key.get("p99_ms"), "ms"),
+            at_most(key.get("p99_ms"), 50) if not key.get("timeouts") else FAIL),
+        Row("shared", f"catch-up after {catchup.get('offline_s', '?')} s offline, {catchup.get('entries', '?')} "
+            "written meanwhile (network back -> current)", "<= 1 s", fmt(catchup.get("back_to_current_s"), "s"),
+            f"read {fmt(catchup.get('read_s'), 's')}", at_most(catchup.get("back_to_current_s"), 1)),
+        Row("shared", f"open a {big.get('entries', '?')}-entry incident from PostgreSQL", "<= 1 s",
+            fmt(big.get("open_s"), "s"), "", at_most(big.get("open_s"), 1)),
+    ]
+    if idle:
+        rows.append(Row("shared", f"idle CPU on PostgreSQL - on SQLite ({idle.get('pg_cpu_pct')} % vs "
+                        f"{idle.get('sqlite_cpu_pct')} %)", "<= 0.2 pp", fmt(idle.get("diff_pp")), "",
+                        at_most(idle.get("diff_pp"), 0.2)))
+    return rows
+
+
 ROWS: dict[str, Callable[[dict], list[Row]]] = {
+    "shared": _shared,
     "store": _store,
     "health": _health,
     "deploys": _deploys,

@@ -24,6 +24,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
+from .local_disk import network_filesystem
 from .model import (
     DEFAULT_CADENCE,
     DEFAULT_CHECKLISTS,
@@ -213,6 +214,12 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise self._fail("cannot create the data directory", exc) from None
+        fs_type = network_filesystem(self.data_dir)
+        if fs_type:
+            raise self._fail(
+                f"is on a {fs_type} filesystem, where SQLite's locking fails and databases get corrupted",
+                fix="use a data directory on a local disk; to share an incident between machines use the "
+                    "PostgreSQL store (--database postgresql://…, README 'A war room on several machines')")
         if self.path.exists() and not os.access(self.path, os.W_OK):
             raise self._fail("the database file is not writable", fix="fix its permissions (chmod u+w) or pass another --data-dir")
         if not os.access(self.data_dir, os.W_OK):
@@ -334,6 +341,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def now(self) -> datetime:
+        """The clock recorded times come from (a shared server's backend uses the server's)."""
+        return utcnow()
+
     # -- plumbing --------------------------------------------------------------
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -426,7 +437,7 @@ class Store:
         title = title.strip()
         if not title:
             raise ValueError("the incident needs a title")
-        now = now or utcnow()
+        now = now or self.now()
         started_at = started_at or now
         cadence = dict(DEFAULT_CADENCE if cadence is None else cadence)
         minutes = cadence.get(severity)
@@ -486,12 +497,14 @@ class Store:
     def _insert_entry(
         self, conn: sqlite3.Connection, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
         ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
+        recorded: datetime | None = None,
     ) -> Entry:
         """Insert one revision inside the caller's transaction; returns it as it will read back."""
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
-        now = utcnow()
-        values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(now),
+        now = self.now()
+        # ``recorded``: only an import (warroom import) keeps the original recording time.
+        values = (incident_id, rev, to_ms(ts or now), kind.value, author, text, source, to_ms(recorded or now),
                   json.dumps(dict(meta), default=str) if meta else None)
         if entry_id is None:
             # A new entry's id is its seq. Choosing the seq here (we hold the write lock)
@@ -596,7 +609,7 @@ class Store:
         if severity == inc.severity:
             return inc
         minutes = dict(DEFAULT_CADENCE if cadence is None else cadence).get(severity)
-        now = utcnow()
+        now = self.now()
         # A faster cadence pulls the deadline in; a slower one never pushes an imminent update out.
         next_update = None
         if minutes and not inc.resolved:  # a closed incident owes no updates (reopening re-arms them)
@@ -615,7 +628,7 @@ class Store:
         inc = self.incident(incident_id)
         if status == inc.status:
             return inc
-        now_ms = to_ms(utcnow())
+        now_ms = to_ms(self.now())
         sets: dict[str, object] = {"status": status.value}
         if status in (Status.MONITORING, Status.RESOLVED) and inc.mitigated_at is None:
             sets["mitigated_ms"] = now_ms
@@ -665,7 +678,7 @@ class Store:
     def record_update_sent(self, incident_id: int, text: str = "Status update sent", *, author: str = "",
                            source: str = "tui", meta: Mapping | None = None) -> Incident:
         inc = self.incident(incident_id)
-        now = utcnow()
+        now = self.now()
         next_update = now + timedelta(minutes=inc.cadence_minutes) if inc.cadence_minutes and not inc.resolved else None
         return self._change(
             incident_id, {"next_update_ms": None if next_update is None else to_ms(next_update)},
@@ -677,7 +690,7 @@ class Store:
         if inc.next_update_at is None:
             return inc
         # Snoozing an overdue update counts from now, not from the missed deadline.
-        base = max(inc.next_update_at, utcnow())
+        base = max(inc.next_update_at, self.now())
         new = base + timedelta(minutes=minutes)
         return self._change(
             incident_id, {"next_update_ms": to_ms(new)}, Kind.SYSTEM,
@@ -702,7 +715,7 @@ class Store:
             if row is None:
                 raise StoreError(f"no checklist item {phase.value} #{index + 1} in INC-{incident_id}")
             text, done_ms = row
-            now = utcnow()
+            now = self.now()
             done = done_ms is None
             conn.execute(
                 "UPDATE checklist SET done_ms = ?, done_by = ? WHERE incident_id = ? AND phase = ? AND idx = ?",
@@ -725,7 +738,7 @@ class Store:
         check_entry_text(text)
         if follow_up_minutes:     # 0 or None: no follow-up
             check_follow_up(follow_up_minutes)
-        now = utcnow()
+        now = self.now()
         due = now + timedelta(minutes=follow_up_minutes) if follow_up_minutes else None
 
         def txn(conn: sqlite3.Connection) -> Entry:
@@ -750,14 +763,14 @@ class Store:
             row = conn.execute("SELECT incident_id, text, done_ms FROM followups WHERE id = ?", (followup_id,)).fetchone()
             if row is None or row[2] is not None:
                 return
-            conn.execute("UPDATE followups SET done_ms = ? WHERE id = ?", (to_ms(utcnow()), followup_id))
+            conn.execute("UPDATE followups SET done_ms = ? WHERE id = ?", (to_ms(self.now()), followup_id))
             self._insert_entry(conn, row[0], Kind.ACTION, f"Followed up: {row[1]}", author=author, source=source,
                                meta={"event": "followup_done", "followup": followup_id})
 
         self._write(txn)
 
     def snooze_followup(self, followup_id: int, minutes: float, *, author: str = "", source: str = "tui") -> None:
-        due = utcnow() + timedelta(minutes=minutes)
+        due = self.now() + timedelta(minutes=minutes)
         self._write(lambda conn: conn.execute("UPDATE followups SET due_ms = ? WHERE id = ?", (to_ms(due), followup_id)))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView, time_text
 
-from ..incident.model import PROGRESS_KINDS, Kind, Phase, Severity, Status
+from ..incident.model import PROGRESS_KINDS, Entry, Kind, Phase, Severity, Status
 from ..incident.safe_text import visible
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
@@ -156,6 +157,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
+        self._queued_shown: dict = {}  # client id -> the stand-in entry shown "(queued)" (shared store offline)
         self._last_progress: datetime | None = None
         self._overdue_rung_at: datetime | None = None
         self._snapshots: dict[str, Any] = {}
@@ -271,6 +273,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         self.query_one(IncidentHeader).demo = self.wapp.demo
         self.load_incident()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
+        self._listen_to_shared_store()
         # The sources are built and started once the first frame is on the terminal (see
         # _compositor_refresh): the commander pane is usable at once, and the sources' modules,
         # checkers and heavy imports (kubernetes, in the pods watch thread) do not hold up the
@@ -411,6 +414,54 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
                 self._last_progress = entry.ts
 
+    # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
+    WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
+                               "followup_done"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):
+            return False
+        return True
+
+    def _present(self) -> list[str]:
+        """Who has this incident open on a shared store: "alice IC", "bob read-only" …"""
+        present = getattr(self.wapp.store, "present", None)
+        if not present:
+            return []
+        roles = {person: role for role, person in self.incident.roles.items()}
+        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
+        out = []
+        for who, read_only in present:
+            role = short.get(roles.get(who, ""), "")
+            out.append(" ".join(part for part in (who, role, "read-only" if read_only else "") if part))
+        return out
+
+    def _listen_to_shared_store(self) -> None:
+        """A shared store's listening thread reports other machines' changes: read them at once
+        (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
+        if not hasattr(self.wapp.store, "on_change"):
+            return
+        loop = asyncio.get_running_loop()
+        scheduled = threading.Event()
+
+        def changed_elsewhere() -> None:  # on the store's thread
+            # One read at a time however fast others write (50 writers: 100 notifications/s):
+            # a read already scheduled picks up everything committed before it runs.
+            if not scheduled.is_set():
+                scheduled.set()
+                loop.call_soon_threadsafe(read)
+
+        def read() -> None:
+            scheduled.clear()  # before reading: a change committed from now on schedules another
+            self._poll_store_if_attached()
+
+        self.wapp.store.on_change = changed_elsewhere
+
+    def _poll_store_if_attached(self) -> None:
+        if self.is_attached:
+            self.poll_store()
+            self.tick()  # the header's connection state (back to LIVE after a catch-up) at once
+
     def poll_store(self) -> None:
         """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
         try:
@@ -419,7 +470,32 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=10)
 
+    def _show_queued(self, fn, args: tuple, kwargs: dict, queued) -> None:
+        """A queued entry is shown at once, marked "(queued)", until the server has the real one."""
+        name = getattr(fn, "__name__", "")
+        if name == "append" and len(args) >= 3:
+            kind, text = args[1], args[2]
+        elif name == "add_todo" and len(args) >= 2:
+            kind, text = Kind.TODO, args[1]
+        else:
+            return  # other changes (a tick, a severity) show once sent; the header counts them meanwhile
+        now = self.wapp.clock()
+        self._queued_shown[queued.client_id] = stand_in = Entry(
+            seq=0, entry_id=-len(self._queued_shown) - 1, rev=1, incident_id=self.wapp.incident_id,
+            ts=kwargs.get("ts") or now, kind=kind, author=kwargs.get("author", ""), text=text, source="tui",
+            recorded_at=now, meta={"queued": True})
+        self.query_one(TimelineView).upsert([stand_in])
+
+    def _drop_sent_stand_ins(self) -> None:
+        if not self._queued_shown:
+            return
+        outbox = getattr(self.wapp.store, "outbox", None)
+        waiting = {p.client_id for p in outbox.pending()} if outbox is not None else set()
+        sent = [cid for cid in self._queued_shown if cid not in waiting]
+        self.query_one(TimelineView).remove(self._queued_shown.pop(cid).entry_id for cid in sent)
+
     def sync_store(self) -> None:
+        self._drop_sent_stand_ins()
         store = self.wapp.store
         new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
         if new:
@@ -445,6 +521,13 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         except (StoreError, ValueError) as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return None
+        if getattr(result, "queued", None) is not None and hasattr(result, "client_id"):
+            # A shared store's server is unreachable: the change waits in the local outbox (outbox.Queued).
+            self.notify(f"queued: the server cannot be reached; {result.queued} change(s) will be sent, "
+                        "in order, when it is back", severity="warning", timeout=10)
+            self._show_queued(fn, args, kwargs, result)
+            self.tick()
+            return result
         self.sync_store()
         return result
 
@@ -467,7 +550,16 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             return
         now = self.wapp.clock()
         self.query_one(TimelineView).set_today(now.date())
-        self.query_one(IncidentHeader).show(self.incident, now)
+        header = self.query_one(IncidentHeader)
+        # A shared store's connection (LIVE / RECONNECTING 12s / OFFLINE …); the SQLite file has none.
+        label = getattr(self.wapp.store, "connection_label", None)
+        connection = label() if label is not None else None
+        if getattr(self.wapp.store, "read_only", False):
+            connection = ("READ-ONLY" + (f" · {connection[0]}" if connection else ""),
+                          connection[1] if connection and connection[1] != "ok" else "warn")
+        header.connection = connection
+        header.present = self._present()
+        header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
         if self.wapp.presenter and self._banner is not None and self._banner.is_mounted:
@@ -582,6 +674,8 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
 
     def _write_system(self, events: list, source: str) -> None:
         """One transaction for all of a snapshot's state changes, however many pods restarted."""
+        if getattr(self.wapp.store, "read_only", False):
+            return  # a read-only view (--read-only) records nothing, not even what its detector sees
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
             self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
