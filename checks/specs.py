@@ -78,3 +78,33 @@ class IncidentDefaults:
     cadence_minutes: dict = field(default_factory=lambda: {"SEV1": 15, "SEV2": 30, "SEV3": 60})
     escalate_after_minutes: float = 30.0
     checklists: dict = field(default_factory=dict)   # phase name -> list of items (overrides)
+
+
+@dataclass(frozen=True)
+class AlertmanagerSpec:
+    """The [alertmanager] section: whose active alerts the alerts pane shows."""
+    url: str
+    filter: tuple[str, ...] = ()        # Alertmanager matchers, e.g. 'team="payments"'; (): all alerts
+    headers: tuple[tuple[str, str], ...] = ()
+    interval: float = 5.0
+    timeout: float = 3.0
+
+
+@dataclass(frozen=True)
+class PrometheusSpec:
+    """The [prometheus] section: the server the [[metrics]] queries go to."""
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    interval: float = 15.0
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One [[metrics]] row: a PromQL query and the thresholds its value is judged by."""
+    name: str
+    query: str
+    unit: str = ""                      # "", "%", "ms", "s", "bytes", or any short label ("req/s")
+    warn: float | None = None
+    crit: float | None = None
+    better: str = "lower"               # "lower": above a threshold is worse; "higher" flips it

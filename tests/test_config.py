@@ -29,6 +29,8 @@ ENV = {
     "PAYMENTS_TOKEN": "tok-payments-123",
     "SEARCH_HOST": "search.internal",
     "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T000/B000/XXXX",
+    "AM_TOKEN": "tok-alertmanager-456",
+    "PROM_TOKEN": "tok-prometheus-789",
 }
 
 
@@ -555,6 +557,10 @@ def test_example_with_every_setting_switched_on_loads(tmp_path: Path, monkeypatc
                                          kubeconfig=str(home / ".kube" / "config"))
     assert config.repos == (RepoSpec(path=str(home / "src" / "payments"), branch="main"),)
     assert config.notify == (NotifySpec(kind="slack", url=ENV["SLACK_WEBHOOK_URL"], name="slack"),)
+    assert config.alertmanager.url == "http://alertmanager:9093" and config.alertmanager.filter == ('team="payments"',)
+    assert config.prometheus.headers == (("Authorization", "Bearer tok-prometheus-789"),)
+    (metric,) = config.metrics
+    assert (metric.name, metric.unit, metric.warn, metric.crit, metric.better) == ("checkout 5xx", "req/s", 0.5, 2, "lower")
     # Every key of every section appears in the example.
     for key in ("method", "interval", "timeout", "expect_status", "degraded_ms", "fail_threshold", "body_contains",
                 "verify", "follow_redirects", "swap", "top_processes", "enabled", "limit", "suspect_window_minutes",
@@ -659,7 +665,9 @@ def _number_keys() -> list[tuple[str, str]]:
 
 
 _BLOCK_PREFIX = {"services": '[[services]]\nname = "a"\nurl = "http://x/"\n', "repos": '[[repos]]\npath = "."\n',
-                 "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n'}
+                 "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n',
+                 "alertmanager": '[alertmanager]\nurl = "http://x/"\n', "prometheus": '[prometheus]\nurl = "http://x/"\n',
+                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n'}
 
 
 @pytest.mark.parametrize("section, key", _number_keys())
@@ -677,6 +685,9 @@ def test_every_number_has_a_range(tmp_path: Path, section: str, key: str, value:
         (tmp_path / ".git").mkdir(exist_ok=True)
     problems = problems_of(tmp_path, text)
     if value == "1e-300" and key in ("degraded_ms", "top_interval"):   # 0 is meaningful there: so is nearly 0
+        assert problems == []
+        return
+    if section == "metrics" and value in ("-1", "1e-300"):     # a threshold may be any modest number
         assert problems == []
         return
     if problems == [] and value in ("-1", "1e-300"):
