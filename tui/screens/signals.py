@@ -1,0 +1,141 @@
+"""The dashboard's keys for Alertmanager and Prometheus: `!` silences an alert group, `V` verifies.
+
+A mixin of the Dashboard (kept apart so the screen module stays about layout and the
+store). The requests run on the sources' own loops (tui/sources.LoopBound) in a thread
+worker; what they find is written from the UI thread, redacted before the write like
+every other entry the dashboard makes on its own.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from textual import work
+
+from ..incident.model import Kind
+
+SILENCE_CHOICES = ((30, "30 min"), (60, "1 h"), (120, "2 h"), (240, "4 h"), (480, "8 h"))
+VERIFY_TIMEOUT_S = 30.0
+
+
+class SignalActions:
+    """`!` and `V`; mixed into the Dashboard (uses its wapp, scheduler, write, notify, prompt)."""
+
+    _silence_pending: tuple[Any, int, str] | None = None
+
+    def _origin(self, name: str) -> Any:
+        scheduler = getattr(self, "scheduler", None)
+        source = scheduler.sources.get(name) if scheduler is not None else None
+        return source.origin if source is not None else None
+
+    # -- `!`: silence the selected alert group -------------------------------------
+
+    def action_silence_alert(self) -> None:
+        pane = self.wapp.panes.get("alerts")
+        if pane is None:
+            self.notify("No alerts pane: add [alertmanager] url to warroom.toml", severity="warning", markup=False)
+            return
+        group = pane.selected()
+        if group is None:
+            self.notify("No alert group to silence (select one in the Alerts pane: Tab to it, ↑/↓)",
+                        severity="warning", markup=False)
+            return
+        from .choose import ChoiceScreen
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                minutes, label = SILENCE_CHOICES[index]
+                self._silence_pending = (group, minutes, label)
+                self.call_later(self._ask_silence_reason)
+
+        self.app.push_screen(ChoiceScreen("Silence for", [label for _, label in SILENCE_CHOICES], 0), chosen)
+
+    async def _ask_silence_reason(self) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open("silence", label="silence reason")
+
+    def silence_submitted(self, reason: str) -> bool:
+        """The prompt's text for a silence: sent (the prompt closes) unless there is nothing to send."""
+        if self._silence_pending is None:
+            return False
+        reason = reason.strip()
+        if not reason:
+            self.notify("Say why (it goes into the silence's comment and the timeline)", severity="warning")
+            return False
+        group, minutes, label = self._silence_pending
+        self._silence_pending = None
+        self._silence_worker(group, minutes, label, reason)
+        return True
+
+    @work(thread=True, group="silence", exit_on_error=False)
+    def _silence_worker(self, group: Any, minutes: int, label: str, reason: str) -> None:
+        origin = self._origin("alerts")
+        comment = f"incident #{self.wapp.incident_id}: {reason}"
+        try:
+            if origin is None:
+                raise RuntimeError("the alerts source is not running yet")
+            silence_id = origin.run(origin.source.silence(group, minutes=minutes, created_by=self.wapp.author or "warroom",
+                                                          comment=comment), VERIFY_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - the reason is shown; the typed text comes back
+            why = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            self.app.call_from_thread(self._silence_failed, group, minutes, label, reason, str(why))
+            return
+        self.app.call_from_thread(self._silenced, group, minutes, label, reason, silence_id)
+
+    def _silence_failed(self, group: Any, minutes: int, label: str, reason: str, why: str) -> None:
+        from .. incident.safe_text import one_line
+
+        self.notify(f"Silence not created: {one_line(why)}", severity="error", timeout=10, markup=False)
+        self._silence_pending = (group, minutes, label)      # nothing typed is lost: the reason comes back
+        self.call_later(self._reopen_silence, reason)
+
+    async def _reopen_silence(self, reason: str) -> None:
+        prompt = await self._ready(self._prompt_widget())
+        prompt.open("silence", value=reason, label="silence reason")
+
+    def _silenced(self, group: Any, minutes: int, label: str, reason: str, silence_id: str) -> None:
+        ends = self.wapp.clock() + timedelta(minutes=minutes)
+        text = f"Silenced alert {group.name} for {label} (×{group.count}): {reason}"
+        meta = {"silence": {"id": silence_id, "alertname": group.name, "minutes": minutes,
+                            "ends_at": ends.isoformat(), "matchers": [list(m) for m in group.labels]}}
+        redactor = self.wapp.redactor
+        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.ACTION, redactor.text(text),
+                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+            self.notify(f"Silenced for {label}", markup=False)
+
+    # -- `V`: verify -----------------------------------------------------------------
+
+    def action_verify(self) -> None:
+        if self._origin("metrics") is None and self._origin("alerts") is None:
+            self.notify("Nothing to verify against: add [prometheus] with [[metrics]], or [alertmanager], "
+                        "to warroom.toml", severity="warning", markup=False)
+            return
+        self.notify("Verifying: evaluating every metric and the alerts now…", markup=False)
+        self._verify_worker()
+
+    @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
+    def _verify_worker(self) -> None:
+        found = {}
+        for name in ("metrics", "alerts"):
+            origin = self._origin(name)
+            if origin is None:
+                found[name] = None
+                continue
+            try:
+                found[name] = origin.run(origin.source.poll(), VERIFY_TIMEOUT_S)
+            except Exception as exc:  # noqa: BLE001 - a poll never raises; a stopping loop can
+                found[name] = None
+                self.app.call_from_thread(self.notify, f"{name}: {type(exc).__name__}", severity="error",
+                                          markup=False)
+        self.app.call_from_thread(self._verified, found["metrics"], found["alerts"])
+
+    def _verified(self, metrics: Any, alerts: Any) -> None:
+        from checks.metrics import verification
+
+        text, meta = verification(metrics, alerts, self.wapp.clock())
+        redactor = self.wapp.redactor
+        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.NOTE, redactor.text(text),
+                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+            clear = meta["verify"]["clear"]
+            self.notify("Verified: back to normal" if clear else "Verified: NOT clear — see the timeline",
+                        severity="information" if clear else "warning", markup=False)
