@@ -28,6 +28,7 @@ LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", 
 _CLASSES = (*LEVEL_CLASS.values(), "-error")
 BADGE = {"FIRING": "bold white on red", "SILENCED": "bold black on grey70", "INHIBITED": "dim"}
 WARN_BADGE = "bold black on dark_orange"
+SHORT_STATE = {"FIRING": "FIRE", "SILENCED": "SIL ", "INHIBITED": "INH "}
 
 
 def _since(at: datetime | None, now: datetime) -> str:
@@ -44,7 +45,7 @@ def _link(url: str) -> Style | None:
 
 class AlertsPane(Widget, can_focus=True):
     DEFAULT_CSS = """
-    AlertsPane { border: round $primary; height: 1fr; padding: 0 1; }
+    AlertsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     AlertsPane.-ok { border: round $success; }
     AlertsPane.-warn { border: round $warning; }
     AlertsPane.-crit, AlertsPane.-error { border: round $error; }
@@ -80,7 +81,7 @@ class AlertsPane(Widget, can_focus=True):
     def line(self, g: AlertGroup, now: datetime, selected: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         badge = BADGE[g.state] if g.state != "FIRING" or g.level >= Level.CRIT else WARN_BADGE
-        text.append(f"{g.state[:5]:<5}", style=badge)
+        text.append(SHORT_STATE[g.state], style=badge)
         text.append(f" {one_line(g.name)}", style="bold" if g.firing else "dim")
         if g.severity:
             text.append(f" {one_line(g.severity)}", style="red" if g.level >= Level.CRIT else "")

@@ -1,4 +1,4 @@
-"""The metrics pane: one line per [[metrics]] row — state, value, baseline, sparkline, reason.
+"""The metrics pane: one line per [[metrics]] row — state, value, ≈baseline, sparkline, reason.
 
 Renders :class:`checks.metrics.MetricsSnapshot` only; no I/O. A row whose query
 failed is red with the reason (Prometheus' own message for a PromQL error, made
@@ -41,7 +41,7 @@ def downsample(values: Sequence[float | None], width: int) -> list[float | None]
 
 class MetricsPane(Widget):
     DEFAULT_CSS = """
-    MetricsPane { border: round $primary; height: 1fr; padding: 0 1; }
+    MetricsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     MetricsPane.-ok { border: round $success; }
     MetricsPane.-warn { border: round $warning; }
     MetricsPane.-crit, MetricsPane.-error { border: round $error; }
@@ -60,7 +60,8 @@ class MetricsPane(Widget):
         set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
         self.refresh()
 
-    def line(self, r: MetricRow, name_width: int, spark_width: int) -> Text:
+    def line(self, r: MetricRow, name_width: int, width: int) -> Text:
+        """Badge, name, value; then, as room allows, the baseline and the sparkline."""
         from checks.metrics import format_value
 
         label, style = BADGE[r.level]
@@ -70,11 +71,16 @@ class MetricsPane(Widget):
         if r.value is None and r.reason:
             text.append(f" {one_line(r.reason)}", style="bold red" if r.level >= Level.CRIT else "dim")
             return text
-        text.append(f" {format_value(r.value, r.unit):>11}")
-        base = format_value(r.baseline, r.unit) if r.baseline is not None else "—"
-        text.append(f" base {base:<10}", style="dim")
-        if spark_width > 0 and r.history:
-            text.append(f" {sparkline(downsample(r.history, spark_width))}",
+        text.append(f" {format_value(r.value, r.unit):>10}")
+        left = width - (4 + 1 + name_width + 11)
+        # The baseline without its unit (the value beside it has it): narrow panes keep it too.
+        base = f" ≈{format_value(r.baseline, '') if r.baseline is not None else '—'}"
+        if left >= len(base):
+            text.append(base, style="dim")
+            left -= len(base)
+        spark = min(SPARK_WIDTH, left - 1)
+        if spark >= 4 and r.history:
+            text.append(f" {sparkline(downsample(r.history, spark))}",
                         style="red" if r.level >= Level.CRIT else "dark_orange" if r.level >= Level.WARN else "green")
         return text
 
@@ -85,11 +91,10 @@ class MetricsPane(Widget):
         out = Text(no_wrap=True, overflow="ellipsis")
         if snap.error:
             out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
-        name_width = min(20, max((len(r.name) for r in snap.rows), default=4))
-        # badge, name, value, baseline: what is left is the sparkline's.
-        spark_width = max(0, min(SPARK_WIDTH, self.content_size.width - (4 + 1 + name_width + 12 + 16 + 1)))
+        width = self.content_size.width
+        name_width = min(max((len(r.name) for r in snap.rows), default=4), max(8, width // 3), 24)
         for r in snap.rows:
-            out.append_text(self.line(r, name_width, spark_width))
+            out.append_text(self.line(r, name_width, width))
             out.append("\n")
         out.rstrip()
         return out
