@@ -1,6 +1,8 @@
 """The alerts and metrics panes inside the real dashboard, against a real Prometheus and Alertmanager."""
 from __future__ import annotations
 
+import re
+
 from checks.specs import AlertmanagerSpec, KubeSpec, MetricSpec, PrometheusSpec
 from tui.app import WarroomApp
 from tui.config import Config
@@ -112,6 +114,17 @@ async def test_alert_fires_resolves_is_silenced_with_bang_and_verified_with_V(st
         assert errors["name"] == "errors" and errors["value"] == 20 and errors["state"] == "CRIT"
         assert broken["error"].startswith("PromQL error")
         assert verify.text.startswith("Verify: NOT clear") and "errors 20 req/s" in verify.text
+        # The postmortem draft carries the last verification, its sparklines and the alerts' table.
+        from tui.incident.export import export
+        from tui.incident.redact import Redactor
+
+        md = export(store, incident.id, "md", redactor=Redactor())
+        section = md.split("## Verification and alerts", 1)[1].split("\n## ", 1)[0]
+        assert "Last verification at" in section and "| errors | 20 req/s |" in section
+        assert any(c in section for c in "▁▂▃▄▅▆▇█")
+        # Fired, resolved, fired, silenced within seconds: the damper may sum the end up as flapping.
+        assert re.search(rf"\| {ALERT_NAME} \| \d\d:\d\d:\d\d \| \d\d:\d\d:\d\d \((resolved|silenced|flapping)\) \|",
+                         section), section
     prom_stack.expire_silences()
     prom_stack.resolve()
 

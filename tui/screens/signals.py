@@ -133,6 +133,13 @@ class SignalActions:
         from checks.metrics import verification
 
         text, meta = verification(metrics, alerts, self.wapp.clock())
+        if metrics is not None:
+            # Each metric's sparkline over the incident, for the postmortem (tui/incident/signals_report.py).
+            from widgets.metrics import downsample
+            from widgets.sparkline import sparkline
+
+            for figure, row in zip(meta["verify"]["metrics"], metrics.rows):
+                figure["sparkline"] = sparkline(downsample(row.history, 40)) if row.history else ""
         redactor = self.wapp.redactor
         if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.NOTE, redactor.text(text),
                       author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
