@@ -209,6 +209,22 @@ class AlertsSource:
             raise ApiError("malformed answer (no silenceID)")
         return _text(silence_id)
 
+    async def active_silences(self, comment_prefix: str) -> list[tuple[str, str, datetime | None]]:
+        """The active silences whose comment starts with ``comment_prefix``: (id, comment, ends at).
+        Raises :class:`ApiError`."""
+        answer = await request_json(self.client, "GET", self._url("/api/v2/silences"), timeout=self.spec.timeout)
+        if not isinstance(answer, list):
+            raise ApiError("malformed answer (not a list of silences)")
+        found = []
+        for silence in answer[:MAX_ALERTS]:
+            if not isinstance(silence, dict) or not isinstance(silence.get("status"), dict):
+                continue
+            comment = silence.get("comment")
+            if silence["status"].get("state") == "active" and isinstance(comment, str) \
+                    and comment.startswith(comment_prefix):
+                found.append((_text(silence.get("id")), _text(comment), _time(silence.get("endsAt"))))
+        return found
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

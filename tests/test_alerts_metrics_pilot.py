@@ -6,7 +6,8 @@ import re
 from checks.specs import AlertmanagerSpec, KubeSpec, MetricSpec, PrometheusSpec
 from tui.app import WarroomApp
 from tui.config import Config
-from tui.incident.model import Kind, Severity
+from tui.incident.model import Kind, Severity, Status
+from tui.incident.store import Store
 from tui.sources import build_panes, build_sources
 from widgets.alerts import AlertsPane
 from widgets.metrics import MetricsPane
@@ -42,7 +43,8 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*["space" if c == " " else c for c in text])
 
 
-async def test_alert_fires_resolves_is_silenced_with_bang_and_verified_with_V(store, prom_stack):
+async def test_alert_fires_resolves_is_silenced_with_bang_and_verified_with_V(store, prom_stack, tmp_path):
+    store_dir = tmp_path / "data"
     prom_stack.expire_silences()
     prom_stack.resolve()
     prom_stack.exporter.value = 1
@@ -125,7 +127,35 @@ async def test_alert_fires_resolves_is_silenced_with_bang_and_verified_with_V(st
         # Fired, resolved, fired, silenced within seconds: the damper may sum the end up as flapping.
         assert re.search(rf"\| {ALERT_NAME} \| \d\d:\d\d:\d\d \| \d\d:\d\d:\d\d \((resolved|silenced|flapping)\) \|",
                          section), section
+
+        # Resolved (from another terminal): the silences made for this incident and still active are listed.
+        with Store(store_dir) as other:      # another terminal: `warroom resolve`
+            other.set_status(incident.id, Status.RESOLVED, author="ic")
+        assert await wait_for(pilot, lambda: any(silence["id"] in e.meta.get("silences_active", ())
+                                                 for e in entries(store, incident.id, Kind.SYSTEM)), timeout=15)
     prom_stack.expire_silences()
+    prom_stack.resolve()
+
+
+async def test_an_alert_firing_before_the_declaration_is_offered_as_the_detection_time(store, prom_stack):
+    prom_stack.expire_silences()
+    prom_stack.fire()
+    (alert,) = prom_stack.active_alerts()
+    app, incident = make_app(store, prom_stack, metrics=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        def offers():
+            return [e for e in entries(store, incident.id, Kind.SYSTEM) if "detection_offer" in e.meta]
+
+        assert await wait_for(pilot, lambda: offers(), timeout=15)
+        (offer,) = offers()
+        await pilot.press("L")          # the selected group's runbook URL, copied (OSC 52)
+        assert app.clipboard == "https://runbooks.example/errors"
+        assert offer.meta["alertname"] == ALERT_NAME and offer.meta["detection_offer"][:19] == alert["startsAt"][:19]
+        from tui.incident.export import export
+        from tui.incident.redact import Redactor
+
+        assert "**Detection time (candidate):** First alert fired before the incident was declared" in \
+            export(store, incident.id, "md", redactor=Redactor())
     prom_stack.resolve()
 
 

@@ -38,9 +38,12 @@ def signals_section(entries: Sequence[Entry], stamp: Callable[[Entry], str], lit
     """Markdown lines (``lit`` redacts and escapes remote text, ``stamp`` formats an entry's time)."""
     verifications = [e for e in entries if isinstance(e.meta.get("verify"), dict)]
     changes = _alert_changes(entries)
-    if not verifications and not changes:
+    offers = [e for e in entries if isinstance(e.meta.get("detection_offer"), str)]
+    if not verifications and not changes and not offers:
         return []
     out = ["## Verification and alerts", ""]
+    if offers:
+        out += [f"- **Detection time (candidate):** {lit(offers[0].text)}", ""]
     if verifications:
         last = verifications[-1]
         figures = last.meta["verify"]

@@ -124,6 +124,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         Binding("D", "diffstat", "Deploy diffstat", show=False),
         Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
         Binding("V", "verify", "Verify", show=False),
+        Binding("L", "copy_alert_link", "Copy alert link", show=False),
     ]
 
     HELP_TEXT = {
@@ -151,6 +152,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         "diffstat": "Deploys: show the selected deploy's diffstat",
         "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
                          "written to the timeline",
+        "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
         "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
         "help": "This help",
     }
@@ -434,6 +436,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         self.incident = store.incident(incident_id)
         self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
         self.followups = store.followups(incident_id)
+        self.incident_refreshed(self.incident)
         self.tick()
 
     def write(self, fn, *args, **kwargs):
@@ -525,6 +528,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
             gc.freeze()
         if source is not None:
             self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
+            if message.source == "alerts":
+                self.alerts_seen(snapshot)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
             if hook is not None:
                 hook(snapshot, events)

@@ -22,6 +22,11 @@ class SignalActions:
     """`!` and `V`; mixed into the Dashboard (uses its wapp, scheduler, write, notify, prompt)."""
 
     _silence_pending: tuple[Any, int, str] | None = None
+    _silences_listed = False          # at resolution, once per dashboard
+    _detection_offered = False
+
+    def _silence_comment(self, reason: str) -> str:
+        return f"incident #{self.wapp.incident_id}: {reason}"
 
     def _origin(self, name: str) -> Any:
         scheduler = getattr(self, "scheduler", None)
@@ -70,7 +75,7 @@ class SignalActions:
     @work(thread=True, group="silence", exit_on_error=False)
     def _silence_worker(self, group: Any, minutes: int, label: str, reason: str) -> None:
         origin = self._origin("alerts")
-        comment = f"incident #{self.wapp.incident_id}: {reason}"
+        comment = self._silence_comment(reason)
         try:
             if origin is None:
                 raise RuntimeError("the alerts source is not running yet")
@@ -146,3 +151,68 @@ class SignalActions:
             clear = meta["verify"]["clear"]
             self.notify("Verified: back to normal" if clear else "Verified: NOT clear — see the timeline",
                         severity="information" if clear else "warning", markup=False)
+
+    # -- copying the selected alert's links -------------------------------------------
+
+    def action_copy_alert_link(self) -> None:
+        pane = self.wapp.panes.get("alerts")
+        group = pane.selected() if pane is not None else None
+        url = group and (group.runbook_url or group.dashboard_url)
+        if not url:
+            self.notify("The selected alert group has no runbook_url or dashboard_url annotation",
+                        severity="warning", markup=False)
+            return
+        from ..incident.safe_text import one_line
+
+        self.app.copy_to_clipboard(url)      # OSC 52: the terminal decides; the URL is never printed raw
+        self.notify(f"Copied: {one_line(url)}", markup=False)
+
+    # -- at resolution: the silences this incident made that are still active -----------
+
+    def incident_refreshed(self, incident: Any) -> None:
+        """Called by the Dashboard whenever it re-reads the incident."""
+        from ..incident.model import Status
+
+        if incident.status is Status.RESOLVED and not self._silences_listed and self._origin("alerts") is not None:
+            self._silences_listed = True
+            if not any("silences_active" in e.meta for e in self.query_one("TimelineView").entries):
+                self._silences_worker()
+
+    @work(thread=True, group="silences", exit_on_error=False)
+    def _silences_worker(self) -> None:
+        origin = self._origin("alerts")
+        try:
+            found = origin.run(origin.source.active_silences(self._silence_comment("")), VERIFY_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - said in the timeline, not raised
+            why = getattr(exc, "reason", None) or type(exc).__name__
+            self.app.call_from_thread(self.notify, f"Could not list this incident's silences: {why}",
+                                      severity="warning", markup=False)
+            return
+        if found:
+            self.app.call_from_thread(self._list_silences, found)
+
+    def _list_silences(self, found: list) -> None:
+        listed = "; ".join(f"{comment} (until {ends:%H:%M} UTC)" if ends else comment for _, comment, ends in found)
+        self.write_system([(f"Resolved with {len(found)} silence(s) made for this incident still active: {listed}",
+                            {"silences_active": [sid for sid, _, _ in found]})], source="alertmanager")
+
+    # -- the first alert before the declaration: a detection time to offer ----------------
+
+    def alerts_seen(self, snapshot: Any) -> None:
+        """Called by the Dashboard with every alerts snapshot."""
+        if self._detection_offered or snapshot.error or self.incident is None:
+            return
+        # The declaration records when it was detected (the moment of declaring, unless edited):
+        # an alert that started earlier saw it first.
+        known = min(t for t in (self.incident.started_at, self.incident.detected_at) if t is not None)
+        early = [g for g in snapshot.groups if g.starts_at is not None and g.starts_at < known]
+        self._detection_offered = True
+        if not early:
+            return
+        if any("detection_offer" in e.meta for e in self.query_one("TimelineView").entries):
+            return      # another dashboard (or an earlier run) offered it already
+        first = min(early, key=lambda g: g.starts_at)
+        self.write_system([(f"First alert fired before the incident was declared: {first.name} at "
+                            f"{first.starts_at:%H:%M:%S} UTC — a candidate detection time",
+                            {"detection_offer": first.starts_at.isoformat(), "alertname": first.name})],
+                          source="alertmanager")
