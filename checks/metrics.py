@@ -214,7 +214,8 @@ def format_value(value: float | None, unit: str) -> str:
             if abs(value) < 1024 or suffix == "TB":
                 return f"{value:.3g} {suffix}" if suffix != "B" else f"{value:.0f} B"
             value /= 1024
-    number = f"{value:.3g}" if abs(value) < 1e6 else f"{value:.3e}"
+    # Three significant figures, but never an exponent below a million: "2300 ms", not "2.3e+03 ms".
+    number = f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}" if abs(value) < 1e6 else f"{value:.3e}"
     if unit == "%":
         return f"{number}%"
     return f"{number} {unit}" if unit else number

@@ -199,4 +199,4 @@ def test_thresholds_and_units():
     assert judge(3, 2, 10) is Level.WARN and judge(11, 2, 10) is Level.CRIT and judge(1, 2, 10) is Level.OK
     assert judge(90, 99, 95, "higher") is Level.CRIT and judge(None, 1, 2) is Level.UNKNOWN
     assert format_value(0.4213, "req/s") == "0.421 req/s" and format_value(12.5, "%") == "12.5%"
-    assert format_value(3 * 1024 ** 3, "bytes") == "3 GB" and format_value(None, "ms") == "—"
+    assert format_value(3 * 1024 ** 3, "bytes") == "3 GB" and format_value(2300, "ms") == "2300 ms" and format_value(None, "ms") == "—"

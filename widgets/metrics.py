@@ -92,7 +92,8 @@ class MetricsPane(Widget):
         if snap.error:
             out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
         width = self.content_size.width
-        name_width = min(max((len(r.name) for r in snap.rows), default=4), max(8, width // 3), 24)
+        # Names first (a row nobody can name is no use); the value and ≈baseline take ~22 columns.
+        name_width = min(max((len(r.name) for r in snap.rows), default=4), max(8, width - 22), 24)
         for r in snap.rows:
             out.append_text(self.line(r, name_width, width))
             out.append("\n")
