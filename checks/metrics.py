@@ -134,6 +134,9 @@ class MetricsSource:
         self.started = incident_started
         self.clock = clock
         self._baselines: dict[str, float | None] = {}
+        # name -> (asked at, start, step, history): the range is asked again only once a step has
+        # passed (a long incident's step is longer than a round), or when the step changes.
+        self._ranges: dict[str, tuple[float, float, float, list[float | None]]] = {}
         self._client = None
 
     @property
@@ -168,20 +171,29 @@ class MetricsSource:
         start = (self.started - LEAD).timestamp()
         step = max(1.0, math.ceil((end - start) / (MAX_POINTS - 1)))
         points = min(MAX_POINTS, int((end - start) // step) + 1)
+        kept = self._ranges.get(spec.name)
+        fresh_range = kept is None or kept[2] != step or end - kept[0] >= step
+
+        async def history() -> list[float | None]:
+            if not fresh_range:
+                return kept[3]
+            data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
+                                                           "end": f"{end:.3f}", "step": f"{step:g}"})
+            return range_values(data, start, step, points, spec.better)
+
         try:
-            data, history, baseline = await asyncio.gather(
-                self._get("/api/v1/query", {"query": spec.query, "time": f"{end:.3f}"}),
-                self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
-                                                  "end": f"{end:.3f}", "step": f"{step:g}"}),
+            data, hist, baseline = await asyncio.gather(
+                self._get("/api/v1/query", {"query": spec.query, "time": f"{end:.3f}"}), history(),
                 self._baseline(spec))
             values = instant_values(data)
-            hist = range_values(history, start, step, points, spec.better)
         except ApiError as exc:
             reason = exc.reason
             if exc.status in (400, 422) and exc.message:
                 reason = f"PromQL error: {exc.message}"
             return MetricRow(**row, value=None, level=Level.CRIT, reason=reason,
                              baseline=self._baselines.get(spec.name))
+        if fresh_range:
+            self._ranges[spec.name] = (end, start, step, hist)
         value = _pick(values, spec.better)
         reason = "" if values else "no data"
         return MetricRow(**row, value=value, level=judge(value, spec.warn, spec.crit, spec.better), reason=reason,

@@ -54,6 +54,8 @@ BENCHES = [
           timeout=400),
     Bench("ui.pods", "tests.bench.bench_ui", "pods_ui", quick={"pods": 1000, "seconds": 4.0}),
     Bench("ui.startup", "tests.bench.bench_ui", "startup", quick={"runs": 2}),
+    Bench("signals", "tests.bench.bench_signals", quick={"presses": 60, "window_s": 15.0, "idle_s": 8.0},
+          timeout=240),
     Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
           quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
 ]
