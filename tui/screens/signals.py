@@ -41,6 +41,10 @@ class SignalActions:
             self.notify("No alerts pane: add [alertmanager] url to warroom.toml", severity="warning", markup=False)
             return
         group = pane.selected()
+        raw = self._snapshots.get("alerts")
+        if group is not None and raw is not None and pane.index < len(raw.groups):
+            # The pane shows a masked copy (secrets, presenter mode): the silence needs the real labels.
+            group = raw.groups[pane.index]
         if group is None:
             self.notify("No alert group to silence (select one in the Alerts pane: Tab to it, ↑/↓)",
                         severity="warning", markup=False)
