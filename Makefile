@@ -43,7 +43,7 @@ alert-servers:
 	  if [ -n "$$made_policy" ]; then $(PROM_SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
 	  exit $$rc; \
 	fi
-test bench: alert-servers
+test: alert-servers
 .PHONY: alert-servers
 
 test: $(STAMP)

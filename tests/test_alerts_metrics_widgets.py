@@ -64,6 +64,12 @@ async def test_selection_moves_and_links_show_for_the_selected_group():
         assert pane.selected().name == "B"
         links = [span.style.link for span in pane.render().spans if getattr(span.style, "link", None)]
         assert links == ["https://dash/b"]
+        # B turns critical and moves to the top: the selection follows it.
+        pane.show(_alerts(
+            {"labels": {"alertname": "B", "severity": "critical"}, "annotations": {"dashboard_url": "https://dash/b"}},
+            {"labels": {"alertname": "B", "severity": "critical"}},
+            {"labels": {"alertname": "A", "severity": "critical"}, "annotations": {"runbook_url": "https://run/a"}}))
+        assert pane.index == 0 and pane.selected().name == "B"
 
 
 def test_downsample_keeps_spikes():

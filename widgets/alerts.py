@@ -63,7 +63,13 @@ class AlertsPane(Widget, can_focus=True):
         self.clock = utcnow
 
     def show(self, snapshot: AlertsSnapshot) -> None:
+        # The selection follows its group when the order changes (worst first), so `!` silences
+        # what the commander picked, not whatever moved into its row since.
+        picked = self.selected()
         self.snapshot = snapshot
+        names = [g.name for g in snapshot.groups]
+        if picked is not None and picked.name in names:
+            self.index = names.index(picked.name)
         self.index = min(self.index, max(0, len(snapshot.groups) - 1))
         set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
         set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
