@@ -740,3 +740,32 @@ def test_deeply_nested_array_is_one_line(tmp_path: Path, where: str):
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     line = 1 if where == "first line" else 4
     assert proc.stderr.startswith(f"{path}:{line}: arrays or tables nested too deeply"), proc.stderr
+
+
+# --------------------------------------------------------------------------- alerts and metrics
+
+
+def test_alertmanager_prometheus_and_metrics_problems_name_file_and_line(tmp_path: Path):
+    text = ('[alertmanager]\nurl = "http://am:9093"\nfilter = [\'team="payments"\', "not a matcher"]\n\n'
+            '[[metrics]]\nname = "5xx"\nquery = "up"\nwarn = 5\ncrit = 2\n\n'
+            '[[metrics]]\nname = "5xx"\nquery = "up"\nbetter = "up"\nunit = "req per s"\n\n'
+            '[[metrics]]\nname = "p99"\n')
+    problems = problems_of(tmp_path, text)
+    where = f"{tmp_path / 'warroom.toml'}"
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{where}:{n}" for n in (3, 8, 12, 14, 15, 17)], problems
+    assert "is not an Alertmanager matcher" in problems[0]
+    assert 'warn 5 is above crit 2 — swap them, or write better = "higher"' in problems[1]
+    assert "duplicate metric name" in problems[2] and '"lower" or "higher"' in problems[3]
+    assert "short unit" in problems[4] and "has no query" in problems[5]
+    for p in problems:
+        assert_one_line(p)
+
+
+def test_metrics_need_prometheus_and_servers_need_a_url(tmp_path: Path):
+    problems = problems_of(tmp_path, '[prometheus]\ninterval = 15\n')
+    assert len(problems) == 1 and "[prometheus] has no url" in problems[0]
+    problems = problems_of(tmp_path, '[[metrics]]\nname = "up"\nquery = "up"\n')
+    assert len(problems) == 1 and ":1: [[metrics]] needs a [prometheus] section" in problems[0]
+    config = load_config(write(tmp_path, '[prometheus]\nurl = "http://p:9090"\n[[metrics]]\nname = "up"\n'
+                                         'query = "up"\nbetter = "higher"\nwarn = 1\ncrit = 0.5\n'), env=ENV)
+    assert config.metrics[0].better == "higher" and config.alertmanager is None
