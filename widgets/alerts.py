@@ -9,7 +9,7 @@ terminal hyperlinks (only http/https ones).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -134,7 +134,3 @@ class AlertsPane(Widget, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
-
-def focus_alerts(panes: dict[str, Any]) -> AlertsPane | None:
-    pane = panes.get("alerts")
-    return pane if isinstance(pane, AlertsPane) else None
