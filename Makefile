@@ -24,6 +24,26 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/warroom $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
+# The alerts/metrics tests (tests/promservers.py) start their own Prometheus and Alertmanager on free
+# loopback ports: Debian's prometheus and prometheus-alertmanager packages give the binaries. The
+# packages' own services are kept from starting (a policy-rc.d that refuses, only while installing,
+# when the machine has none) and are never needed.
+PROM_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+alert-servers:
+	@if ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+	  echo "installing Debian's prometheus and prometheus-alertmanager for the alerts/metrics tests"; \
+	  made_policy=; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $(PROM_SUDO) tee /usr/sbin/policy-rc.d >/dev/null && \
+	    $(PROM_SUDO) chmod +x /usr/sbin/policy-rc.d && made_policy=1; \
+	  fi; \
+	  $(PROM_SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(PROM_SUDO) apt-get install -y -qq --no-install-recommends \
+	    -o DPkg::Lock::Timeout=300 prometheus prometheus-alertmanager >/dev/null; rc=$$?; \
+	  if [ -n "$$made_policy" ]; then $(PROM_SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
+	  exit $$rc; \
+	fi
+
 # The PostgreSQL store's tests start a throwaway server (tests/pg_server.py): they need initdb and
 # pg_ctl, from Debian's postgresql package (its /usr/lib/postgresql/*/bin is searched too).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -34,7 +54,7 @@ postgres:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 # The design's rules first (seconds), then the suite.
-test: lint postgres
+test: lint postgres alert-servers
 	$(BIN)/python -m pytest -q tests $(ARGS)
 
 # ruff (pyflakes, bugbear, isort), mypy (strict for tui/incident and checks), the layer

@@ -61,3 +61,33 @@ class RepoSpec:
     suspect_window_minutes: float = 120.0
     fetch_interval: float = 0.0         # seconds between background `git fetch`; 0 = off
     interval: float = 10.0
+
+
+@dataclass(frozen=True)
+class AlertmanagerSpec:
+    """The [alertmanager] section: whose active alerts the alerts pane shows."""
+    url: str
+    filter: tuple[str, ...] = ()        # Alertmanager matchers, e.g. 'team="payments"'; (): all alerts
+    headers: tuple[tuple[str, str], ...] = ()
+    interval: float = 5.0
+    timeout: float = 3.0
+
+
+@dataclass(frozen=True)
+class PrometheusSpec:
+    """The [prometheus] section: the server the [[metrics]] queries go to."""
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    interval: float = 15.0
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One [[metrics]] row: a PromQL query and the thresholds its value is judged by."""
+    name: str
+    query: str
+    unit: str = ""                      # "", "%", "ms", "s", "bytes", or any short label ("req/s")
+    warn: float | None = None
+    crit: float | None = None
+    better: str = "lower"               # "lower": above a threshold is worse; "higher" flips it

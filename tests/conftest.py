@@ -74,3 +74,6 @@ def pg_server():
 def pg_url(pg_server):
     """The URL of a new database with warroom's schema, owned by this test."""
     return pg_server.fresh_database()
+
+# The real Prometheus + Alertmanager of the alerts/metrics tests (tests/promservers.py).
+from tests.promservers import prom_stack  # noqa: E402,F401 - a fixture

@@ -31,6 +31,8 @@ ENV = {
     "PAYMENTS_TOKEN": "tok-payments-123",
     "SEARCH_HOST": "search.internal",
     "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T000/B000/XXXX",
+    "AM_TOKEN": "tok-alertmanager-456",
+    "PROM_TOKEN": "tok-prometheus-789",
 }
 
 
@@ -558,6 +560,10 @@ def test_example_with_every_setting_switched_on_loads(tmp_path: Path, monkeypatc
                                          kubeconfig=str(home / ".kube" / "config"))
     assert config.repos == (RepoSpec(path=str(home / "src" / "payments"), branch="main"),)
     assert config.notify == (NotifySpec(kind="slack", url=ENV["SLACK_WEBHOOK_URL"], name="slack"),)
+    assert config.alertmanager.url == "http://alertmanager:9093" and config.alertmanager.filter == ('team="payments"',)
+    assert config.prometheus.headers == (("Authorization", "Bearer tok-prometheus-789"),)
+    (metric,) = config.metrics
+    assert (metric.name, metric.unit, metric.warn, metric.crit, metric.better) == ("checkout 5xx", "req/s", 0.5, 2, "lower")
     # Every key of every section appears in the example.
     for key in ("method", "interval", "timeout", "expect_status", "degraded_ms", "fail_threshold", "body_contains",
                 "verify", "follow_redirects", "swap", "top_processes", "enabled", "limit", "suspect_window_minutes",
@@ -662,7 +668,9 @@ def _number_keys() -> list[tuple[str, str]]:
 
 
 _BLOCK_PREFIX = {"services": '[[services]]\nname = "a"\nurl = "http://x/"\n', "repos": '[[repos]]\npath = "."\n',
-                 "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n'}
+                 "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n',
+                 "alertmanager": '[alertmanager]\nurl = "http://x/"\n', "prometheus": '[prometheus]\nurl = "http://x/"\n',
+                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n'}
 
 
 @pytest.mark.parametrize("section, key", _number_keys())
@@ -680,6 +688,9 @@ def test_every_number_has_a_range(tmp_path: Path, section: str, key: str, value:
         (tmp_path / ".git").mkdir(exist_ok=True)
     problems = problems_of(tmp_path, text)
     if value == "1e-300" and key in ("degraded_ms", "top_interval"):   # 0 is meaningful there: so is nearly 0
+        assert problems == []
+        return
+    if section == "metrics" and value in ("-1", "1e-300"):     # a threshold may be any modest number
         assert problems == []
         return
     if problems == [] and value in ("-1", "1e-300"):
@@ -732,3 +743,32 @@ def test_deeply_nested_array_is_one_line(tmp_path: Path, where: str):
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     line = 1 if where == "first line" else 4
     assert proc.stderr.startswith(f"{path}:{line}: arrays or tables nested too deeply"), proc.stderr
+
+
+# --------------------------------------------------------------------------- alerts and metrics
+
+
+def test_alertmanager_prometheus_and_metrics_problems_name_file_and_line(tmp_path: Path):
+    text = ('[alertmanager]\nurl = "http://am:9093"\nfilter = [\'team="payments"\', "not a matcher"]\n\n'
+            '[[metrics]]\nname = "5xx"\nquery = "up"\nwarn = 5\ncrit = 2\n\n'
+            '[[metrics]]\nname = "5xx"\nquery = "up"\nbetter = "up"\nunit = "req per s"\n\n'
+            '[[metrics]]\nname = "p99"\n')
+    problems = problems_of(tmp_path, text)
+    where = f"{tmp_path / 'warroom.toml'}"
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{where}:{n}" for n in (3, 8, 12, 14, 15, 17)], problems
+    assert "is not an Alertmanager matcher" in problems[0]
+    assert 'warn 5 is above crit 2 — swap them, or write better = "higher"' in problems[1]
+    assert "duplicate metric name" in problems[2] and '"lower" or "higher"' in problems[3]
+    assert "short unit" in problems[4] and "has no query" in problems[5]
+    for p in problems:
+        assert_one_line(p)
+
+
+def test_metrics_need_prometheus_and_servers_need_a_url(tmp_path: Path):
+    problems = problems_of(tmp_path, '[prometheus]\ninterval = 15\n')
+    assert len(problems) == 1 and "[prometheus] has no url" in problems[0]
+    problems = problems_of(tmp_path, '[[metrics]]\nname = "up"\nquery = "up"\n')
+    assert len(problems) == 1 and ":1: [[metrics]] needs a [prometheus] section" in problems[0]
+    config = load_config(write(tmp_path, '[prometheus]\nurl = "http://p:9090"\n[[metrics]]\nname = "up"\n'
+                                         'query = "up"\nbetter = "higher"\nwarn = 1\ncrit = 0.5\n'), env=ENV)
+    assert config.metrics[0].better == "higher" and config.alertmanager is None

@@ -27,7 +27,7 @@ def _port_closed(port: int) -> bool:
 
 async def test_demo_runs_the_incident_and_cleans_up():
     demo = Demo(speed=10).start()
-    ports = [s.port for s in demo.services.running] + [demo.standin.port]
+    ports = [s.port for s in demo.services.running] + [demo.standin.port, int(demo.signals.url.rsplit(":", 1)[1])]
     try:
         app = build_app(demo, author="tester")
         async with app.run_test(size=(160, 48)) as pilot:
@@ -54,6 +54,11 @@ async def test_demo_runs_the_incident_and_cleans_up():
 
             assert await wait_for(pilot, lambda: ("health:payments", "DOWN") in system_states())
             assert await wait_for(pilot, lambda: (f"pod:{CRASHER[0]}/{CRASHER[1]}", "CrashLoopBackOff") in system_states())
+            # The demo's Alertmanager and Prometheus tell the same story (tui/demo/signals.py).
+            assert await wait_for(pilot, lambda: ("alert:PaymentsHigh5xx", "FIRING") in system_states())
+            assert await wait_for(pilot, lambda: snap("metrics") is not None and any(
+                r.name == "checkout 5xx" and r.level.name == "CRIT" for r in snap("metrics").rows))
+            assert snap("metrics").error is None and all(r.baseline is not None for r in snap("metrics").rows)
             # The scripted scribe writes through another connection; the dashboard shows it.
             assert await wait_for(pilot, lambda: demo.store.incident(demo.incident.id).status is Status.RESOLVED,
                                   timeout=30)

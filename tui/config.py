@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
+from checks.specs import AlertmanagerSpec, HostSpec, KubeSpec, MetricSpec, PrometheusSpec, RepoSpec, ServiceSpec
 from tui.incident.model import PHASES, SEVERITIES
 from tui.incident.specs import NOTIFY_KINDS, IncidentDefaults, NotifySpec
 
@@ -62,6 +62,9 @@ class Config:
     kubernetes: KubeSpec | None = None   # None: not configured; the app tries the default kubeconfig
     repos: tuple[RepoSpec, ...] = ()     # empty: not configured; the app tries the cwd
     notify: tuple[NotifySpec, ...] = ()
+    alertmanager: AlertmanagerSpec | None = None   # None: no alerts pane
+    prometheus: PrometheusSpec | None = None
+    metrics: tuple[MetricSpec, ...] = ()           # needs [prometheus]; empty: no metrics pane
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
@@ -702,6 +705,12 @@ class _Loader:
         repos = self.repos(data["repos"]) if "repos" in data else ()
         notify = self.notify(data["notify"]) if "notify" in data else ()
         store_url = self.store(data["store"]) if "store" in data else None
+        alertmanager = self.alertmanager(data["alertmanager"]) if "alertmanager" in data else None
+        prometheus = self.prometheus(data["prometheus"]) if "prometheus" in data else None
+        metrics = self.metrics(data["metrics"]) if "metrics" in data else ()
+        if metrics and prometheus is None and "prometheus" not in data:
+            self.report(("metrics",), "[[metrics]] needs a [prometheus] section to query",
+                        'add [prometheus] with url = "http://prometheus:9090"')
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -709,6 +718,9 @@ class _Loader:
             kubernetes=kube,
             repos=repos or (),
             notify=notify or (),
+            alertmanager=alertmanager,
+            prometheus=prometheus,
+            metrics=metrics or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",
@@ -859,6 +871,60 @@ class _Loader:
             self.add_secret(got["url"])
             got.setdefault("name", got["kind"])
             specs.append(NotifySpec(**got))
+        return tuple(specs) if ok else None
+
+    def _server(self, name: str, value: Any, schema: dict[str, _Parser], example: str) -> dict[str, Any] | None:
+        table = self.table(name, value)
+        if table is None:
+            return None
+        got = self.fields((name,), table, schema, f"[{name}]")
+        if "url" not in table:
+            self.report((name,), f"[{name}] has no url", f"add url = {example}")
+            return None
+        return got
+
+    def alertmanager(self, value: Any) -> AlertmanagerSpec | None:
+        got = self._server("alertmanager", value, _ALERTMANAGER_SCHEMA, '"http://alertmanager:9093"')
+        return None if got is None else AlertmanagerSpec(**got)
+
+    def prometheus(self, value: Any) -> PrometheusSpec | None:
+        got = self._server("prometheus", value, _PROMETHEUS_SCHEMA, '"http://prometheus:9090"')
+        return None if got is None else PrometheusSpec(**got)
+
+    def metrics(self, value: Any) -> tuple[MetricSpec, ...] | None:
+        blocks = self.blocks("metrics", value)
+        if blocks is None:
+            return None
+        specs: list[MetricSpec] = []
+        first_seen: dict[str, int] = {}
+        ok = True
+        for index, block in enumerate(blocks):
+            path: tuple[Any, ...] = ("metrics", index)
+            name = block.get("name")
+            where = f"[[metrics]] {_quote(name)}" if isinstance(name, str) else f"[[metrics]] #{index + 1}"
+            got = self.fields(path, block, _METRIC_SCHEMA, where)
+            for required, example in (("name", '"checkout 5xx"'), ("query", "'sum(rate(http_requests_total[5m]))'")):
+                if required not in block:
+                    self.report(path, f"{where} has no {required}", f"add {required} = {example}")
+                    got = None
+            if isinstance(name, str) and name.strip():
+                if name in first_seen:
+                    self.report(path + ("name",), f"duplicate metric name {_quote(name)} (first at line {first_seen[name]})",
+                                "give each [[metrics]] block its own name")
+                    got = None
+                else:
+                    first_seen[name] = self.locator.line(path + ("name",)) or 0
+            if got is not None and got.get("warn") is not None and got.get("crit") is not None:
+                warn, crit, better = got["warn"], got["crit"], got.get("better", "lower")
+                if (warn > crit) if better == "lower" else (warn < crit):
+                    side = "above" if better == "lower" else "below"
+                    self.report(path + ("warn",), f"{where} warn {_fmt_number(warn)} is {side} crit {_fmt_number(crit)}",
+                                f'swap them, or write better = "{"higher" if better == "lower" else "lower"}"')
+                    got = None
+            if got is None:
+                ok = False
+                continue
+            specs.append(MetricSpec(**got))
         return tuple(specs) if ok else None
 
 
@@ -1105,6 +1171,45 @@ def _notify_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, "export it or remove this [[notify]] block")
 
 
+def _server_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    return ld.url(path, value, f"export it or remove the [{path[0]}] section")
+
+
+# An Alertmanager matcher: label, operator, value (quoted, or a bare word).
+_MATCHER = re.compile(r'\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^"\s,{}]+)\s*')
+
+
+def _matchers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        ld.wrong_type(path, "a list of matchers", value, "['team=\"payments\"']")
+        return _BAD
+    for matcher in value:
+        if not _MATCHER.fullmatch(matcher):
+            ld.report(path, f"{_quote(matcher)} is not an Alertmanager matcher",
+                      "write label=\"value\" (or !=, =~, !~), e.g. filter = ['team=\"payments\"']")
+            return _BAD
+    return tuple(value)
+
+
+_UNIT = re.compile(r"[^\s\x00-\x1f\x7f]{1,12}")
+
+
+def _unit(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    if not isinstance(value, str) or not _UNIT.fullmatch(value):
+        ld.wrong_type(path, "a short unit (up to 12 characters, no spaces)", value, '"req/s" (or "%", "ms", "s", "bytes")')
+        return _BAD
+    return value
+
+
+def _better(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    if value not in ("lower", "higher"):
+        ld.wrong_type(path, '"lower" or "higher"', value, '"higher" (a value below the thresholds is worse)')
+        return _BAD
+    return value
+
+
 # The ranges of numbers: what the runtime can honour and a person could mean.
 MAX_MINUTES = 24 * 60            # update cadence, escalation: a day at most
 MIN_INTERVAL_S = 0.5             # polls: the screen is drawn once a second (tui/pacing.py)
@@ -1191,12 +1296,36 @@ def _store_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 
 _STORE_SCHEMA: dict[str, _Parser] = {"url": _store_url}
 
+MAX_THRESHOLD = 1e15
+_ALERTMANAGER_SCHEMA: dict[str, _Parser] = {
+    "url": _server_url,
+    "filter": _matchers,
+    "headers": _headers,
+    "interval": _num("5", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "timeout": _num("3.0", 0.1, MAX_TIMEOUT_S, unit="s"),
+}
+_PROMETHEUS_SCHEMA: dict[str, _Parser] = {
+    "url": _server_url,
+    "headers": _headers,
+    "interval": _num("15", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "timeout": _num("5.0", 0.1, MAX_TIMEOUT_S, unit="s"),
+}
+_METRIC_SCHEMA: dict[str, _Parser] = {
+    "name": _text('"checkout 5xx"'),
+    "query": _text("'sum(rate(http_requests_total{code=~\"5..\"}[5m]))'"),
+    "unit": _unit,
+    "warn": _num("0.5", -MAX_THRESHOLD, MAX_THRESHOLD),
+    "crit": _num("2", -MAX_THRESHOLD, MAX_THRESHOLD),
+    "better": _better,
+}
+
 # Section -> is it a list of [[blocks]]?
 _SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
-             "store": False}
+             "store": False, "alertmanager": False, "prometheus": False, "metrics": True}
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
     "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
+    "alertmanager": _ALERTMANAGER_SCHEMA, "prometheus": _PROMETHEUS_SCHEMA, "metrics": _METRIC_SCHEMA,
 }
 
 
@@ -1299,4 +1428,29 @@ top_interval = 3        # seconds between process scans (every process is read; 
 # postgresql://warroom_app:${WARROOM_DB_PASSWORD}@db.internal/warroom
 #[store]
 #url = "postgresql://warroom_app@db.internal:5432/warroom?sslmode=verify-full"
+
+# ---- Alerts: what Alertmanager says is firing ------------------------------
+# The alerts pane (grouped by alertname) appears only with this section.
+#[alertmanager]
+#url = "http://alertmanager:9093"     # required
+#filter = ['team="payments"']         # Alertmanager matchers; default: every active alert
+#headers = { Authorization = "Bearer ${AM_TOKEN}" }   # never shown
+#interval = 5                         # seconds between polls
+#timeout = 3.0                        # seconds
+
+# ---- Metrics: PromQL queries against Prometheus ----------------------------
+# The metrics pane appears with [prometheus] and at least one [[metrics]] block.
+#[prometheus]
+#url = "http://prometheus:9090"       # required
+#headers = { Authorization = "Bearer ${PROM_TOKEN}" }
+#interval = 15                        # seconds between rounds
+#timeout = 5.0                        # seconds per query
+
+#[[metrics]]
+#name = "checkout 5xx"                # required, unique
+#query = 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m]))'   # required
+#unit = "req/s"                       # also "%", "ms", "s", "bytes"
+#warn = 0.5                           # default: none
+#crit = 2                             # default: none
+#better = "lower"                     # above the thresholds is worse; "higher" flips it
 """

@@ -37,6 +37,25 @@ def _git_root(start: Path) -> Path | None:
     return None
 
 
+class LoopBound:
+    """A checks source whose coroutines (polls, and the dashboard's silence / verify) run on a
+    LoopThread of its own: its httpx client belongs to that loop, and the UI's loop only ever
+    receives snapshots."""
+
+    def __init__(self, name: str, source: Any) -> None:
+        self.source = source
+        self.loop = LoopThread(name)
+
+    def poll(self) -> Any:
+        return self.loop.run(self.source.poll())
+
+    def run(self, coro: Any, timeout: float | None = None) -> Any:
+        return self.loop.run(coro, timeout)
+
+    def close(self) -> None:
+        self.loop.stop(self.source.aclose())
+
+
 def _error(snapshot_cls) -> Callable[[str], Any]:
     return lambda why: snapshot_cls(level=Level.CRIT, error=why, summary=why)
 
@@ -67,6 +86,19 @@ def build_panes(config: Any, *, kube_context: str | None = None) -> dict:
     if _kube_spec(config, kube_context).enabled:
         panes["pods"] = PodsPane()
     panes["deploys"] = DeploysPane()
+    # Alerts and metrics take no room unless configured; after the four panes, which keep their places.
+    signals = []
+    if config.alertmanager is not None:
+        from widgets.alerts import AlertsPane
+
+        signals.append(("alerts", AlertsPane()))
+    if config.prometheus is not None and config.metrics:
+        from widgets.metrics import MetricsPane
+
+        signals.append(("metrics", MetricsPane()))
+    for name, pane in signals:
+        pane.set_class(len(signals) == 1, "-wide")
+        panes[name] = pane
     return panes
 
 
@@ -147,14 +179,33 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
             deploy_source.set_first_failure(snapshot.taken_at)
 
     bundle.hooks["health"] = on_health
+    _signal_sources(config, bundle, started)
     return bundle
+
+
+def _signal_sources(config: Any, bundle: LiveBundle, started: datetime) -> None:
+    """Alertmanager's alerts and Prometheus' metrics, when configured (checks.alerts, checks.metrics)."""
+    if config.alertmanager is not None:
+        from checks import alerts
+
+        bound = LoopBound("alerts", alerts.AlertsSource(config.alertmanager))
+        bundle.sources.append(LiveSource("alerts", bound.poll, config.alertmanager.interval, alerts.changes,
+                                         _error(alerts.AlertsSnapshot), close=bound.close, origin=bound))
+    if config.prometheus is not None and config.metrics:
+        from checks import metrics
+
+        bound = LoopBound("metrics", metrics.MetricsSource(config.prometheus, config.metrics,
+                                                           incident_started=started))
+        bundle.sources.append(LiveSource("metrics", bound.poll, config.prometheus.interval, metrics.changes,
+                                         _error(metrics.MetricsSnapshot), close=bound.close, origin=bound))
 
 
 def error_snapshot(pane: str, why: str) -> Any:
     """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be
     built); None for a pane this module does not make."""
-    from checks import deploys, health, host, pods
+    from checks import alerts, deploys, health, host, metrics, pods
 
     cls = {"health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
-           "deploys": deploys.DeploysSnapshot}.get(pane)
+           "deploys": deploys.DeploysSnapshot, "alerts": alerts.AlertsSnapshot,
+           "metrics": metrics.MetricsSnapshot}.get(pane)
     return None if cls is None else _error(cls)(why)

@@ -58,6 +58,8 @@ BENCHES = [
     Bench("shared", "tests.bench.bench_shared",
           quick={"typed": 30, "writers": 10, "seconds": 10.0, "presses": 20, "offline_s": 5.0, "catchup": 300,
                  "big": 20_000, "idle_s": 10.0, "warmup": 5.0}, timeout=600),
+    Bench("signals", "tests.bench.bench_signals", quick={"presses": 60, "window_s": 15.0, "idle_s": 8.0},
+          timeout=240),
     Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
           quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
 ]

@@ -271,6 +271,18 @@ def _shared(r: dict) -> list[Row]:
     return rows
 
 
+def _signals(r: dict) -> list[Row]:
+    what = f"{r.get('alerts', '?')} alerts + {r.get('metrics', '?')} metrics updating"
+    return [
+        _keys("signals", what, r),
+        Row("signals", "metrics round / slowest query", "<= 1.3", fmt(r.get("round_ratio"), "x"),
+            f"max {fmt(r.get('round_max_s'), 's')}", verdict(r.get("round_ok"))),
+        Row("signals", "dashboard CPU at rest, with / without alerts+metrics", "", fmt(r.get("idle_cpu_pct"), "%"),
+            fmt(r.get("idle_cpu_pct_without"), "%")),
+        _stalls("signals", what, r),
+    ]
+
+
 ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "shared": _shared,
     "store": _store,
@@ -283,6 +295,7 @@ ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "ui.pods": _ui_pods,
     "ui.startup": _ui_startup,
     "idle": _idle,
+    "signals": _signals,
 }
 
 

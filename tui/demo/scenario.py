@@ -217,6 +217,7 @@ class Demo:
         self.clock = ScenarioClock(speed)
         self.services: DemoServices | None = None
         self.standin: KubeApiStandin | None = None
+        self.signals = None           # the demo's Alertmanager and Prometheus (tui/demo/signals.py)
         self.scenario: Scenario | None = None
         self.store: Store | None = None
         self.incident: Incident | None = None
@@ -229,6 +230,9 @@ class Demo:
             first_failure = now + timedelta(seconds=FIRST_FAILURE_S / self.speed)
             self.repo = make_repo(self.tmp / "payments", first_failure)
             self.services = DemoServices(self.clock).start()
+            from .signals import SignalStandins
+
+            self.signals = SignalStandins(self.clock, self.speed, now).start()
             self.standin = KubeApiStandin(poll_interval=0.5, hangup_check_s=1.0).start()
             populate_pods(self.standin, now)
             self.kubeconfig = self.standin.write_kubeconfig(self.tmp / "kubeconfig", context="demo-cluster",
@@ -260,6 +264,7 @@ class Demo:
             kubernetes=KubeSpec(kubeconfig=self.kubeconfig, namespaces=("payments", "edge"),
                                 interval=max(0.2, 1.0 / self.speed)),
             repos=(RepoSpec(path=str(self.repo), branch="main", interval=max(0.5, 5.0 / self.speed)),),
+            **self.signals.config(interval),
         )
 
     def stop(self) -> None:
@@ -267,6 +272,8 @@ class Demo:
             self.scenario.stop()
         if self.services is not None:
             self.services.stop()
+        if self.signals is not None:
+            self.signals.stop()
         if self.standin is not None:
             self.standin.stop()
         if self.store is not None:

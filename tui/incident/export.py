@@ -260,6 +260,9 @@ def export_markdown(
     listed(Kind.MITIGATION, "- TBD: no mitigations were recorded.")
     add("")
 
+    from .signals_report import signals_section  # alerts and metrics, when the timeline has any
+    out.extend(signals_section(entries, stamp, lit))
+
     # Action items
     add("## Action items")
     add("")

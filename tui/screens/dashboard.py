@@ -39,6 +39,7 @@ from ..scheduler import Scheduler
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
 from .compositor import DirtyLinesCompositor
+from .signals import SignalActions
 
 if TYPE_CHECKING:
     from widgets.entry_prompt import EntryPrompt
@@ -95,7 +96,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
@@ -123,6 +124,9 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         Binding("H", "hide_healthy", "Hide healthy pods", show=False),
         Binding("y", "copy_revert", "Copy git revert", show=False),
         Binding("D", "diffstat", "Deploy diffstat", show=False),
+        Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
+        Binding("V", "verify", "Verify", show=False),
+        Binding("L", "copy_alert_link", "Copy alert link", show=False),
     ]
 
     HELP_TEXT = {
@@ -148,6 +152,10 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         "hide_healthy": "Pods: hide / show pods that are healthy",
         "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
         "diffstat": "Deploys: show the selected deploy's diffstat",
+        "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
+                         "written to the timeline",
+        "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
+        "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
         "help": "This help",
     }
 
@@ -392,6 +400,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
         self.set_class(not self.wapp.panes, "-no-live")
+        self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
 
     # -- the store -------------------------------------------------------------
 
@@ -512,6 +521,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         self.incident = store.incident(incident_id)
         self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
         self.followups = store.followups(incident_id)
+        self.incident_refreshed(self.incident)
         self.tick()
 
     def write(self, fn, *args, **kwargs):
@@ -619,6 +629,8 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
             gc.freeze()
         if source is not None:
             self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
+            if message.source == "alerts":
+                self.alerts_seen(snapshot)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
             if hook is not None:
                 hook(snapshot, events)
@@ -731,6 +743,11 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
         prompt = self._prompt_widget()
+        if event.kind == "silence":
+            if self.silence_submitted(event.text):
+                prompt.close()
+                self.query_one(TimelineView).focus()
+            return
         if event.entry_id is not None:
             original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
             try:

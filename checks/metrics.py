@@ -1,0 +1,298 @@
+"""The [[metrics]] rows: PromQL queries against Prometheus, judged by thresholds and a baseline.
+
+Each round :class:`MetricsSource` asks, for every metric at once, an instant query
+(the value now) and a ``query_range`` from :data:`LEAD` before the incident started
+until now, at most :data:`MAX_POINTS` points (the sparkline). The baseline — the same
+query over the hour before the incident started — is asked until it is known, then
+kept. A metric whose query fails (a PromQL error's 400/422 with Prometheus' message,
+a timeout, an unreachable server) is a red row with the reason; the other rows go on.
+When every row failed for the same reason the snapshot's ``error`` says so (the pane
+turns red). A poll never raises.
+
+A query that returns several series is shown by its worst series (the highest when
+lower is better), and the row says how many there were.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from checks.base import Event, Level, Snapshot, utcnow
+from checks.promapi import ApiError, new_client, request_json
+from checks.specs import MetricSpec, PrometheusSpec
+
+__all__ = ["MetricRow", "MetricsSnapshot", "MetricsSource", "changes", "format_value", "judge", "verification"]
+
+MAX_POINTS = 200
+LEAD = timedelta(minutes=5)             # the sparkline starts this long before the incident
+BASELINE = timedelta(hours=1)
+BASELINE_STEP_S = 60
+MAX_SERIES = 10_000                     # series read from one answer; the rest are ignored
+NOT_CONFIGURED = "Prometheus not configured — add [prometheus] url and [[metrics]] to warroom.toml"
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    name: str
+    unit: str
+    value: float | None
+    level: Level
+    reason: str = ""                            # why there is no value: the query's error in words
+    history: tuple[float | None, ...] = ()      # from LEAD before the start until now, evenly spaced
+    baseline: float | None = None               # the mean over the hour before the start
+    warn: float | None = None
+    crit: float | None = None
+    better: str = "lower"
+    series: int = 0                             # how many series the query returned
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot(Snapshot):
+    rows: tuple[MetricRow, ...] = ()
+
+
+def judge(value: float | None, warn: float | None, crit: float | None, better: str = "lower") -> Level:
+    """The value's state from its thresholds: above (``better="higher"``: below) is worse."""
+    if value is None or math.isnan(value):
+        return Level.UNKNOWN
+
+    def worse(threshold: float) -> bool:
+        return value > threshold if better != "higher" else value < threshold
+
+    if crit is not None and worse(crit):
+        return Level.CRIT
+    if warn is not None and worse(warn):
+        return Level.WARN
+    return Level.OK
+
+
+def _float(text: Any) -> float | None:
+    if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+        return None
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _pick(values: Sequence[float], better: str) -> float | None:
+    if not values:
+        return None
+    return min(values) if better == "higher" else max(values)
+
+
+def instant_values(data: Any) -> list[float]:
+    """The sample values of an instant query's ``data`` (vector or scalar)."""
+    if not isinstance(data, dict):
+        raise ApiError("malformed answer (no data)")
+    kind, result = data.get("resultType"), data.get("result")
+    if kind in ("scalar", "string"):
+        value = _float(result[1]) if isinstance(result, list) and len(result) == 2 else None
+        return [] if value is None else [value]
+    if not isinstance(result, list):
+        raise ApiError("malformed answer (result is not a list)")
+    out = []
+    for series in result[:MAX_SERIES]:
+        sample = series.get("value") if isinstance(series, dict) else None
+        value = _float(sample[1]) if isinstance(sample, list) and len(sample) == 2 else None
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def range_values(data: Any, start: float, step: float, points: int, better: str) -> list[float | None]:
+    """A query_range matrix as one value per step (the worst series at each), None where none."""
+    if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+        raise ApiError("malformed answer (no matrix)")
+    slots: list[list[float]] = [[] for _ in range(points)]
+    for series in data["result"][:MAX_SERIES]:
+        values = series.get("values") if isinstance(series, dict) else None
+        if not isinstance(values, list):
+            continue
+        for sample in values[: points * 2]:
+            if not isinstance(sample, list) or len(sample) != 2:
+                continue
+            at, value = _float(sample[0]), _float(sample[1])
+            if at is None or value is None:
+                continue
+            index = round((at - start) / step)
+            if 0 <= index < points:
+                slots[index].append(value)
+    return [_pick(s, better) for s in slots]
+
+
+class MetricsSource:
+    def __init__(self, prometheus: PrometheusSpec, metrics: Sequence[MetricSpec], *, incident_started: datetime,
+                 clock=utcnow) -> None:  # noqa: ANN001 - a () -> datetime
+        self.spec = prometheus
+        self.metrics = tuple(metrics)
+        self.started = incident_started
+        self.clock = clock
+        self._baselines: dict[str, float | None] = {}
+        # name -> (asked at, start, step, history): the range is asked again only once a step has
+        # passed (a long incident's step is longer than a round), or when the step changes.
+        self._ranges: dict[str, tuple[float, float, float, list[float | None]]] = {}
+        self._client = None
+
+    @property
+    def client(self):  # noqa: ANN201 - httpx.AsyncClient, made on the poll loop
+        if self._client is None:
+            self._client = new_client(self.spec.headers)
+        return self._client
+
+    async def _get(self, path: str, params: dict) -> Any:
+        answer = await request_json(self.client, "GET", self.spec.url.rstrip("/") + path, params=params,
+                                    timeout=self.spec.timeout)
+        if not isinstance(answer, dict) or answer.get("status") != "success":
+            raise ApiError("malformed answer (no success status)")
+        return answer.get("data")
+
+    async def _baseline(self, spec: MetricSpec) -> float | None:
+        if spec.name in self._baselines:
+            return self._baselines[spec.name]
+        end = self.started.timestamp()
+        start = end - BASELINE.total_seconds()
+        points = int(BASELINE.total_seconds() // BASELINE_STEP_S) + 1
+        data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
+                                                       "end": f"{end:.3f}", "step": str(BASELINE_STEP_S)})
+        values = [v for v in range_values(data, start, BASELINE_STEP_S, points, spec.better) if v is not None]
+        baseline = sum(values) / len(values) if values else None
+        self._baselines[spec.name] = baseline
+        return baseline
+
+    async def _row(self, spec: MetricSpec, now: datetime) -> MetricRow:
+        row = dict(name=spec.name, unit=spec.unit, warn=spec.warn, crit=spec.crit, better=spec.better)
+        end = now.timestamp()
+        start = (self.started - LEAD).timestamp()
+        step = max(1.0, math.ceil((end - start) / (MAX_POINTS - 1)))
+        points = min(MAX_POINTS, int((end - start) // step) + 1)
+        kept = self._ranges.get(spec.name)
+        fresh_range = kept is None or kept[2] != step or end - kept[0] >= step
+
+        async def history() -> list[float | None]:
+            if not fresh_range:
+                return kept[3]
+            data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
+                                                           "end": f"{end:.3f}", "step": f"{step:g}"})
+            return range_values(data, start, step, points, spec.better)
+
+        try:
+            data, hist, baseline = await asyncio.gather(
+                self._get("/api/v1/query", {"query": spec.query, "time": f"{end:.3f}"}), history(),
+                self._baseline(spec))
+            values = instant_values(data)
+        except ApiError as exc:
+            reason = exc.reason
+            if exc.status in (400, 422) and exc.message:
+                reason = f"PromQL error: {exc.message}"
+            return MetricRow(**row, value=None, level=Level.CRIT, reason=reason,
+                             baseline=self._baselines.get(spec.name))
+        if fresh_range:
+            self._ranges[spec.name] = (end, start, step, hist)
+        value = _pick(values, spec.better)
+        reason = "" if values else "no data"
+        return MetricRow(**row, value=value, level=judge(value, spec.warn, spec.crit, spec.better), reason=reason,
+                         history=tuple(hist), baseline=baseline, series=len(values))
+
+    async def poll(self) -> MetricsSnapshot:
+        now = self.clock()
+        rows = tuple(await asyncio.gather(*(self._row(m, now) for m in self.metrics)))
+        level = max((r.level for r in rows), default=Level.UNKNOWN)
+        failed = [r for r in rows if r.value is None and r.reason and r.reason != "no data"]
+        error = None
+        if rows and len(failed) == len(rows) and len({r.reason for r in failed}) == 1 \
+                and not failed[0].reason.startswith("PromQL"):
+            error = f"Prometheus: {failed[0].reason}"
+        return MetricsSnapshot(taken_at=now, level=level, summary=error or summarize(rows), error=error, rows=rows)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value with its unit, three significant figures: 0.42 req/s, 12.5%, 310 ms, 1.2 GB."""
+    if value is None:
+        return "—"
+    if math.isinf(value):
+        return ("+" if value > 0 else "-") + "Inf"
+    if unit == "bytes":
+        for suffix in ("B", "KB", "MB", "GB", "TB"):
+            if abs(value) < 1024 or suffix == "TB":
+                return f"{value:.3g} {suffix}" if suffix != "B" else f"{value:.0f} B"
+            value /= 1024
+    # Three significant figures, but never an exponent below a million: "2300 ms", not "2.3e+03 ms".
+    number = f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}" if abs(value) < 1e6 else f"{value:.3e}"
+    if unit == "%":
+        return f"{number}%"
+    return f"{number} {unit}" if unit else number
+
+
+def _row_line(r: MetricRow) -> str:
+    if r.value is None:
+        return f"{r.name} {r.reason or 'no value'}"
+    line = f"{r.name} {format_value(r.value, r.unit)}"
+    if r.baseline is not None:
+        line += f" (baseline {format_value(r.baseline, r.unit)})"
+    return line + f" {r.level.name}"
+
+
+def summarize(rows: Sequence[MetricRow]) -> str:
+    if not rows:
+        return "no [[metrics]] configured"
+    bad = sorted((r for r in rows if r.level >= Level.WARN), key=lambda r: -int(r.level))
+    if not bad:
+        return f"all {len(rows)} metrics OK" if len(rows) > 1 else _row_line(rows[0])
+    return _row_line(bad[0]) + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
+
+
+def changes(prev: MetricsSnapshot | None, cur: MetricsSnapshot) -> list[Event]:
+    """A metric crossing into WARN/CRIT, or back to OK, is news (failed queries are not: the pane shows them)."""
+    if prev is None or prev.error or cur.error:
+        return []
+    before = {r.name: r for r in prev.rows}
+    events = []
+    for r in cur.rows:
+        old = before.get(r.name)
+        if old is None or r.value is None or old.value is None or old.level == r.level:
+            continue
+        text = f"metric {r.name} {r.level.name}: {format_value(r.value, r.unit)} (was {old.level.name})"
+        events.append(Event(key=f"metric:{r.name}", state=r.level.name, text=text, level=r.level))
+    return events
+
+
+def verification(metrics: MetricsSnapshot | None, alerts: Any, at: datetime) -> tuple[str, dict]:
+    """One entry's text and meta for `V`: each metric against its baseline and thresholds, and
+    how many alerts are firing (``alerts``: a checks.alerts.AlertsSnapshot or None)."""
+    parts: list[str] = []
+    figures: list[dict] = []
+    for r in metrics.rows if metrics is not None else ():
+        parts.append(_row_line(r))
+        figures.append({"name": r.name, "value": r.value, "unit": r.unit, "baseline": r.baseline,
+                        "warn": r.warn, "crit": r.crit, "better": r.better, "state": r.level.name,
+                        "error": r.reason if r.value is None else None})
+    meta: dict[str, Any] = {"verify": {"at": at.isoformat(), "metrics": figures}}
+    if metrics is not None and metrics.error:
+        parts.insert(0, metrics.error)
+        meta["verify"]["metrics_error"] = metrics.error
+    if alerts is not None:
+        if alerts.error:
+            parts.append(alerts.error)
+            meta["verify"]["alerts_error"] = alerts.error
+        else:
+            names = [g.name for g in alerts.groups if g.firing]
+            parts.append(f"alerts firing: {alerts.firing}" + (f" ({', '.join(names[:5])})" if names else ""))
+            meta["verify"]["alerts_firing"] = alerts.firing
+            meta["verify"]["alerts"] = [{"name": g.name, "severity": g.severity, "firing": g.firing,
+                                         "silenced": g.silenced, "inhibited": g.inhibited} for g in alerts.groups]
+    worst = max([Level.OK] + [r.level for r in (metrics.rows if metrics is not None else ())])
+    clear = worst == Level.OK and not (metrics is not None and metrics.error) and \
+        (alerts is None or (not alerts.error and not alerts.firing))
+    meta["verify"]["clear"] = clear
+    head = "Verify: back to normal" if clear else "Verify: NOT clear"
+    return f"{head} — " + "; ".join(parts or ["nothing configured to verify"]), meta

@@ -1,0 +1,136 @@
+"""The alerts pane: Alertmanager's active alerts, one line per alertname, worst first.
+
+Renders :class:`checks.alerts.AlertsSnapshot` only; no I/O. Every remote string
+(names, labels, annotations, URLs) goes through ``one_line`` and into ``Text``,
+never markup. The selected group (↑/↓ when the pane has focus) is what ``!``
+silences; its runbook and dashboard URLs are shown on a line of their own as
+terminal hyperlinks (only http/https ones).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.widget import Widget
+
+from checks.base import Level, utcnow
+from tui.incident.safe_text import one_line
+
+from .changes import set_border_text, set_only_class
+
+if TYPE_CHECKING:
+    from checks.alerts import AlertGroup, AlertsSnapshot
+
+LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
+_CLASSES = (*LEVEL_CLASS.values(), "-error")
+BADGE = {"FIRING": "bold white on red", "SILENCED": "bold black on grey70", "INHIBITED": "dim"}
+WARN_BADGE = "bold black on dark_orange"
+SHORT_STATE = {"FIRING": "FIRE", "SILENCED": "SIL ", "INHIBITED": "INH "}
+
+
+def _since(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "?"
+    from checks.health import format_duration
+
+    return format_duration((now - at).total_seconds())
+
+
+def _link(url: str) -> Style | None:
+    return Style(link=url) if url.startswith(("http://", "https://")) and url.isprintable() else None
+
+
+class AlertsPane(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    AlertsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    AlertsPane.-ok { border: round $success; }
+    AlertsPane.-warn { border: round $warning; }
+    AlertsPane.-crit, AlertsPane.-error { border: round $error; }
+    AlertsPane.-unknown { border: round $secondary; }
+    AlertsPane:focus { border: round $accent; }
+    """
+    BINDINGS = [Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False)]
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.border_title = "Alerts"
+        self.border_subtitle = "waiting for first poll…"
+        self.snapshot: AlertsSnapshot | None = None
+        self.index = 0
+        self.clock = utcnow
+
+    def show(self, snapshot: AlertsSnapshot) -> None:
+        # The selection follows its group when the order changes (worst first), so `!` silences
+        # what the commander picked, not whatever moved into its row since.
+        picked = self.selected()
+        self.snapshot = snapshot
+        names = [g.name for g in snapshot.groups]
+        if picked is not None and picked.name in names:
+            self.index = names.index(picked.name)
+        self.index = min(self.index, max(0, len(snapshot.groups) - 1))
+        set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
+        set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
+        self.refresh()
+
+    def selected(self) -> AlertGroup | None:
+        groups = self.snapshot.groups if self.snapshot is not None else ()
+        return groups[self.index] if groups else None
+
+    def action_move(self, step: int) -> None:
+        if self.snapshot is not None and self.snapshot.groups:
+            self.index = max(0, min(len(self.snapshot.groups) - 1, self.index + step))
+            self.refresh()
+
+    def line(self, g: AlertGroup, now: datetime, selected: bool) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        badge = BADGE[g.state] if g.state != "FIRING" or g.level >= Level.CRIT else WARN_BADGE
+        text.append(SHORT_STATE[g.state], style=badge)
+        text.append(f" {one_line(g.name)}", style="bold" if g.firing else "dim")
+        if g.severity:
+            text.append(f" {one_line(g.severity)}", style="red" if g.level >= Level.CRIT else "")
+        text.append(f" ×{g.count}")
+        quiet = [f"{n} {w}" for n, w in ((g.silenced, "silenced"), (g.inhibited, "inhibited")) if n]
+        if quiet:
+            text.append(f" ({', '.join(quiet)})", style="dim")
+        text.append(f" {_since(g.starts_at, now)}", style="dim")
+        if g.summary:
+            text.append(f" {one_line(g.summary)}")
+        if selected:
+            text.stylize("reverse")
+        return text
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None:
+            return Text("waiting for first poll…", style="dim")
+        out = Text(no_wrap=True, overflow="ellipsis")
+        if snap.error:
+            out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
+        if not snap.groups:
+            out.append("no alerts firing" if not snap.error else "", style="green")
+            return out
+        now = self.clock()
+        height = max(1, self.content_size.height - (1 if snap.error else 0) - 1)
+        start = max(0, min(self.index - height + 1, len(snap.groups) - height)) if self.index >= height else 0
+        shown = snap.groups[start:start + height]
+        for i, g in enumerate(shown, start):
+            out.append_text(self.line(g, now, selected=i == self.index and self.has_focus))
+            out.append("\n")
+        g = self.selected()
+        links = [(label, url) for label, url in (("runbook", g.runbook_url), ("dashboard", g.dashboard_url)) if url]
+        for n, (label, url) in enumerate(links):
+            out.append(("" if not n else "  ") + f"{label}: ", style="dim")
+            out.append(one_line(url), style=_link(url) or "")
+        if snap.truncated:
+            out.append(f"  (+{snap.truncated} alerts not read)", style="dim")
+        return out
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
