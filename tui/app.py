@@ -240,6 +240,7 @@ class WarroomApp(App):
             ("space", "Checklist: tick / untick the selected item (logged with the time)"),
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+            ("enter", "Timeline: the selected entry in full: every revision, a command's exit status and output"),
         ]
         app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit (nothing is lost: every entry is already on disk)")]
         sections = [("Scribe", scribe), ("Commander", commander)]
