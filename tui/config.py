@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from checks.specs import HostSpec, IncidentDefaults, KubeSpec, NotifySpec, RepoSpec, ServiceSpec
+from checks.specs import HostSpec, IncidentDefaults, KubeSpec, LogSpec, NotifySpec, RepoSpec, ServiceSpec
 
 __all__ = [
     "Config",
@@ -63,6 +63,7 @@ class Config:
     kubernetes: KubeSpec | None = None   # None: not configured; the app tries the default kubeconfig
     repos: tuple[RepoSpec, ...] = ()     # empty: not configured; the app tries the cwd
     notify: tuple[NotifySpec, ...] = ()
+    logs: tuple[LogSpec, ...] = ()       # [[logs]]: files followed for error lines
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
@@ -708,6 +709,7 @@ class _Loader:
         kube = self.kubernetes(data["kubernetes"]) if "kubernetes" in data else None
         repos = self.repos(data["repos"]) if "repos" in data else ()
         notify = self.notify(data["notify"]) if "notify" in data else ()
+        logs = self.logs(data["logs"]) if "logs" in data else ()
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -715,6 +717,7 @@ class _Loader:
             kubernetes=kube,
             repos=repos or (),
             notify=notify or (),
+            logs=logs or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",
@@ -833,6 +836,32 @@ class _Loader:
                 ok = False
                 continue
             specs.append(RepoSpec(**got))
+        return tuple(specs) if ok else None
+
+    def logs(self, value: Any) -> tuple[LogSpec, ...] | None:
+        blocks = self.blocks("logs", value)
+        if blocks is None:
+            return None
+        specs: list[LogSpec] = []
+        names: dict[str, int] = {}
+        ok = True
+        for index, block in enumerate(blocks):
+            path: tuple[Any, ...] = ("logs", index)
+            where = f"[[logs]] {_quote(block['name'])}" if isinstance(block.get("name"), str) else f"[[logs]] #{index + 1}"
+            got = self.fields(path, block, _LOG_SCHEMA, where)
+            for required, example in (("name", '"api"'), ("path", '"/var/log/api/*.log"')):
+                if required not in block:
+                    self.report(path, f"{where} has no {required}", f"add {required} = {example}")
+                    got = None
+            if got is not None and got["name"] in names:
+                self.report(path + ("name",), f"duplicate log name {_quote(got['name'])} (first at line "
+                            f"{names[got['name']]})", "give each [[logs]] block its own name")
+                got = None
+            if got is None:
+                ok = False
+                continue
+            names[got["name"]] = self.locator.line(path + ("name",)) or 0
+            specs.append(LogSpec(**got))
         return tuple(specs) if ok else None
 
     def notify(self, value: Any) -> tuple[NotifySpec, ...] | None:
@@ -1082,6 +1111,30 @@ def _repo_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return str(resolved)
 
 
+def _log_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    """A file or a glob; it need not exist yet (a log appears when its service first writes)."""
+    if not isinstance(value, str) or not value.strip():
+        ld.wrong_type(path, "a file path or glob", value, '"/var/log/api/*.log"')
+        return _BAD
+    expanded = ld.expand(path, value, "export it or write the path directly")
+    if expanded is _BAD:
+        return _BAD
+    return str(ld.resolve_path(expanded[0]))
+
+
+def _error_pattern(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        ld.wrong_type(path, "a regular expression", value, "'(?i)error|timeout'")
+        return _BAD
+    try:
+        re.compile(value)
+    except re.error as exc:
+        ld.report(path, f"error_pattern {_quote(value)} is not a regular expression: {exc}",
+                  "fix it (Python re syntax; in TOML prefer 'single quotes' so backslashes stay as typed)")
+        return _BAD
+    return value
+
+
 def _notify_kind(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str):
         ld.wrong_type(path, "a string", value, '"slack"')
@@ -1164,11 +1217,19 @@ _NOTIFY_SCHEMA: dict[str, _Parser] = {
     "retries": _num("2", 0, MAX_RETRIES, integer=True),
 }
 
+_LOG_SCHEMA: dict[str, _Parser] = {
+    "name": _text('"api"'),
+    "path": _log_path,
+    "error_pattern": _error_pattern,
+    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+}
+
 # Section -> is it a list of [[blocks]]?
-_SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True}
+_SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
+             "logs": True}
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
-    "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA,
+    "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "logs": _LOG_SCHEMA,
 }
 
 
