@@ -180,8 +180,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome, entry = run_and_record(
             store, incident, argv, kind=kind, note=args.note or "", author=_author(args), secrets=secrets,
             warn=lambda line: print(f"warroom: {one_line(line)}", file=sys.stderr))
-    print(f"warroom: {incident.ref} #{entry.entry_id} {entry.kind.value}: {one_line(outcome.describe())}",
-          file=sys.stderr)
+    try:
+        print(f"warroom: {incident.ref} #{entry.entry_id} {entry.kind.value}: {one_line(outcome.describe())}",
+              file=sys.stderr)
+    except OSError:     # the terminal is gone (closed window): the entry is written, the status stands
+        pass
     return outcome.shell_status
 
 

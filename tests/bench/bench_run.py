@@ -56,7 +56,11 @@ def run(runs: int = 30) -> dict:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
         env.update(WARROOM_DATA_DIR=os.path.join(tmp, "data"), WARROOM_AUTHOR="bench",
-                   XDG_CONFIG_HOME=os.path.join(tmp, "xdg"), PYTHONPATH=str(ROOT))
+                   XDG_CONFIG_HOME=os.path.join(tmp, "xdg"), PYTHONPATH=str(ROOT),
+                   # As installed: bytecode compiled once (the warm-up runs write it here), not
+                   # recompiled from source on every start as under PYTHONDONTWRITEBYTECODE.
+                   PYTHONPYCACHEPREFIX=os.path.join(tmp, "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         warroom = _warroom()
         subprocess.run([*warroom, "declare", "--title", "bench", "--sev", "3"], env=env, check=True,
                        stdout=subprocess.DEVNULL, cwd=tmp)
