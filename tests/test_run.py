@@ -274,3 +274,13 @@ def test_edit_with_meta_sets_keys_and_keeps_the_rest(store):
     assert second.meta == {"event": "run", "state": "exited", "exit_status": 0, "edited_by": "b"}
     assert [e.meta["state"] for e in store.revisions(first.entry_id)] == ["running", "exited"]
     assert store.revisions(first.entry_id)[-1].meta == second.meta
+
+
+def test_a_closed_terminal_ends_the_command_and_warroom_records_it(tmp_path, env, incident):
+    proc, master = _in_pty(env, "--", "sleep", "60")
+    sleeper = _wait_for_child(proc, "sleep", master)
+    os.close(master)                   # the terminal window is closed: SIGHUP
+    assert proc.wait(timeout=30) == 128 + signal.SIGHUP
+    assert not sleeper.is_running()
+    last = run_entries(tmp_path)[-1]
+    assert last.meta["state"] == "killed" and last.meta["signal"] == "SIGHUP"
