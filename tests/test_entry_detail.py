@@ -40,6 +40,7 @@ async def test_enter_opens_the_entry_with_revisions_and_output_and_esc_closes(st
         assert "Output (last 2 of 120 lines)" in shown and "error: deployment not found" in shown
         # Three revisions, each with who wrote it.
         assert "Revisions (3)" in shown and "written by carol" in shown and "edited by dave" in shown
+        assert "completed (warroom run) by carol" in shown
         # Outside text: literal brackets, control characters visible, never interpreted.
         assert "[bold red]not markup[/]" in shown and "␛]0;pwned␇" in shown and "\\u202e" in shown
         assert "\x1b" not in shown and "\u202e" not in shown

@@ -281,6 +281,9 @@ def test_edit_with_meta_sets_keys_and_keeps_the_rest(store):
     assert second.meta == {"event": "run", "state": "exited", "exit_status": 0, "edited_by": "b"}
     assert [e.meta["state"] for e in store.revisions(first.entry_id)] == ["running", "exited"]
     assert store.revisions(first.entry_id)[-1].meta == second.meta
+    # Completing its own entry is not an edit; a person changing it afterwards is.
+    assert not second.edited
+    assert store.edit(first.entry_id, text="ran: true (on the wrong cluster)", author="c", source="tui").edited
 
 
 def test_a_closed_terminal_ends_the_command_and_warroom_records_it(tmp_path, env, incident):
