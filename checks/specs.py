@@ -64,6 +64,15 @@ class RepoSpec:
 
 
 @dataclass(frozen=True)
+class LogSpec:
+    """One [[logs]] file (or glob) followed for error lines, for machines without Kubernetes."""
+    name: str
+    path: str                           # absolute; may be a glob ("/var/log/app/*.log")
+    error_pattern: str = r"(?i)\b(?:error|fatal|panic|exception|critical)\b"
+    interval: float = 1.0
+
+
+@dataclass(frozen=True)
 class AlertmanagerSpec:
     """The [alertmanager] section: whose active alerts the alerts pane shows."""
     url: str

@@ -670,7 +670,7 @@ def _number_keys() -> list[tuple[str, str]]:
 _BLOCK_PREFIX = {"services": '[[services]]\nname = "a"\nurl = "http://x/"\n', "repos": '[[repos]]\npath = "."\n',
                  "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n',
                  "alertmanager": '[alertmanager]\nurl = "http://x/"\n', "prometheus": '[prometheus]\nurl = "http://x/"\n',
-                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n'}
+                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n', "logs": '[[logs]]\nname = "a"\npath = "a.log"\n'}
 
 
 @pytest.mark.parametrize("section, key", _number_keys())

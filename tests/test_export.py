@@ -62,8 +62,35 @@ def m(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def fixed_record() -> IncidentRecord:
-    """A resolved SEV2 with edits, awkward text (pipes, newlines, markup, quotes), todos and follow-ups."""
+RUN_META = {"event": "run", "command": "kubectl rollout undo deploy/payments", "host": "ops-1", "state": "running"}
+
+
+def _evidence_revisions() -> list[Entry]:
+    """What the postmortem's supporting information is drafted from: `warroom run` entries and pinned lines."""
+    return [
+        # `warroom run`: written when the command started, revised when it ended.
+        entry(17, 17, 1, m(38), Kind.MITIGATION, "dave", "running: kubectl rollout undo deploy/payments",
+              source="run", meta=RUN_META),
+        entry(18, 17, 2, m(38), Kind.MITIGATION, "dave",
+              "ran: kubectl rollout undo deploy/payments — exit 0 after 12.3 s", source="run",
+              meta={**RUN_META, "state": "exited", "exit_status": 0, "duration_s": 12.3, "edited_by": "dave",
+                    "output_tail": ["deployment.apps/payments rolled back"], "output_lines": 1}),
+        entry(19, 19, 1, m(39), Kind.ACTION, "bob", "ran: sh -c 'kubectl logs payments-0 | tail' — killed by SIGINT",
+              source="run", meta={"event": "run", "command": "sh -c 'kubectl logs payments-0 | tail'",
+                                  "host": "ops-2", "state": "killed", "exit_status": None, "signal": "SIGINT",
+                                  "duration_s": 30.04}),
+        entry(20, 20, 1, m(70), Kind.ACTION, "carol", "running: kubectl -n payments get events --watch",
+              source="run", meta={"event": "run", "command": "kubectl -n payments get events --watch",
+                                  "host": "ops-1", "state": "running"}),
+        # Evidence pinned to a finding: log lines, one trying to close the code fence, one with colours.
+        entry(21, 21, 1, m(22), Kind.FINDING, "carol", "Pool errors in the payments-0 log",
+              meta={"lines": ["ERROR pool exhausted (20/20) `waiting`", "```", "\x1b[31mFATAL\x1b[0m | <b>"]}),
+    ]
+
+
+def fixed_record(*, with_evidence: bool = False) -> IncidentRecord:
+    """A resolved SEV2 with edits, awkward text (pipes, newlines, markup, quotes), todos and follow-ups;
+    ``with_evidence``: also commands run with `warroom run` and evidence pinned to a finding."""
     incident = Incident(
         id=INCIDENT_ID, title="Checkout | payments API returning 503s", severity=Severity.SEV2,
         status=Status.RESOLVED, phase=Phase.VERIFY, started_at=T0, detected_at=m(4.5), mitigated_at=m(41),
@@ -98,6 +125,8 @@ def fixed_record() -> IncidentRecord:
         entry(16, 16, 1, m(75), Kind.DECISION, "alice", "Status changed to Resolved (was Monitoring)",
               meta={"event": "status"}),
     ]
+    if with_evidence:
+        revisions += _evidence_revisions()
     checklist = []
     for phase in Phase:
         for i, text in enumerate(DEFAULT_CHECKLISTS[phase]):
@@ -127,11 +156,11 @@ def check_golden(name: str, actual: str) -> None:
 # -- markdown -------------------------------------------------------------------------
 
 def test_markdown_postmortem_matches_golden() -> None:
-    check_golden("postmortem.md", _export(export_markdown, fixed_record()))
+    check_golden("postmortem.md", _export(export_markdown, fixed_record(with_evidence=True)))
 
 
 def test_markdown_contents() -> None:
-    md = _export(export_markdown, fixed_record())
+    md = _export(export_markdown, fixed_record(with_evidence=True))
     assert "- **Impact:** payments (down), edge (degraded)" in md
     assert "**Time to detect** (detected − started): 00:04:30" in md
     assert "**Time to mitigate** (mitigated − started): 00:41:00" in md
@@ -146,10 +175,38 @@ def test_markdown_contents() -> None:
         assert heading in md
     assert "Blameless" in md
     # Every timeline row has exactly five unescaped pipes.
-    rows = [line for line in md.splitlines() if line.startswith("| 09:") or line.startswith("| 10:")]
-    assert len(rows) == 14
+    timeline = md[md.index("## Timeline (UTC)"):md.index("## Root cause")]
+    rows = [line for line in timeline.splitlines() if line.startswith("| 09:") or line.startswith("| 10:")]
+    assert len(rows) == 18
     for line in rows:
         assert line.replace("\\|", "").count("|") == 5, line
+
+
+def test_markdown_supporting_information_lists_commands_and_evidence() -> None:
+    md = _export(export_markdown, fixed_record(with_evidence=True))
+    support = md[md.index("## Supporting information"):md.index("\n---\n")]
+    commands = support[support.index("### Commands run"):support.index("### Pinned evidence")]
+    rows = [line for line in commands.splitlines() if line.startswith("| 09:") or line.startswith("| 10:")]
+    # In time order, the current revision of each, every row with seven unescaped pipes.
+    assert rows == [
+        "| 09:38:00 | kubectl rollout undo deploy/payments | exit 0 | 12.3 s | ops-1 | dave |",
+        "| 09:39:00 | sh -c 'kubectl logs payments-0 \\| tail' | killed by SIGINT | 30.0 s | ops-2 | bob |",
+        "| 10:10:00 | kubectl -n payments get events --watch | no end recorded (still running at export, or its "
+        "terminal went away) | — | ops-1 | carol |",
+    ]
+    for line in rows:
+        assert line.replace("\\|", "").count("|") == 7, line
+    evidence = support[support.index("### Pinned evidence"):]
+    # The fence is longer than any backtick run inside it; control characters are made visible.
+    assert "````text\nERROR pool exhausted (20/20) `waiting`\n```\n␛[31mFATAL␛[0m | <b>\n````" in evidence
+    assert "\x1b" not in md
+
+
+def test_markdown_supporting_information_when_nothing_was_recorded() -> None:
+    rec = fixed_record()
+    md = export_markdown(rec.incident, rec.revisions, (), (), redactor=Redactor(), now=NOW)
+    assert "### Commands run\n\n- None recorded: commands run with `warroom run -- COMMAND`" in md
+    assert "### Pinned evidence\n\n- None pinned." in md
 
 
 def test_markdown_of_an_ongoing_incident_says_not_yet() -> None:
@@ -207,7 +264,7 @@ def test_csv_golden() -> None:
 # -- JSON -----------------------------------------------------------------------------
 
 def test_json_round_trips() -> None:
-    rec = fixed_record()
+    rec = fixed_record(with_evidence=True)     # the commands' output and pinned lines too
     text = _export(export_json, rec)
     loaded = load_json(text)
     assert loaded.incident == rec.incident

@@ -266,6 +266,7 @@ class WarroomApp(App):
             ("space", "Checklist: tick / untick the selected item (logged with the time)"),
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+            ("enter", "Timeline: the selected entry in full: every revision, a command's exit status and output"),
         ]
         app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "
                                         "ctrl+c in the entry prompt cancels the line")]

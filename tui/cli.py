@@ -285,6 +285,33 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .incident.model import Kind
+    from .incident.safe_text import one_line
+    from .runcmd import run_and_record
+
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("no command to run — e.g. warroom run -- kubectl rollout undo deploy/payments")
+    kind = Kind.parse(args.kind) if args.kind in ("action", "mitigation") else None
+    if kind is None:
+        raise UsageError(f"--kind: must be action or mitigation, got {args.kind!r}")
+    secrets = _load_config(args).secrets
+    with _open_store(args) as store:
+        incident = _incident(store, args)
+        outcome, entry = run_and_record(
+            store, incident, argv, kind=kind, note=args.note or "", author=_author(args), secrets=secrets,
+            warn=lambda line: print(f"warroom: {one_line(line)}", file=sys.stderr))
+    try:
+        print(f"warroom: {incident.ref} #{entry.entry_id} {entry.kind.value}: {one_line(outcome.describe())}",
+              file=sys.stderr)
+    except OSError:     # the terminal is gone (closed window): the entry is written, the status stands
+        pass
+    return outcome.shell_status
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .incident.model import fmt_duration, utcnow
     from .incident.store import StoreError
@@ -454,6 +481,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", help="when it happened, if not now (ISO 8601, UTC)")
     p.add_argument("--follow-up", type=float, metavar="MIN", help="with --kind todo: alert after MIN minutes")
     p.add_argument("text", nargs="+", help="the entry's text ('-' reads standard input)")
+
+    p = add("run", "run a command here and record it in the timeline: warroom run [--kind K] -- COMMAND …", cmd_run)
+    p.add_argument("--kind", default="action", help="action (default) or mitigation")
+    p.add_argument("--note", metavar="TEXT", help="why it was run, added to the entry")
+    p.add_argument("--author", help="default $WARROOM_AUTHOR or the login name")
+    p.add_argument("--incident", help="INC-N (default: the active incident)")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
     p = add("status", "print the active incident's state", cmd_status)
     p.add_argument("--incident", help="INC-N (default: the active incident)")

@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from checks.specs import AlertmanagerSpec, HostSpec, KubeSpec, MetricSpec, PrometheusSpec, RepoSpec, ServiceSpec
+from checks.specs import (
+    AlertmanagerSpec,
+    HostSpec,
+    KubeSpec,
+    LogSpec,
+    MetricSpec,
+    PrometheusSpec,
+    RepoSpec,
+    ServiceSpec,
+)
 from tui.incident.model import PHASES, SEVERITIES
 from tui.incident.specs import NOTIFY_KINDS, IncidentDefaults, NotifySpec
 
@@ -65,6 +74,7 @@ class Config:
     alertmanager: AlertmanagerSpec | None = None   # None: no alerts pane
     prometheus: PrometheusSpec | None = None
     metrics: tuple[MetricSpec, ...] = ()           # needs [prometheus]; empty: no metrics pane
+    logs: tuple[LogSpec, ...] = ()       # [[logs]]: files followed for error lines
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
@@ -711,6 +721,7 @@ class _Loader:
         if metrics and prometheus is None and "prometheus" not in data:
             self.report(("metrics",), "[[metrics]] needs a [prometheus] section to query",
                         'add [prometheus] with url = "http://prometheus:9090"')
+        logs = self.logs(data["logs"]) if "logs" in data else ()
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -721,6 +732,7 @@ class _Loader:
             alertmanager=alertmanager,
             prometheus=prometheus,
             metrics=metrics or (),
+            logs=logs or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",
@@ -847,6 +859,32 @@ class _Loader:
                 ok = False
                 continue
             specs.append(RepoSpec(**got))
+        return tuple(specs) if ok else None
+
+    def logs(self, value: Any) -> tuple[LogSpec, ...] | None:
+        blocks = self.blocks("logs", value)
+        if blocks is None:
+            return None
+        specs: list[LogSpec] = []
+        names: dict[str, int] = {}
+        ok = True
+        for index, block in enumerate(blocks):
+            path: tuple[Any, ...] = ("logs", index)
+            where = f"[[logs]] {_quote(block['name'])}" if isinstance(block.get("name"), str) else f"[[logs]] #{index + 1}"
+            got = self.fields(path, block, _LOG_SCHEMA, where)
+            for required, example in (("name", '"api"'), ("path", '"/var/log/api/*.log"')):
+                if required not in block:
+                    self.report(path, f"{where} has no {required}", f"add {required} = {example}")
+                    got = None
+            if got is not None and got["name"] in names:
+                self.report(path + ("name",), f"duplicate log name {_quote(got['name'])} (first at line "
+                            f"{names[got['name']]})", "give each [[logs]] block its own name")
+                got = None
+            if got is None:
+                ok = False
+                continue
+            names[got["name"]] = self.locator.line(path + ("name",)) or 0
+            specs.append(LogSpec(**got))
         return tuple(specs) if ok else None
 
     def notify(self, value: Any) -> tuple[NotifySpec, ...] | None:
@@ -1150,6 +1188,30 @@ def _repo_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return str(resolved)
 
 
+def _log_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    """A file or a glob; it need not exist yet (a log appears when its service first writes)."""
+    if not isinstance(value, str) or not value.strip():
+        ld.wrong_type(path, "a file path or glob", value, '"/var/log/api/*.log"')
+        return _BAD
+    expanded = ld.expand(path, value, "export it or write the path directly")
+    if expanded is _BAD:
+        return _BAD
+    return str(ld.resolve_path(expanded[0]))
+
+
+def _error_pattern(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        ld.wrong_type(path, "a regular expression", value, "'(?i)error|timeout'")
+        return _BAD
+    try:
+        re.compile(value)
+    except re.error as exc:
+        ld.report(path, f"error_pattern {_quote(value)} is not a regular expression: {exc}",
+                  "fix it (Python re syntax; in TOML prefer 'single quotes' so backslashes stay as typed)")
+        return _BAD
+    return value
+
+
 def _notify_kind(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str):
         ld.wrong_type(path, "a string", value, '"slack"')
@@ -1318,14 +1380,21 @@ _METRIC_SCHEMA: dict[str, _Parser] = {
     "crit": _num("2", -MAX_THRESHOLD, MAX_THRESHOLD),
     "better": _better,
 }
+_LOG_SCHEMA: dict[str, _Parser] = {
+    "name": _text('"api"'),
+    "path": _log_path,
+    "error_pattern": _error_pattern,
+    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+}
 
 # Section -> is it a list of [[blocks]]?
 _SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
-             "store": False, "alertmanager": False, "prometheus": False, "metrics": True}
+             "store": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True}
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
     "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
     "alertmanager": _ALERTMANAGER_SCHEMA, "prometheus": _PROMETHEUS_SCHEMA, "metrics": _METRIC_SCHEMA,
+    "logs": _LOG_SCHEMA,
 }
 
 

@@ -100,12 +100,23 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page(1)", "Page down", show=False),
         Binding("home", "cursor_to(0)", "First", show=False),
         Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("enter", "open", "Entry detail", show=False),
     ]
 
     class Selected(Message):
         def __init__(self, entry: "Entry | None") -> None:
             super().__init__()
             self.entry = entry
+
+    class Opened(Message):
+        """Enter on an entry: the screen shows its detail (the widget does no I/O)."""
+        def __init__(self, entry: "Entry") -> None:
+            super().__init__()
+            self.entry = entry
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

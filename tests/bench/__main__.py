@@ -49,6 +49,7 @@ BENCHES = [
     Bench("deploys", "tests.bench.bench_deploys", quick={"n_commits": 10_000, "polls": 20}, timeout=600),
     Bench("host", "tests.bench.bench_host", quick={"polls": 10}, timeout=60),
     Bench("pods", "tests.bench.bench_pods", quick={"pods": 1000, "duration": 2.0}),
+    Bench("run", "tests.bench.bench_run", quick={"runs": 10}, timeout=120),
     Bench("ui.log", "tests.bench.bench_ui", "log_pane", quick={"entries": 10_000, "presses": 72, "appends": 10}),
     Bench("ui.health", "tests.bench.bench_ui", "health_round", quick={"n": 300, "rounds": 2, "presses": 60},
           timeout=400),

@@ -117,6 +117,15 @@ def _host(r: dict) -> list[Row]:
     ]
 
 
+def _run(r: dict) -> list[Row]:
+    return [
+        Row("run", f"`warroom run -- true` over `true` alone ({r.get('runs', '?')} runs)", "median <= 150 ms",
+            fmt(r.get("overhead_median_ms"), "ms"), fmt(r.get("overhead_p99_ms"), "ms"), verdict(r.get("ok"))),
+        Row("run", "`warroom run -- true` CPU time (user + system)", "", fmt(r.get("run_cpu_median_ms"), "ms")),
+        Row("run", "`true` alone (reference)", "", fmt(r.get("true_median_ms"), "ms")),
+    ]
+
+
 def _pods(r: dict) -> list[Row]:
     n = r.get("pods", "?")
     return [
@@ -296,6 +305,7 @@ ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "ui.startup": _ui_startup,
     "idle": _idle,
     "signals": _signals,
+    "run": _run,
 }
 
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .model import (
     ChecklistItem,
@@ -303,6 +303,8 @@ def export_markdown(
         add("- TBD")
         add("")
 
+    out.extend(_supporting_information(entries, stamp, lit, red))
+
     edited_count = sum(1 for e in entries if e.edited)
     add("---")
     add("")
@@ -311,6 +313,64 @@ def export_markdown(
     # The whole document at once: no field (nor one added later) reaches a reader's terminal or
     # editor as a control sequence or a bidi override.
     return visible(red("\n".join(out) + "\n"))
+
+
+# Pinned evidence beyond this many lines per entry is in the JSON export, not the draft.
+MAX_EVIDENCE_LINES = 200
+
+
+def _command_ended(meta: Mapping[str, Any]) -> str:
+    """How a `warroom run` command ended, from its entry's meta."""
+    state = meta.get("state")
+    if state == "running":
+        return "no end recorded (still running at export, or its terminal went away)"
+    if state == "failed":
+        return f"did not start: {meta.get('error', '')}"
+    if meta.get("signal"):
+        return f"killed by {meta['signal']}"
+    return f"exit {meta.get('exit_status')}"
+
+
+def _fence(lines: Sequence[str]) -> str:
+    """A code fence longer than any backtick run in ``lines``, so no line can close it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _supporting_information(entries: Sequence[Entry], stamp: Callable[[Entry], str], lit: Callable[[str], str],
+                            red: Callable[[str], str]) -> list[str]:
+    """The commands run (`warroom run`) with how they ended, and the evidence pinned to entries."""
+    from .safe_text import visible
+
+    out = ["## Supporting information", ""]
+    commands = [e for e in entries if e.meta.get("event") == "run"]
+    out += ["### Commands run", ""]
+    if commands:
+        out += ["| Time | Command | Ended | Duration | Host | Run by |", "|---|---|---|---|---|---|"]
+        for e in commands:
+            meta = e.meta
+            took = meta.get("duration_s")
+            duration = f"{took:.1f} s" if isinstance(took, (int, float)) and meta.get("state") != "running" else NOT_YET
+            out.append(f"| {stamp(e)} | {lit(str(meta.get('command', '')))} | {lit(_command_ended(meta))} | "
+                       f"{duration} | {lit(str(meta.get('host', '')))} | {lit(e.author)} |")
+    else:
+        out.append("- None recorded: commands run with `warroom run -- COMMAND` are listed here with their exit status.")
+    out.append("")
+    out += ["### Pinned evidence", ""]
+    pinned = [e for e in entries if isinstance(e.meta.get("lines"), list) and e.meta["lines"]]
+    for e in pinned:
+        pinned_lines: list[Any] = list(e.meta["lines"])  # type: ignore[call-overload]  # a list: see `pinned`
+        lines = [visible(red(str(line))) for line in pinned_lines]
+        more = len(lines) - MAX_EVIDENCE_LINES
+        lines = lines[:MAX_EVIDENCE_LINES]
+        fence = _fence(lines)
+        out += [f"{stamp(e)} — {e.kind.value} ({lit(e.author)}): {lit(e.text)}", "", fence + "text", *lines, fence]
+        if more > 0:
+            out.append(f"_… {more} more lines in the JSON export._")
+        out.append("")
+    if not pinned:
+        out += ["- None pinned.", ""]
+    return out
 
 
 def _opt_parse_meta(value: Any) -> datetime | None:

@@ -189,7 +189,9 @@ class Entry:
 
     @property
     def edited(self) -> bool:
-        return self.rev > 1
+        """Changed after it was written. `warroom run` revising its own "running …" entry with
+        how the command ended (source "run") is the entry being completed, not an edit."""
+        return self.rev > 1 and self.source != "run"
 
 
 @dataclass(frozen=True)

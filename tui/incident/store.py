@@ -554,9 +554,12 @@ class Store:
 
     def edit(
         self, entry_id: int, *, text: str | None = None, ts: datetime | None = None, kind: Kind | None = None,
-        author: str = "", source: str = "tui",
+        author: str = "", source: str = "tui", meta: Mapping | None = None,
     ) -> Entry:
-        """Append a new revision of an entry; the earlier revisions stay (audit trail)."""
+        """Append a new revision of an entry; the earlier revisions stay (audit trail).
+
+        ``meta``: keys to set in the new revision's meta (the others are carried over), e.g.
+        `warroom run` revising its "running" entry with the exit status and output."""
 
         def txn(conn: sqlite3.Connection) -> Entry:
             row = conn.execute(
@@ -567,11 +570,11 @@ class Store:
             last = _row_to_entry(row)
             new_text = last.text if text is None else text
             check_entry_text(new_text)
-            meta = dict(last.meta)
-            meta["edited_by"] = author
+            new_meta = {**last.meta, **(meta or {})}
+            new_meta["edited_by"] = author
             return self._insert_entry(
                 conn, last.incident_id, kind or last.kind, new_text, author=last.author, source=source,
-                ts=ts or last.ts, meta=meta, entry_id=entry_id, rev=last.rev + 1,
+                ts=ts or last.ts, meta=new_meta, entry_id=entry_id, rev=last.rev + 1,
             )
 
         return self._write(txn)

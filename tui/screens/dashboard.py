@@ -740,6 +740,16 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         prompt.open(entry.kind.value, value=visible(entry.text), entry_id=entry.entry_id,
                     label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
 
+    def on_timeline_view_opened(self, event: TimelineView.Opened) -> None:
+        from .entry_detail import EntryDetailScreen
+
+        try:
+            revisions = self.wapp.store.revisions(event.entry.entry_id)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=10, markup=False)
+            return
+        self.app.push_screen(EntryDetailScreen(revisions or [event.entry], self.wapp.redact))
+
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
         store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
         prompt = self._prompt_widget()
