@@ -1,4 +1,4 @@
-"""tui.screens.compositor: a partial update renders only the dirty lines of the widgets
+"""tui.textual_hooks.compositor: a partial update renders only the dirty lines of the widgets
 under them, and sends the terminal exactly what Textual's own partial update sends."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from textual._compositor import Compositor
 
-from tui.screens.compositor import DirtyLinesCompositor
+from tui.textual_hooks.compositor import DirtyLinesCompositor
 from widgets.table import Table
 
 

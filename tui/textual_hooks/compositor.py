@@ -13,6 +13,8 @@ the update will send: the screen and the containers behind a changed table row
 render nothing. What reaches the terminal is the same: the update is still cut to
 the dirty spans, and the chops sent are those the front-most widget rendered.
 Full updates (first frame, resize, layout) are Textual's own.
+
+Hook ``compositor``: with it off the screen keeps Textual's own compositor.
 """
 from __future__ import annotations
 
@@ -20,7 +22,16 @@ from typing import Iterator
 
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
+
+from . import active
+
+
+def use_dirty_lines_compositor(screen: Screen) -> None:
+    """Give ``screen`` (being constructed, nothing composited yet) the dirty-lines compositor."""
+    if active("compositor"):
+        screen._compositor = DirtyLinesCompositor()
 
 
 class DirtyLinesCompositor(Compositor):
