@@ -1,4 +1,4 @@
-"""Parsed CSS kept between runs (tui/css_cache.py): same rules, same screen, never trusted blindly."""
+"""Parsed CSS kept between runs (tui/textual_hooks/css_cache.py): same rules, same screen, never trusted blindly."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,8 @@ import re
 import pytest
 from textual.css.stylesheet import Stylesheet
 
-from tui import css_cache
-from tui.css_cache import KeptStylesheet
+from tui.textual_hooks import css_cache
+from tui.textual_hooks.css_cache import KeptStylesheet
 from tui.incident.store import Store
 
 from .samples import feed_samples, sample_app

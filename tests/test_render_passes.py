@@ -26,7 +26,7 @@ async def test_rich_style_is_worked_out_once_per_render_pass(monkeypatch):
             calls.append(1)
         return original(self)
 
-    monkeypatch.setattr("widgets.pass_style._rich_style", counting)
+    monkeypatch.setattr("tui.textual_hooks.pass_style._rich_style", counting)
     app = TableApp()
     async with app.run_test(size=(40, 30)) as pilot:
         await pilot.pause()

@@ -56,12 +56,9 @@ class WarroomApp(App):
         sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
-        from .css_cache import FILE_NAME, KeptStylesheet, default_cache_dir
+        from .textual_hooks.css_cache import keep_parsed_css
 
-        # The same variables Textual's own stylesheet was made with (the theme's), read back
-        # rather than generated again.
-        self.stylesheet = KeptStylesheet(variables=self.stylesheet._variables,
-                                         path=default_cache_dir() / FILE_NAME)
+        keep_parsed_css(self)
         self.store = store
         self.incident_id = incident_id
         self.sources = list(sources)
@@ -148,7 +145,7 @@ class WarroomApp(App):
         self.register_theme(HIGH_CONTRAST)
 
     def on_unmount(self) -> None:
-        # Parsed CSS for the next start (tui/css_cache.py); written once, on the way out.
+        # Parsed CSS for the next start (tui/textual_hooks/css_cache.py); written once, on the way out.
         save = getattr(self.stylesheet, "save", None)
         if save is not None:
             save()

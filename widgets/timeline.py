@@ -17,7 +17,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .pass_style import PassStyle
+from tui.textual_hooks.pass_style import PassStyle
+from tui.textual_hooks.scroll import grow_virtual_size
 
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
     from tui.incident.model import Entry
@@ -169,11 +170,9 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         if not self.is_mounted or size.width != self.virtual_size.width:
             self.virtual_size = size
             return
-        # A new entry makes the log one line longer. The virtual_size reactive would lay out the
-        # whole screen for that (tens of ms at 160x48); the pane's own size does not depend on
-        # it, so update the scrollbars only. If a scrollbar appears, that relayouts by itself.
-        self.set_reactive(TimelineView.virtual_size, size)
-        self._scroll_update(size)
+        # A new entry makes the log one line longer: the pane's own size does not depend on it,
+        # so its scrollbars are updated, not the screen's layout (tui/textual_hooks/scroll.py).
+        grow_virtual_size(self, size)
         self.refresh()
 
     def on_resize(self) -> None:

@@ -18,12 +18,11 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
-from widgets.footer import KeyFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView
@@ -35,6 +34,7 @@ from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
 from ..textual_hooks.compositor import use_dirty_lines_compositor
+from ..textual_hooks.footer import footer_ready, key_footer
 from ..textual_hooks.pacing import FramePacing
 from .communicate import CommunicateActions
 
@@ -194,7 +194,7 @@ class Dashboard(CommunicateActions, FramePacing, Screen):
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield KeyFooter()
+        yield key_footer()
 
     def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
@@ -206,7 +206,7 @@ class Dashboard(CommunicateActions, FramePacing, Screen):
             return self.mount(widget, after=self.query_one("#topbar"))
         if widget is self._strip:
             return self.query_one("#body").mount(widget, after=self.query_one("#live"))
-        return self.mount(widget, before=self.query_one(KeyFooter))
+        return self.mount(widget, before=self.query_one(Footer))
 
     def _banner_widget(self) -> Widget:
         if self._banner is None:
@@ -227,7 +227,7 @@ class Dashboard(CommunicateActions, FramePacing, Screen):
             return
         for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
             self._mount_hidden(widget)
-        self.query_one(KeyFooter).add_key_widgets()
+        footer_ready(self.query_one(Footer))
 
     async def _ready(self, widget: Widget) -> Widget:
         """The widget, mounted and composed (at once, unless a key came before the first frame)."""

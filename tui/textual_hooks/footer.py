@@ -1,4 +1,8 @@
-"""Textual's key footer, composed with its keys from the start."""
+"""Textual's key footer, composed with its keys from the start (hook ``footer``).
+
+With the hook off the dashboard has Textual's own ``Footer``: composed empty, filled once
+the screen publishes its bindings (one more mount and layout before the first frame).
+"""
 from __future__ import annotations
 
 from rich.style import Style
@@ -9,6 +13,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from . import active
 
 DIM = Style(dim=True)
 
@@ -131,3 +137,14 @@ class KeyFooter(Footer):
     def _shown_keys(self) -> tuple:
         return tuple((active.binding.key, active.binding.action, active.binding.description, active.enabled,
                       active.tooltip) for active in self.screen.active_bindings.values() if active.binding.show)
+
+
+def key_footer() -> Footer:
+    """The dashboard's footer: a ``KeyFooter`` with the hook on, else Textual's own."""
+    return KeyFooter() if active("footer") else Footer()
+
+
+def footer_ready(footer: Footer) -> None:
+    """After the first frame: the footer's keys as the widgets Textual makes for them."""
+    if isinstance(footer, KeyFooter):
+        footer.add_key_widgets()

@@ -11,6 +11,8 @@ each source the same text, origin and flags (the lookup key). A missing, stale,
 unreadable or foreign file means parsing as Textual always does; so does a theme change
 while running. It is rewritten, whole, when the app ends after something had to be
 parsed, so it holds the sources of the last run and never grows.
+
+Hook ``css_cache``: with it off the app keeps Textual's own ``Stylesheet``.
 """
 from __future__ import annotations
 
@@ -24,8 +26,19 @@ import textual
 from textual.css.model import RuleSet
 from textual.css.stylesheet import Stylesheet
 
+from . import active
+
 FORMAT = 1
 FILE_NAME = "css-rules.pickle"
+
+
+def keep_parsed_css(app: Any) -> None:
+    """Give ``app`` (in its ``__init__``, before any CSS is read) a ``KeptStylesheet``."""
+    if active("css_cache"):
+        # The same variables Textual's own stylesheet was made with (the theme's), read back
+        # rather than generated again.
+        app.stylesheet = KeptStylesheet(variables=app.stylesheet._variables,
+                                        path=default_cache_dir() / FILE_NAME)
 
 
 def default_cache_dir() -> Path:
