@@ -8,7 +8,7 @@ import re
 import pytest
 from textual.css.stylesheet import Stylesheet
 
-from tui.textual_hooks import css_cache
+from tui.textual_hooks import active, css_cache
 from tui.textual_hooks.css_cache import KeptStylesheet
 from tui.incident.store import Store
 
@@ -39,6 +39,7 @@ async def _run_on(store, size):
     return screen, used, hits, parsed, sheet._variables
 
 
+@pytest.mark.skipif(not active("css_cache"), reason="the css_cache hook is off (tui/textual_hooks)")
 async def test_second_start_takes_every_rule_from_the_file_and_draws_the_same(tmp_path, monkeypatch):
     monkeypatch.setenv("WARROOM_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "cache" / css_cache.FILE_NAME

@@ -33,8 +33,7 @@ from ..incident.timers import Urgency, due_followups, escalation_due, update_clo
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
-from ..textual_hooks.compositor import use_dirty_lines_compositor
-from ..textual_hooks.footer import footer_ready, key_footer
+from ..textual_hooks import footer_ready, key_footer, use_dirty_lines_compositor
 from ..textual_hooks.pacing import FramePacing
 from .communicate import CommunicateActions
 

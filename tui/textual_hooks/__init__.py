@@ -17,12 +17,20 @@ release, or a Textual from a source checkout, still gets a working, stock app.
   (``compositor,table``) turns those off. The tests run the app with every hook
   off, and ``make bench ARGS="--only hooks"`` measures each one off against all on.
 
-Each hook says what it saves, and tests/bench/bench_hooks.py measures it.
+Each hook says what it saves, and tests/bench/bench_hooks.py measures it. A module
+that imports a private Textual module is itself imported only when its hook is on (the
+helpers below, ``widgets.table``): under another Textual that module may not import.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 TESTED_TEXTUAL = "8.2.8"
 ENV = "WARROOM_STOCK_TEXTUAL"
@@ -80,6 +88,30 @@ def stock_reason() -> str | None:
     """Why some hooks are off in this run, or None if all are on."""
     active(HOOKS[0])
     return _why_stock
+
+
+def use_dirty_lines_compositor(screen: Screen) -> None:
+    """Give ``screen`` (being constructed, nothing composited yet) the dirty-lines compositor."""
+    if active("compositor"):
+        from .compositor import DirtyLinesCompositor
+
+        screen._compositor = DirtyLinesCompositor()
+
+
+def key_footer() -> Footer:
+    """The dashboard's footer: a ``KeyFooter`` with the hook on, else Textual's own."""
+    if active("footer"):
+        from .footer import KeyFooter
+
+        return KeyFooter()
+    return Footer()
+
+
+def footer_ready(footer: Footer) -> None:
+    """After the first frame: the footer's keys as the widgets Textual makes for them."""
+    add_key_widgets = getattr(footer, "add_key_widgets", None)     # a KeyFooter's
+    if add_key_widgets is not None:
+        add_key_widgets()
 
 
 def reset() -> None:

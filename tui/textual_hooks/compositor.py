@@ -22,16 +22,7 @@ from typing import Iterator
 
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.strip import Strip
-
-from . import active
-
-
-def use_dirty_lines_compositor(screen: Screen) -> None:
-    """Give ``screen`` (being constructed, nothing composited yet) the dirty-lines compositor."""
-    if active("compositor"):
-        screen._compositor = DirtyLinesCompositor()
 
 
 class DirtyLinesCompositor(Compositor):

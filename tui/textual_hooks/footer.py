@@ -14,8 +14,6 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from . import active
-
 DIM = Style(dim=True)
 
 
@@ -138,13 +136,3 @@ class KeyFooter(Footer):
         return tuple((active.binding.key, active.binding.action, active.binding.description, active.enabled,
                       active.tooltip) for active in self.screen.active_bindings.values() if active.binding.show)
 
-
-def key_footer() -> Footer:
-    """The dashboard's footer: a ``KeyFooter`` with the hook on, else Textual's own."""
-    return KeyFooter() if active("footer") else Footer()
-
-
-def footer_ready(footer: Footer) -> None:
-    """After the first frame: the footer's keys as the widgets Textual makes for them."""
-    if isinstance(footer, KeyFooter):
-        footer.add_key_widgets()

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import asyncio
 
+import textual.screen
 from textual import events
-from textual.screen import UPDATE_PERIOD, Screen
+from textual.screen import Screen
 
 from . import active
+
+# Textual's shortest time between two frames (1/60 s in the tested release).
+UPDATE_PERIOD = getattr(textual.screen, "UPDATE_PERIOD", 1 / 60)
 
 
 class FramePacing:
