@@ -1,0 +1,181 @@
+"""Benchmark: what each Textual hook (tui/textual_hooks) saves, measured against stock
+Textual in the same run. A hook earns its place if it saves at least 0.2 % of a core of
+the idle dashboard's CPU or 10 ms of its start-up.
+
+Each figure is the real ``warroom`` process on a pseudo-terminal against the idle
+benchmark's live world (tests/bench/bench_idle.py: 20 services, host, 50 pods, one
+repo), with every hook on or with one hook off (``WARROOM_STOCK_TEXTUAL=<hook>``), and
+with all of them off. The configurations take turns, round after round, so that load
+from elsewhere on the machine falls on all of them alike; a hook's saving is the median
+over rounds of (its run off - the same round's run with every hook on), and each round
+starts with another configuration.
+
+* start-up: process start -> the dashboard's first frame on the terminal (as in
+  ``ui.startup``), ``runs`` rounds, as wall time and as the process's CPU time up to that
+  frame. The machine these run on is shared: the wall time mostly measures the wait for a
+  core (runs of one configuration range over 2-3x), so a hook's start-up saving is judged
+  by the CPU time it saves;
+* idle CPU: user + system CPU of the process and its children over ``seconds`` after
+  ``warmup``, ``rounds`` rounds, for the hooks that claim idle CPU;
+* CPU while entries arrive: the same, with another process (this one) appending a note
+  to the incident every ``ENTRY_EVERY_S``, for the hooks that claim the cost of an entry.
+
+    python -m tests.bench.bench_hooks [--seconds N] [--rounds N] [--runs N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from tui.textual_hooks import ENV, HOOKS
+
+MIN_CPU_PCT = 0.2           # of one core
+MIN_STARTUP_MS = 10.0
+# The hooks that claim to save idle CPU (the others act on the first frame only).
+IDLE_HOOKS = ("compositor", "pacing", "table", "pass_style")
+# The hooks that claim to save the cost of a new entry on screen.
+ENTRY_HOOKS = ("scroll",)
+ENTRY_EVERY_S = 0.5
+ALL_ON, ALL_OFF = "all on", "all off"
+
+
+def _env(config: str, base: dict[str, str]) -> dict[str, str]:
+    if config == ALL_ON:
+        return {**base, ENV: ""}
+    return {**base, ENV: "1" if config == ALL_OFF else config}
+
+
+def _turn(configs: list[str], i: int) -> list[str]:
+    """Round ``i``'s order: each configuration goes first in turn (the first run of a round
+    can pay for what the last one of the previous round left behind)."""
+    k = i % len(configs)
+    return configs[k:] + configs[:k]
+
+
+def _savings(figures: dict[str, list[float]]) -> dict[str, dict]:
+    """Per configuration: median figure, and the median over rounds of (off - all on)."""
+    on = figures[ALL_ON]
+    out = {}
+    for config, values in figures.items():
+        diffs = [off - base for off, base in zip(values, on)]
+        out[config] = {"median": round(statistics.median(values), 3), "values": [round(v, 3) for v in values],
+                       "saved_median": round(statistics.median(diffs), 3) if config != ALL_ON else None}
+    return out
+
+
+def startup(world: Any, runs: int) -> dict:
+    from tests.bench.bench_ui import _spawn_until_first_frame
+
+    configs = [ALL_ON, *HOOKS, ALL_OFF]
+    figures: dict[str, list[float]] = {c: [] for c in configs}
+    cpu: dict[str, list[float]] = {c: [] for c in configs}
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-hooks-") as tmp:
+        marker = Path(tmp) / "first-frame.json"
+        args = ["dashboard", "--config", str(world.config_path), "--data-dir", str(world.data_dir)]
+        # As ui.startup: bytecode and each configuration's parsed CSS cached, as on an installed
+        # copy (the CSS cache of the run with it off is never written, so it never helps).
+        base = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+                "WARROOM_CACHE_DIR": str(Path(tmp) / "cache")}
+        for i in range(runs + 1):
+            for config in _turn(configs, i):
+                r = _spawn_until_first_frame(args, marker, env=_env(config, base))
+                if i:       # the first round warms the page cache, .pyc files and the CSS cache
+                    figures[config].append(r["s"] * 1000)
+                    cpu[config].append(r["cpu_s"] * 1000)
+    return {"wall": _savings(figures), "cpu": _savings(cpu)}
+
+
+def idle(world: Any, seconds: float, warmup: float, rounds: int, hooks: tuple[str, ...] = IDLE_HOOKS,
+         entries: bool = False) -> dict:
+    from tests.bench.bench_idle import measure
+
+    configs = [ALL_ON, *hooks, ALL_OFF]
+    figures: dict[str, list[float]] = {c: [] for c in configs}
+    for i in range(rounds):
+        for config in _turn(configs, i):
+            with _Notes(world.data_dir, ENTRY_EVERY_S if entries else None):
+                r = measure(world.command(), seconds=seconds, warmup=warmup, expect="svc-", env=_env(config, {}))
+            if not r.get("screen_ok"):
+                raise RuntimeError(f"{config}: the dashboard did not show its panes")
+            figures[config].append(r["cpu_pct"])
+    return _savings(figures)
+
+
+class _Notes:
+    """Appends a note to the active incident every ``every`` seconds while in use (None: never)."""
+
+    def __init__(self, data_dir: Path, every: float | None) -> None:
+        self.data_dir, self.every = data_dir, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "_Notes":
+        if self.every is not None:
+            self._thread = threading.Thread(target=self._run, name="notes", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from tui.incident.model import Kind
+        from tui.incident.store import Store
+
+        store = Store(self.data_dir)
+        try:
+            incident = store.require_active()
+            n = 0
+            while not self._stop.wait(self.every):
+                n += 1
+                store.append(incident.id, Kind.NOTE, f"bench note {n}: checking the payments queue", author="bench")
+        finally:
+            store.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def run(seconds: float = 30.0, warmup: float = 5.0, rounds: int = 4, runs: int = 10) -> dict:
+    from tests.bench.bench_idle import LiveWorld
+
+    with LiveWorld() as world:
+        start = startup(world, runs)
+        cpu = idle(world, seconds, warmup, rounds)
+        busy = idle(world, seconds, warmup, rounds, hooks=ENTRY_HOOKS, entries=True)
+    verdicts = {}
+    for hook in HOOKS:
+        cpu_saved = (cpu.get(hook) or busy.get(hook) or {}).get("saved_median")
+        where = "idle" if hook in cpu else f"entry every {ENTRY_EVERY_S:g} s" if hook in busy else None
+        ms_saved = start["cpu"][hook]["saved_median"]
+        verdicts[hook] = {
+            "cpu_saved_pct": cpu_saved,
+            "cpu_measured": where,
+            "startup_saved_ms": ms_saved,
+            "startup_wall_saved_ms": start["wall"][hook]["saved_median"],
+            "earns_its_place": (cpu_saved is not None and cpu_saved >= MIN_CPU_PCT) or ms_saved >= MIN_STARTUP_MS,
+        }
+    return {"startup_ms": start, "idle_cpu_pct": cpu, "entries_cpu_pct": busy, "hooks": verdicts,
+            "entry_every_s": ENTRY_EVERY_S,
+            "window_s": seconds, "warmup_s": warmup, "rounds": rounds, "runs": runs,
+            "thresholds": {"cpu_pct": MIN_CPU_PCT, "startup_ms": MIN_STARTUP_MS}}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_hooks")
+    parser.add_argument("--seconds", type=float, default=30.0, help="idle measuring window (default 30)")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=4, help="idle rounds (default 4)")
+    parser.add_argument("--runs", type=int, default=10, help="start-up rounds (default 10)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.seconds, args.warmup, args.rounds, args.runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
