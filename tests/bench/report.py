@@ -257,7 +257,8 @@ def _hooks(r: dict) -> list[Row]:
     start, cpu, busy = r.get("startup_ms") or {}, r.get("idle_cpu_pct") or {}, r.get("entries_cpu_pct") or {}
     for label, figures, unit in (("start -> first frame, wall", start.get("wall") or {}, "ms"),
                                  ("start -> first frame, CPU time", start.get("cpu") or {}, "ms"), ("idle CPU", cpu, "%"),
-                                 (f"CPU, an entry every {r.get('entry_every_s', '?')} s", busy, "%")):
+                                 (f"CPU, an entry every {r.get('entry_every_s', '?')} s", busy, "%"),
+                                 (f"CPU, {r.get('churn', '?')}", r.get("pods_cpu_pct") or {}, "%")):
         for config in ("all on", "all off"):
             v = figures.get(config) or {}
             rows.append(Row("hooks", f"{label}, every hook {config.split()[1]} (median of {len(v.get('values', []))})",
