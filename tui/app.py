@@ -56,9 +56,6 @@ class WarroomApp(App):
         sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
-        from .textual_hooks.css_cache import keep_parsed_css
-
-        keep_parsed_css(self)
         self.store = store
         self.incident_id = incident_id
         self.sources = list(sources)
@@ -143,12 +140,6 @@ class WarroomApp(App):
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
-
-    def on_unmount(self) -> None:
-        # Parsed CSS for the next start (tui/textual_hooks/css_cache.py); written once, on the way out.
-        save = getattr(self.stylesheet, "save", None)
-        if save is not None:
-            save()
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         scribe, commander = [], []

@@ -18,7 +18,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.textual_hooks.pass_style import PassStyle
-from tui.textual_hooks.scroll import grow_virtual_size
 
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
     from tui.incident.model import Entry
@@ -165,15 +164,8 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         size = Size(self.scrollable_content_region.width, len(self._entries))
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or size.width != self.virtual_size.width:
+        if size != self.virtual_size:
             self.virtual_size = size
-            return
-        # A new entry makes the log one line longer: the pane's own size does not depend on it,
-        # so its scrollbars are updated, not the screen's layout (tui/textual_hooks/scroll.py).
-        grow_virtual_size(self, size)
-        self.refresh()
 
     def on_resize(self) -> None:
         follow = self._follow

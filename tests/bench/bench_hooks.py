@@ -85,10 +85,8 @@ def startup(world: Any, runs: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="warroom-bench-hooks-") as tmp:
         marker = Path(tmp) / "first-frame.json"
         args = ["dashboard", "--config", str(world.config_path), "--data-dir", str(world.data_dir)]
-        # As ui.startup: bytecode and each configuration's parsed CSS cached, as on an installed
-        # copy (the CSS cache of the run with it off is never written, so it never helps).
-        base = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
-                "WARROOM_CACHE_DIR": str(Path(tmp) / "cache")}
+        # As ui.startup: bytecode cached, as on an installed copy.
+        base = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
         for i in range(runs + 1):
             for config in _turn(configs, i):
                 r = _spawn_until_first_frame(args, marker, env=_env(config, base))
@@ -108,8 +106,10 @@ def idle(world: Any, seconds: float, warmup: float, rounds: int, hooks: tuple[st
         for config in _turn(configs, i):
             with _Notes(world.data_dir, ENTRY_EVERY_S if entries else None):
                 r = measure(world.command(), seconds=seconds, warmup=warmup, expect="svc-", env=_env(config, {}))
+            # (Not a check that stops the bench: with entries arriving, the last 64 KiB of output
+            # the PTY keeps is all timeline, and a service name may not be in it.)
             if not r.get("screen_ok"):
-                raise RuntimeError(f"{config}: the dashboard did not show its panes")
+                print(f"bench_hooks: {config}: no service name in the last output", file=sys.stderr)
             figures[config].append(r["cpu_pct"])
     return _savings(figures)
 

@@ -765,10 +765,8 @@ def startup(runs: int = 5) -> dict:
         # Bytecode is cached, as on any installed copy: with PYTHONDONTWRITEBYTECODE set (some
         # shells and CI images set it) every run compiled warroom's ~50 modules from source while
         # textual's came precompiled from site-packages, ~40 ms charged to the dashboard alone.
-        # Warroom's parsed CSS (tui/textual_hooks/css_cache.py) is kept the same way, from the warm-up run on.
-        # Both apps read and write their caches under this run's temporary directory.
-        env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
-               "WARROOM_CACHE_DIR": str(Path(tmp) / "cache")}
+        # Both apps write their bytecode under this run's temporary directory.
+        env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
         bare, dash, last = [], [], None
         for i in range(runs + 1):
             b = _spawn_until_first_frame(["bare"], marker, env=env)

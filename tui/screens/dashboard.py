@@ -33,7 +33,7 @@ from ..incident.timers import Urgency, due_followups, escalation_due, update_clo
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
-from ..textual_hooks import footer_ready, key_footer, use_dirty_lines_compositor
+from ..textual_hooks import use_dirty_lines_compositor
 from ..textual_hooks.pacing import FramePacing
 from .communicate import CommunicateActions
 
@@ -193,7 +193,7 @@ class Dashboard(CommunicateActions, FramePacing, Screen):
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield key_footer()
+        yield Footer()
 
     def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
@@ -226,7 +226,6 @@ class Dashboard(CommunicateActions, FramePacing, Screen):
             return
         for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
             self._mount_hidden(widget)
-        footer_ready(self.query_one(Footer))
 
     async def _ready(self, widget: Widget) -> Widget:
         """The widget, mounted and composed (at once, unless a key came before the first frame)."""

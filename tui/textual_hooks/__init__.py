@@ -27,8 +27,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.widgets import Footer
-
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -39,12 +37,8 @@ ENV = "WARROOM_STOCK_TEXTUAL"
 HOOKS = (
     "compositor",       # compositor.py: partial updates render only the dirty lines
     "pacing",           # pacing.py: one loop timer per frame, frames wait for the beat
-    "resume_styles",    # pacing.py: the first ScreenResume does not restyle every node again
-    "css_cache",        # css_cache.py: parsed CSS kept between runs
     "table",            # table.py: DataTable repaints only the rows that changed
     "pass_style",       # pass_style.py: rich_style once per render pass
-    "footer",           # footer.py: the footer's keys composed with it, as one widget for the first frame
-    "scroll",           # scroll.py: a longer log updates its scrollbars, not the screen's layout
 )
 
 _state: dict[str, bool] | None = None
@@ -96,22 +90,6 @@ def use_dirty_lines_compositor(screen: Screen) -> None:
         from .compositor import DirtyLinesCompositor
 
         screen._compositor = DirtyLinesCompositor()
-
-
-def key_footer() -> Footer:
-    """The dashboard's footer: a ``KeyFooter`` with the hook on, else Textual's own."""
-    if active("footer"):
-        from .footer import KeyFooter
-
-        return KeyFooter()
-    return Footer()
-
-
-def footer_ready(footer: Footer) -> None:
-    """After the first frame: the footer's keys as the widgets Textual makes for them."""
-    add_key_widgets = getattr(footer, "add_key_widgets", None)     # a KeyFooter's
-    if add_key_widgets is not None:
-        add_key_widgets()
 
 
 def reset() -> None:

@@ -1,6 +1,5 @@
 """Frame pacing for a ``Screen``: one loop timer per frame, and frames no key asked for
-wait for the rest of their beat (hook ``pacing``); the first resume does not restyle
-every node again (hook ``resume_styles``).
+wait for the rest of their beat (hook ``pacing``).
 
 Textual asks for frames from ``Screen._on_idle``, which resumes the screen's update
 timer: a task that then wakes two or three times a frame (resume, tick, its next
@@ -37,7 +36,6 @@ class FramePacing:
     _frame_wait: asyncio.TimerHandle | None = None     # a frame waiting for the rest of its beat
     _frame_soon: asyncio.TimerHandle | None = None     # a frame drawn at once (a key's)
     _last_frame = float("-inf")
-    _resumed = False
 
     def frame_is_urgent(self) -> bool:
         """Someone is waiting for this frame (a key, the first frame): draw it at once."""
@@ -103,12 +101,3 @@ class FramePacing:
             Screen._on_timer_update(self)
         except Exception as exc:  # as from Textual's own timer: the app reports it and exits
             self.app._handle_exception(exc)
-
-    # Called along the MRO before Screen's own handler, with the same event.
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not self._resumed:
-            self._resumed = True
-            if active("resume_styles"):
-                # Resumed for the first time just after mounting, where every node was styled:
-                # restyling them all again cost ~10 ms before the first frame.
-                event.refresh_styles = False
