@@ -1,21 +1,13 @@
 """Shared fixtures: a temporary store and a deterministic incident for screen tests."""
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tui.incident.model import Kind, Severity
 from tui.incident.store import Store
-
-# Apps under test (and the processes they start) keep parsed CSS here, not in the user's cache.
-if "WARROOM_CACHE_DIR" not in os.environ:
-    os.environ["WARROOM_CACHE_DIR"] = tempfile.mkdtemp(prefix="warroom-test-cache-")
-    atexit.register(shutil.rmtree, os.environ["WARROOM_CACHE_DIR"], ignore_errors=True)
 
 # Every screen test runs at this instant so snapshots are byte-for-byte stable.
 FIXED_NOW = datetime(2026, 11, 21, 14, 30, 0, tzinfo=timezone.utc)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import pytest
+
 from tui.app import WarroomApp
 from tui.screens.dashboard import Dashboard
+from tui.textual_hooks import active
 from widgets.checklist import ChecklistView
 from widgets.incident_header import IncidentHeader
 
 from .conftest import fixed_clock, seed_incident
 
+pytestmark = pytest.mark.skipif(not active("pacing"), reason="the pacing hook is off (tui/textual_hooks)")
+
 
 def _count_frames(monkeypatch) -> list[set[str]]:
     """The dirty widgets of every frame the dashboard draws. The wait is made longer than any
     test: it ends when a test says so (or a key comes), not when a timer races the test."""
-    monkeypatch.setattr("tui.screens.dashboard.FRAME_WAIT_S", 3600.0)
+    monkeypatch.setattr(Dashboard, "FRAME_WAIT_S", 3600.0)
     frames: list[set[str]] = []
     original = Dashboard._compositor_refresh
 

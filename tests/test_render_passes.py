@@ -2,9 +2,11 @@
 layout for a change that cannot change a widget's height."""
 from __future__ import annotations
 
+import pytest
 from textual.dom import DOMNode
 
 from tui.incident.model import ChecklistItem, Phase
+from tui.textual_hooks import active
 from widgets.checklist import ChecklistView
 from widgets.table import Table
 
@@ -17,6 +19,7 @@ class TableApp(PodNamesApp):
     ROWS = 20
 
 
+@pytest.mark.skipif(not active("pass_style") or not active("table"), reason="the pass_style or table hook is off")
 async def test_rich_style_is_worked_out_once_per_render_pass(monkeypatch):
     calls = []
     original = DOMNode.rich_style.fget
@@ -26,7 +29,7 @@ async def test_rich_style_is_worked_out_once_per_render_pass(monkeypatch):
             calls.append(1)
         return original(self)
 
-    monkeypatch.setattr("widgets.pass_style._rich_style", counting)
+    monkeypatch.setattr("tui.textual_hooks.pass_style._rich_style", counting)
     app = TableApp()
     async with app.run_test(size=(40, 30)) as pilot:
         await pilot.pause()

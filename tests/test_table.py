@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from widgets.table import Table
+from tui.textual_hooks import active
+from widgets.table import StockTable, Table
+
+# What the row-repaint hook (tui/textual_hooks/table.py) does: not there when it is off.
+hooked = pytest.mark.skipif(not active("table"), reason="the table hook is off (tui/textual_hooks)")
 
 ROWS = 30
 
@@ -45,6 +50,7 @@ def _record_rendered_cells(monkeypatch) -> set[tuple[str, str]]:
     return rendered
 
 
+@hooked
 async def test_cell_update_rerenders_only_its_row(monkeypatch):
     rendered: Counter[str] = Counter()
     original = Table._render_line_in_row
@@ -106,6 +112,7 @@ async def test_updates_then_sort_and_scroll_stay_consistent():
         assert table.get_cell("r0", "age").plain == "new"
 
 
+@hooked
 async def test_set_order_rerenders_only_the_rows_that_moved(monkeypatch):
     cells_rendered = _record_rendered_cells(monkeypatch)
     app = TableApp()
@@ -153,6 +160,7 @@ class PaneSizedTableApp(PodNamesApp):
     CSS = "Table { height: 1fr; }"
 
 
+@hooked
 async def test_new_rows_in_a_pane_sized_table_lay_nothing_else_out(monkeypatch):
     from textual.screen import Screen
 
@@ -223,6 +231,7 @@ class CellsApp(App):
             table.add_row(Text(f"row-{i}"), cell, cell, key=f"r{i}")
 
 
+@hooked
 async def test_one_line_cells_render_as_datatable_renders_them():
     from textual.widgets import DataTable
 
@@ -245,3 +254,53 @@ async def test_one_line_cells_render_as_datatable_renders_them():
                         assert ours == theirs, (padding, cursor_type, _CELLS[row_index], column.key)
                         compared += 1
             assert compared == len(_CELLS) * 3 * 3
+
+
+class OrderApp(App):
+    def __init__(self, table_class: type) -> None:
+        super().__init__()
+        self.table_class = table_class
+
+    def compose(self) -> ComposeResult:
+        yield self.table_class(id="t", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#t")
+        table.add_column("name", key="name")
+        table.add_column("state", key="state")
+        for i in range(6):
+            # The same state object in two rows: rows are still told apart by their other cells.
+            table.add_row(Text(f"pod-{i}"), SHARED if i in (2, 3) else Text(f"s{i}"), key=f"r{i}")
+
+
+SHARED = Text("CrashLoop")
+
+
+@pytest.mark.parametrize("table_class", [StockTable, Table], ids=["stock", "as-configured"])
+async def test_set_order_puts_rows_in_the_given_order(table_class):
+    app = OrderApp(table_class)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#t")
+        order = ["r5", "r2", "r0", "r4", "r3", "r1"]
+        table.set_order(order)
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == order
+        names = [line.split()[0] for line in _screen_text(app).splitlines() if line.strip().startswith("pod-")]
+        assert names == [f"pod-{key[1]}" for key in order]
+        table.set_order(order)          # the same order again: nothing moves
+        assert [row.key.value for row in table.ordered_rows] == order
+
+
+async def test_stock_set_order_rebuilds_rows_it_cannot_tell_apart():
+    app = OrderApp(StockTable)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#t")
+        name = Text("twin")
+        table.add_row(name, SHARED, key="a")
+        table.add_row(name, SHARED, key="b")        # the very same cell objects as row "a"
+        order = ["b", "a", "r0", "r1", "r2", "r3", "r4", "r5"]
+        table.set_order(order)
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == order

@@ -63,12 +63,6 @@ class WarroomApp(App):
         sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
-        from .css_cache import FILE_NAME, KeptStylesheet, default_cache_dir
-
-        # The same variables Textual's own stylesheet was made with (the theme's), read back
-        # rather than generated again.
-        self.stylesheet = KeptStylesheet(variables=self.stylesheet._variables,
-                                         path=default_cache_dir() / FILE_NAME)
         self.store = store
         self.incident_id = incident_id
         self.sources = list(sources)
@@ -246,12 +240,6 @@ class WarroomApp(App):
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
-
-    def on_unmount(self) -> None:
-        # Parsed CSS for the next start (tui/css_cache.py); written once, on the way out.
-        save = getattr(self.stylesheet, "save", None)
-        if save is not None:
-            save()
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         scribe, commander = [], []

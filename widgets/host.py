@@ -19,9 +19,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from checks.base import Level
+from tui.textual_hooks.pass_style import PassStyle
 
 from .changes import same_text, set_border_text, set_only_class
-from .pass_style import PassStyle
 
 if TYPE_CHECKING:
     from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .pass_style import PassStyle
+from tui.textual_hooks.pass_style import PassStyle
 
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
     from tui.incident.model import Entry
@@ -199,17 +199,8 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         size = Size(self.scrollable_content_region.width, len(self._entries))
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or size.width != self.virtual_size.width:
+        if size != self.virtual_size:
             self.virtual_size = size
-            return
-        # A new entry makes the log one line longer. The virtual_size reactive would lay out the
-        # whole screen for that (tens of ms at 160x48); the pane's own size does not depend on
-        # it, so update the scrollbars only. If a scrollbar appears, that relayouts by itself.
-        self.set_reactive(TimelineView.virtual_size, size)
-        self._scroll_update(size)
-        self.refresh()
 
     def on_resize(self) -> None:
         follow = self._follow

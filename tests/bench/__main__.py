@@ -63,6 +63,10 @@ BENCHES = [
           timeout=240),
     Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
           quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
+    # Each Textual hook against stock Textual: 11 CPU configurations x 4 rounds x 35 s, and
+    # 6 start-up configurations x 11 rounds (~30 min).
+    Bench("hooks", "tests.bench.bench_hooks", quick={"seconds": 8.0, "warmup": 4.0, "rounds": 2, "runs": 3},
+          timeout=2400),
 ]
 BY_NAME = {b.name: b for b in BENCHES}
 

@@ -292,6 +292,29 @@ def _signals(r: dict) -> list[Row]:
     ]
 
 
+def _hooks(r: dict) -> list[Row]:
+    thresholds = r.get("thresholds") or {}
+    target = f">= {thresholds.get('cpu_pct', '?')} % or >= {thresholds.get('startup_ms', '?')} ms"
+    rows = []
+    for hook, v in (r.get("hooks") or {}).items():
+        earns = v.get("earns_its_place")
+        where = v.get("cpu_measured")
+        rows.append(Row("hooks", f"{hook} saves: CPU ({where or 'no CPU claim'}) / start-up, vs stock in the same run",
+                        target, fmt(v.get("cpu_saved_pct"), "%") if where else "-",
+                        f"{fmt(v.get('startup_saved_ms'), 'ms')} CPU ({fmt(v.get('startup_wall_saved_ms'), 'ms')} wall)",
+                        verdict(earns)))
+    start, cpu, busy = r.get("startup_ms") or {}, r.get("idle_cpu_pct") or {}, r.get("entries_cpu_pct") or {}
+    for label, figures, unit in (("start -> first frame, wall", start.get("wall") or {}, "ms"),
+                                 ("start -> first frame, CPU time", start.get("cpu") or {}, "ms"), ("idle CPU", cpu, "%"),
+                                 (f"CPU, an entry every {r.get('entry_every_s', '?')} s", busy, "%"),
+                                 (f"CPU, {r.get('churn', '?')}", r.get("pods_cpu_pct") or {}, "%")):
+        for config in ("all on", "all off"):
+            v = figures.get(config) or {}
+            rows.append(Row("hooks", f"{label}, every hook {config.split()[1]} (median of {len(v.get('values', []))})",
+                            "", fmt(v.get("median"), unit)))
+    return rows
+
+
 ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "shared": _shared,
     "store": _store,
@@ -306,6 +329,7 @@ ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "idle": _idle,
     "signals": _signals,
     "run": _run,
+    "hooks": _hooks,
 }
 
 

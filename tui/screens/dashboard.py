@@ -13,18 +13,17 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import UPDATE_PERIOD, Screen
+from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
-from widgets.footer import KeyFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView, time_text
@@ -36,9 +35,10 @@ from ..incident.timers import Urgency, due_followups, escalation_due, update_clo
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
+from ..textual_hooks import use_dirty_lines_compositor
+from ..textual_hooks.pacing import FramePacing
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
-from .compositor import DirtyLinesCompositor
 from .signals import SignalActions
 
 if TYPE_CHECKING:
@@ -96,10 +96,11 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
+    FRAME_WAIT_S = FRAME_WAIT_S     # frames nobody's key asked for wait for their beat (textual_hooks/pacing.py)
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("n", "entry('note')", "Note"),
@@ -161,7 +162,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._compositor = DirtyLinesCompositor()
+        use_dirty_lines_compositor(self)
         self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
@@ -175,13 +176,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         self.followups: list = []
         self.scheduler: Scheduler | None = None
         self._sources_started = False
-        self._mounted = False
-        self._resumed = False
         self.beat = Beat()
-        self._frame_wait = None         # the timer of a frame waiting for the rest of its beat
         self._store_poll = None         # the timer of the store read between two beats
-        self._frame_soon = None         # the timer of a frame drawn at once (a key's)
-        self._last_frame = float("-inf")
         # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
         # entry prompt's Input and the banner's nine widgets): each is mounted just after the
         # first frame, or before it if that frame shows it (alerts due, a small terminal).
@@ -231,7 +227,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield KeyFooter()
+        yield Footer()
 
     def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
@@ -243,7 +239,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
             return self.mount(widget, after=self.query_one("#topbar"))
         if widget is self._strip:
             return self.query_one("#body").mount(widget, after=self.query_one("#live"))
-        return self.mount(widget, before=self.query_one(KeyFooter))
+        return self.mount(widget, before=self.query_one(Footer))
 
     def _banner_widget(self) -> Widget:
         if self._banner is None:
@@ -264,7 +260,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
             return
         for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
             self._mount_hidden(widget)
-        self.query_one(KeyFooter).add_key_widgets()
 
     async def _ready(self, widget: Widget) -> Widget:
         """The widget, mounted and composed (at once, unless a key came before the first frame)."""
@@ -282,22 +277,21 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         self.load_incident()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
         self._listen_to_shared_store()
-        # The sources are built and started once the first frame is on the terminal (see
-        # _compositor_refresh): the commander pane is usable at once, and the sources' modules,
-        # checkers and heavy imports (kubernetes, in the pods watch thread) do not hold up the
-        # first frame or the GIL while it is drawn.
-        self._mounted = True
+        # The sources are built and started once the first frame is on the terminal: the
+        # commander pane is usable at once, and the sources' modules, checkers and heavy imports
+        # (kubernetes, in the pods watch thread) do not hold up the first frame or the GIL while
+        # it is drawn.
+        self.call_after_refresh(self._first_frame_drawn)
         self.query_one(TimelineView).focus()
         self._apply_size()
 
-    def _compositor_refresh(self) -> None:
-        super()._compositor_refresh()
-        if not self._sources_started and self._mounted and self.is_current \
-                and not self.app._batch_count:
-            self._sources_started = True
-            self.wapp.first_frame_drawn()
-            self.call_later(self._mount_all_hidden)
-            self.call_later(self._start_sources)
+    def _first_frame_drawn(self) -> None:
+        if self._sources_started:
+            return
+        self._sources_started = True
+        self.wapp.first_frame_drawn()
+        self.call_later(self._mount_all_hidden)
+        self.call_later(self._start_sources)
 
     def _start_sources(self) -> None:
         if not self.is_attached:     # the app quit right after its first frame
@@ -316,78 +310,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, Screen):
         self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
         self.scheduler.start()
 
-    # Frames are asked for by Screen._on_idle, which resumes Textual's update timer: a task
-    # that then wakes two or three times a frame (resume, tick, its next sleep). Here a frame
-    # is one bare loop timer, and at rest the loop sleeps until the next thing to draw; a
-    # wake-up costs ~0.1 ms of CPU here whatever it does, so the dashboard's idle CPU counts them.
-    async def _on_idle(self, event: events.Idle) -> None:
-        event.prevent_default()
-        if not self.app._batch_count and self.is_current and (
-                self._layout_required or self._scroll_required or self._repaint_required
-                or self._recompose_required or self._dirty_widgets):
-            self._ask_frame()
-            return
-        await self._invoke_and_clear_callbacks()
-
-    def _on_timer_update(self) -> None:
-        # Textual's pilot (Pilot.pause, wait_for_animation) calls this to force a frame: it goes
-        # through the same pacing, so tests see the frames a user would.
-        self._update_timer.pause()
-        self._ask_frame()
-
-    def _frame_is_urgent(self) -> bool:
+    def frame_is_urgent(self) -> bool:
         return not self._sources_started or self.wapp.input_recent()
 
-    def _ask_frame(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._frame_is_urgent():
-            # A key, a click, a resize, the first frame: at once (at most MAX_FPS a second),
-            # and any frame waiting for its beat goes with it.
-            if self._frame_wait is not None:
-                self._frame_wait.cancel()
-                self._frame_wait = None
-            if self._frame_soon is None:
-                delay = max(0.0, self._last_frame + UPDATE_PERIOD - loop.time())
-                self._frame_soon = loop.call_later(delay, self._draw_soon_frame)
-        elif self._frame_wait is None and self._frame_soon is None:
-            # Frames nobody's key asked for (a tick, a poll's snapshot) wait FRAME_WAIT_S for the
-            # rest of what arrives on the beat (tui/pacing.py), and are drawn once for all of it.
-            self._frame_wait = loop.call_later(FRAME_WAIT_S, self._draw_waited_frame)
-
-    def _draw_soon_frame(self) -> None:
-        self._frame_soon = None
-        if self._frame_is_urgent():
-            self._draw_frame()
-        else:       # asked for before the first frame or a key, and what is dirty now is neither's
-            self._ask_frame()
-
-    def _draw_waited_frame(self) -> None:
-        self._frame_wait = None
-        self._draw_frame()
-
-    def _draw_frame(self) -> None:
-        for handle in (self._frame_soon, self._frame_wait):
-            if handle is not None:
-                handle.cancel()
-        self._frame_soon = self._frame_wait = None
-        self._last_frame = asyncio.get_running_loop().time()
-        try:
-            Screen._on_timer_update(self)
-        except Exception as exc:  # as from Textual's own timer: the app reports it and exits
-            self.app._handle_exception(exc)
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not self._resumed:
-            # Resumed for the first time just after mounting, where every node was styled:
-            # restyling them all again cost ~10 ms before the first frame.
-            self._resumed = True
-            event.refresh_styles = False
-        super()._on_screen_resume(event)
-
     async def on_unmount(self) -> None:
-        for handle in (self._store_poll, self._frame_soon, self._frame_wait):
-            if handle is not None:
-                handle.cancel()
+        if self._store_poll is not None:
+            self._store_poll.cancel()
+        self.stop_frames()
         if self.scheduler is not None:
             await self.scheduler.stop()
 

@@ -13,6 +13,8 @@ the update will send: the screen and the containers behind a changed table row
 render nothing. What reaches the terminal is the same: the update is still cut to
 the dirty spans, and the chops sent are those the front-most widget rendered.
 Full updates (first frame, resize, layout) are Textual's own.
+
+Hook ``compositor``: with it off the screen keeps Textual's own compositor.
 """
 from __future__ import annotations
 
