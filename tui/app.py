@@ -115,13 +115,13 @@ class WarroomApp(App):
         return visible(text)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        """Every toast, whoever raises it, shows controls and bidi overrides as visible text.
-
-        (The dashboard's own toasts quote outside text and are never parsed as markup:
-        Dashboard.notify.)"""
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast, whoever raises it (every screen's notify ends here), shows controls and
+        bidi overrides as visible text and is never parsed as markup: toasts quote outside text
+        (a webhook's answer, a commit subject), and markup there crashed the app or made a link.
+        ``markup`` is accepted for Textual's signature and ignored."""
         super().notify(visible(str(message)), title=visible(str(title)), severity=severity, timeout=timeout,
-                       markup=markup)
+                       markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.InputEvent, events.Resize)):
