@@ -3,10 +3,11 @@
 Every problem is reported as ``file:line: what is wrong — how to fix it``. The package:
 
 - ``model``: :class:`Config` and :class:`ConfigError`;
-- ``loader``: reading the file and walking its tables (:class:`loader._Loader`);
+- ``loader``: reading the file and walking its tables (:class:`loader._Loader`), on
+  ``checker``: reporting problems at their lines, ${NAME}, URLs and paths;
 - ``locate``: finding the line of a key (tomllib gives no positions for values);
 - ``describe``: quoting values in one line; ``values`` and ``fields``: the parsers;
-- ``schemas``: every section's keys and the ranges of its numbers;
+- ``schemas``: every section's keys (the ranges of numbers are in ``values``);
 - ``example``: the example file ``warroom init`` writes.
 
 This package is used by the command line as well as the app, so it imports

@@ -14,7 +14,7 @@ from .describe import _close_match, _dotted, _fmt_number, _quote
 from .values import _BAD, MAX_MINUTES, _num, _Parser
 
 if TYPE_CHECKING:
-    from .loader import _Loader
+    from .checker import _Checker
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -24,7 +24,7 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
-def _cadence(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _cadence(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, dict):
         ld.wrong_type(path, "a table of minutes by severity", value, "{ SEV1 = 15, SEV2 = 30, SEV3 = 60 }")
         return _BAD
@@ -46,7 +46,7 @@ def _cadence(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return _BAD if bad else out
 
 
-def _checklists(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _checklists(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, dict):
         ld.wrong_type(path, "a table of checklists by phase", value, '{ Triage = ["Confirm impact"] }')
         return _BAD
@@ -69,7 +69,7 @@ def _checklists(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return _BAD if bad else out
 
 
-def _method(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _method(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str):
         ld.wrong_type(path, "a string", value, '"GET"')
         return _BAD
@@ -85,7 +85,7 @@ def _method(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 _STATUS_CLASS = re.compile(r"\s*([1-5])xx\s*", re.I)
 
 
-def _expect_status(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _expect_status(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     items = value if isinstance(value, list) else [value]
     what = 'status codes like [200, 204], "2xx" or [[200, 299]]'
     if not items:
@@ -120,7 +120,7 @@ def _expect_status(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return tuple(dict.fromkeys(ranges))
 
 
-def _headers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _headers(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, dict):
         ld.wrong_type(path, "a table of header names and values", value, '{ Authorization = "Bearer ${TOKEN}" }')
         return _BAD
@@ -157,7 +157,7 @@ def _headers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return _BAD if bad else tuple(out)
 
 
-def _verify(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _verify(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -166,7 +166,7 @@ def _verify(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return _BAD
 
 
-def _json_equals(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _json_equals(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"   # JSON's spelling, since it is compared as text
     if isinstance(value, (int, float)):
@@ -180,7 +180,7 @@ def _json_equals(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 def _threshold(default: tuple[float, float]) -> _Parser:
     example = f"[{_fmt_number(default[0])}, {_fmt_number(default[1])}]"
 
-    def parse(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    def parse(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
         if not (isinstance(value, list) and len(value) == 2
                 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
             ld.wrong_type(path, "a [warn, critical] pair of percentages", value, example)
@@ -200,7 +200,7 @@ def _threshold(default: tuple[float, float]) -> _Parser:
     return parse
 
 
-def _namespaces(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _namespaces(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     items = [value] if isinstance(value, str) else value  # one namespace as a bare string is clear enough
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         ld.wrong_type(path, "a list of namespace names", value, '["payments", "edge"]')
@@ -215,12 +215,12 @@ def _namespaces(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return tuple(dict.fromkeys(items))
 
 
-def _kubeconfig(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _kubeconfig(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return ld.file_path(path, value, "kubeconfig", '"~/.kube/config"',
                         "remove the kubeconfig line to use $KUBECONFIG or ~/.kube/config")
 
 
-def _repo_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _repo_path(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str) or not value.strip():
         ld.wrong_type(path, "a directory path", value, '"~/src/payments"')
         return _BAD
@@ -237,7 +237,7 @@ def _repo_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return str(resolved)
 
 
-def _log_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _log_path(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     """A file or a glob; it need not exist yet (a log appears when its service first writes)."""
     if not isinstance(value, str) or not value.strip():
         ld.wrong_type(path, "a file path or glob", value, '"/var/log/api/*.log"')
@@ -248,7 +248,7 @@ def _log_path(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return str(ld.resolve_path(expanded[0]))
 
 
-def _error_pattern(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _error_pattern(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str) or not value:
         ld.wrong_type(path, "a regular expression", value, "'(?i)error|timeout'")
         return _BAD
@@ -261,7 +261,7 @@ def _error_pattern(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return value
 
 
-def _notify_kind(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _notify_kind(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str):
         ld.wrong_type(path, "a string", value, '"slack"')
         return _BAD
@@ -274,15 +274,15 @@ def _notify_kind(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
     return kind
 
 
-def _service_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _service_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, "export it or write the URL directly")
 
 
-def _notify_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _notify_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, "export it or remove this [[notify]] block")
 
 
-def _server_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _server_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, f"export it or remove the [{path[0]}] section")
 
 
@@ -290,7 +290,7 @@ def _server_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 _MATCHER = re.compile(r'\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^"\s,{}]+)\s*')
 
 
-def _matchers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _matchers(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -307,14 +307,14 @@ def _matchers(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 _UNIT = re.compile(r"[^\s\x00-\x1f\x7f]{1,12}")
 
 
-def _unit(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _unit(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, str) or not _UNIT.fullmatch(value):
         ld.wrong_type(path, "a short unit (up to 12 characters, no spaces)", value, '"req/s" (or "%", "ms", "s", "bytes")')
         return _BAD
     return value
 
 
-def _better(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _better(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if value not in ("lower", "higher"):
         ld.wrong_type(path, '"lower" or "higher"', value, '"higher" (a value below the thresholds is worse)')
         return _BAD
@@ -323,7 +323,7 @@ def _better(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
 
 
 
-def _store_url(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _store_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     """The shared store's PostgreSQL URL; ${NAME} for the password, which becomes a secret."""
     if not isinstance(value, str):
         ld.wrong_type(path, "a string", value, '"postgresql://warroom_app@db.internal/warroom"')

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .describe import _dotted, _fmt_number, _key_text
 
 if TYPE_CHECKING:
-    from .loader import _Loader
+    from .checker import _Checker
 
 
 # The ranges of numbers: what the runtime can honour and a person could mean.
@@ -23,7 +23,7 @@ MAX_RETRIES = 10
 MAX_THRESHOLD = 1e15             # metric warn/crit: any finite value a query could return
 
 _BAD: Any = object()   # a field that failed validation (its problem is already reported)
-_Parser = Callable[["_Loader", tuple[Any, ...], Any], Any]
+_Parser = Callable[["_Checker", tuple[Any, ...], Any], Any]
 
 _UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "min": "minutes", "%": "percent"}
 _UNIT_SPELLINGS = {
@@ -60,7 +60,7 @@ def _num(example: str, lowest: float, highest: float, *, unit: str = "", integer
     if zero_off:
         span = f"0 (off) or {span}"
 
-    def parse(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    def parse(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if ok and isinstance(value, float):
             ok = math.isfinite(value) and (not integer or value.is_integer())
@@ -78,7 +78,7 @@ def _num(example: str, lowest: float, highest: float, *, unit: str = "", integer
 
 
 def _text(example: str) -> _Parser:
-    def parse(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+    def parse(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
         if not isinstance(value, str):
             ld.wrong_type(path, "a string", value, example)
             return _BAD
@@ -90,7 +90,7 @@ def _text(example: str) -> _Parser:
     return parse
 
 
-def _flag(ld: _Loader, path: tuple[Any, ...], value: Any) -> Any:
+def _flag(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     if not isinstance(value, bool):
         fix = value.strip().lower() if isinstance(value, str) and value.strip().lower() in ("true", "false") else "true"
         ld.wrong_type(path, "true or false", value, fix)
