@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -569,6 +570,24 @@ def test_example_with_every_setting_switched_on_loads(tmp_path: Path, monkeypatc
                 "verify", "follow_redirects", "swap", "top_processes", "enabled", "limit", "suspect_window_minutes",
                 "fetch_interval", "retries", "tags"):
         assert re.search(rf"\b{key} = ", EXAMPLE_CONFIG), key
+
+
+def test_readme_config_block_agrees_with_the_example():
+    """The README's config block and the file `warroom init` writes show one set of values:
+    every key the README sets has the same value in the example (switched on), section by section."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Configuration \(`warroom.toml`\).*?```toml\n(.*?)```", readme, re.S)
+    assert block is not None, "the README's configuration section lost its toml block"
+    documented = tomllib.loads(block[1])
+    example = tomllib.loads(re.sub(r"^#(?=[\[\w])", "", EXAMPLE_CONFIG, flags=re.M))
+    assert documented, "the README's toml block sets nothing"
+    for section, value in documented.items():
+        assert section in example, f"[{section}] is in the README but not in the example"
+        readme_table = value[0] if isinstance(value, list) else value
+        example_table = example[section][0] if isinstance(example[section], list) else example[section]
+        for key, setting in readme_table.items():
+            assert key in example_table, f"{section}.{key} is in the README but not in the example"
+            assert example_table[key] == setting, f"{section}.{key}: README {setting!r}, example {example_table[key]!r}"
 
 
 def test_write_example_refuses_to_overwrite(tmp_path: Path):
