@@ -11,7 +11,6 @@ so a shared server backend can replace it later.
 """
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import os
@@ -19,11 +18,17 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from operator import attrgetter
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 
+# Re-exported: callers and tests import these from here.
+from .entry_rules import MAX_ENTRY_CHARS as MAX_ENTRY_CHARS
+from .entry_rules import MAX_FOLLOW_UP_MINUTES as MAX_FOLLOW_UP_MINUTES
+from .entry_rules import _check_unicode as _check_unicode
+from .entry_rules import check_entry_text as check_entry_text
+from .entry_rules import check_follow_up as check_follow_up
+from .entry_rules import current_revisions as current_revisions
 from .local_disk import network_filesystem
 from .model import (
     DEFAULT_CADENCE,
@@ -42,16 +47,14 @@ from .model import (
     to_ms,
     utcnow,
 )
+from .store_rows import _ENTRY_COLUMNS as _ENTRY_COLUMNS
+from .store_rows import _KINDS as _KINDS
+from .store_rows import _opt_ms as _opt_ms
+from .store_rows import _row_to_entry as _row_to_entry
+from .store_sqlite_schema import MIGRATIONS as MIGRATIONS
 
 DB_NAME = "warroom.db"
 BUSY_TIMEOUT_MS = 10_000
-# A timeline entry is a line or a paragraph, not a document: a 30 MB note made the
-# markdown export take seconds and every later key lag. Longer material belongs in a
-# file whose path is logged.
-MAX_ENTRY_CHARS = 10_000
-# A follow-up further out than a week is not a follow-up; far larger numbers overflow datetime.
-MAX_FOLLOW_UP_MINUTES = 7 * 24 * 60
-
 T = TypeVar("T")
 
 
@@ -67,64 +70,6 @@ class NoStore(NoActiveIncident):
     """A read-only open found no store to read (nothing was created)."""
 
 
-MIGRATIONS: Sequence[str] = (
-    # v1
-    """
-    CREATE TABLE incidents (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        title TEXT NOT NULL,
-        severity INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        phase TEXT NOT NULL,
-        started_ms INTEGER NOT NULL,
-        detected_ms INTEGER,
-        mitigated_ms INTEGER,
-        resolved_ms INTEGER,
-        roles TEXT NOT NULL DEFAULT '{}',
-        next_update_ms INTEGER,
-        cadence_minutes INTEGER,
-        escalate_after_minutes REAL NOT NULL,
-        demo INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE entries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        incident_id INTEGER NOT NULL REFERENCES incidents(id),
-        entry_id INTEGER NOT NULL,
-        rev INTEGER NOT NULL,
-        ts_ms INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        author TEXT NOT NULL,
-        text TEXT NOT NULL,
-        source TEXT NOT NULL,
-        recorded_ms INTEGER NOT NULL,
-        meta TEXT,
-        UNIQUE (entry_id, rev)
-    );
-    CREATE INDEX entries_by_incident ON entries (incident_id, seq);
-    CREATE TABLE checklist (
-        incident_id INTEGER NOT NULL REFERENCES incidents(id),
-        phase TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        done_ms INTEGER,
-        done_by TEXT,
-        PRIMARY KEY (incident_id, phase, idx)
-    );
-    CREATE TABLE followups (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        incident_id INTEGER NOT NULL REFERENCES incidents(id),
-        entry_id INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        due_ms INTEGER NOT NULL,
-        done_ms INTEGER
-    );
-    """,
-)
-
-_ENTRY_COLUMNS = "seq, entry_id, rev, incident_id, ts_ms, kind, author, text, source, recorded_ms, meta"
-_KINDS = {k.value: k for k in Kind}
-
-
 def default_data_dir() -> Path:
     env = os.environ.get("WARROOM_DATA_DIR")
     if env:
@@ -138,26 +83,6 @@ def default_data_dir() -> Path:
 # (100k rows must load well under a second). The frozen dataclass's generated
 # __init__ costs a guarded object.__setattr__ per field; filling the instance's
 # __dict__ directly is ~4x cheaper and yields an identical, equally frozen object.
-_ENTRY_FIELDS = ("seq", "entry_id", "rev", "incident_id", "ts", "kind", "author", "text", "source", "recorded_at", "meta")
-assert tuple(f.name for f in dataclasses.fields(Entry)) == _ENTRY_FIELDS, "keep _row_to_entry in step with Entry"
-_new_entry = object.__new__
-_fromtimestamp = datetime.fromtimestamp
-_loads = json.loads
-
-
-def _row_to_entry(row: tuple) -> Entry:
-    seq, entry_id, rev, incident_id, ts_ms, kind, author, text, source, recorded_ms, meta = row
-    ts = _fromtimestamp(ts_ms / 1000, timezone.utc)
-    # Most entries are recorded when they happen: share one datetime for both.
-    recorded_at = ts if recorded_ms == ts_ms else _fromtimestamp(recorded_ms / 1000, timezone.utc)
-    entry = _new_entry(Entry)
-    entry.__dict__.update(
-        seq=seq, entry_id=entry_id, rev=rev, incident_id=incident_id, ts=ts, kind=_KINDS[kind], author=author,
-        text=text, source=source, recorded_at=recorded_at, meta=_loads(meta) if meta else {},
-    )
-    return entry
-
-
 _RECOVER_HINT = "the file may be corrupt: copy it aside and run 'sqlite3 warroom.db .recover'"
 
 
@@ -182,10 +107,6 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _opt_ms(value: int | None) -> datetime | None:
-    return None if value is None else from_ms(value)
 
 
 class Store:
@@ -775,45 +696,3 @@ class Store:
     def snooze_followup(self, followup_id: int, minutes: float, *, author: str = "", source: str = "tui") -> None:
         due = self.now() + timedelta(minutes=minutes)
         self._write(lambda conn: conn.execute("UPDATE followups SET due_ms = ? WHERE id = ?", (to_ms(due), followup_id)))
-
-
-_BY_ENTRY_ID = attrgetter("entry_id")
-_BY_TS = attrgetter("ts")
-
-
-def check_entry_text(text: str) -> None:
-    """What every entry a person writes must be: some text, at most MAX_ENTRY_CHARS (ValueError)."""
-    if not text.strip():
-        raise ValueError("an entry needs some text")
-    if len(text) > MAX_ENTRY_CHARS:
-        raise ValueError(f"the entry is {len(text):,} characters, over the limit of {MAX_ENTRY_CHARS:,} — "
-                         "shorten it, or save the long text to a file and log its path")
-
-
-def check_follow_up(minutes: float) -> None:
-    """A follow-up delay the clock can hold: more than 0, at most a week (ValueError)."""
-    if not (0 < minutes <= MAX_FOLLOW_UP_MINUTES):   # also refuses NaN and infinities
-        raise ValueError(f"a follow-up of {minutes:g} minutes is out of range — "
-                         f"use more than 0 and at most {MAX_FOLLOW_UP_MINUTES} (a week)")
-
-
-def _check_unicode(text: str, what: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"{what} is not valid Unicode (lone surrogate at position {exc.start}) — "
-                         "re-type it, or check the terminal's encoding (LANG=C.UTF-8)") from None
-
-
-def current_revisions(revisions: Iterable[Entry]) -> list[Entry]:
-    """Fold revisions to the latest of each entry, sorted by (time, entry id)."""
-    latest: dict[int, Entry] = {}
-    for entry in revisions:
-        seen = latest.setdefault(entry.entry_id, entry)
-        if entry.rev > seen.rev:
-            latest[entry.entry_id] = entry
-    # Two stable sorts instead of one on (ts, entry_id) tuples: no key tuple per
-    # entry, and both passes are near-linear on the usual already-ordered input.
-    timeline = sorted(latest.values(), key=_BY_ENTRY_ID)
-    timeline.sort(key=_BY_TS)
-    return timeline
