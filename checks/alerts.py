@@ -15,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
 from checks.promapi import ApiError, new_client, request_json
 from checks.specs import AlertmanagerSpec
+from tui.incident.model import utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AlertGroup", "AlertsSnapshot", "AlertsSource", "changes", "group_alerts", "severity_level"]
 
@@ -91,9 +95,9 @@ def _alert_fields(alert: Any) -> tuple[dict[str, str], dict[str, str], str, bool
     if not isinstance(alert, dict) or not isinstance(alert.get("labels"), dict):
         return None
     labels = {_text(k): _text(v) for k, v in list(alert["labels"].items())[:100]}
-    annotations = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
+    annotations: dict[Any, Any] = alert["annotations"] if isinstance(alert.get("annotations"), dict) else {}
     notes = {_text(k): _text(v) for k, v in list(annotations.items())[:50]}
-    status = alert.get("status") if isinstance(alert.get("status"), dict) else {}
+    status: dict[Any, Any] = alert["status"] if isinstance(alert.get("status"), dict) else {}
     state = _text(status.get("state", "active"))
     silenced = bool(status.get("silencedBy")) if isinstance(status.get("silencedBy"), list) else False
     inhibited = bool(status.get("inhibitedBy")) if isinstance(status.get("inhibitedBy"), list) else False
@@ -162,13 +166,14 @@ def summarize(groups: Sequence[AlertGroup], firing: int) -> tuple[Level, str]:
 class AlertsSource:
     """Polls one Alertmanager; silences through it."""
 
-    def __init__(self, spec: AlertmanagerSpec, *, clock=utcnow) -> None:  # noqa: ANN001 - a () -> datetime
+    def __init__(self, spec: AlertmanagerSpec, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.spec = spec
         self.clock = clock
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
 
     @property
-    def client(self):  # noqa: ANN201 - httpx.AsyncClient, made on the poll loop
+    def client(self) -> httpx.AsyncClient:
+        """Made on first use, so on the poll loop."""
         if self._client is None:
             self._client = new_client(self.spec.headers)
         return self._client

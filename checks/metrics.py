@@ -19,11 +19,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
-from checks.base import Event, Level, Snapshot, utcnow
+from checks.base import Event, Level, Snapshot
 from checks.promapi import ApiError, new_client, request_json
 from checks.specs import MetricSpec, PrometheusSpec
+from tui.incident.model import utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["MetricRow", "MetricsSnapshot", "MetricsSource", "changes", "format_value", "judge", "verification"]
 
@@ -126,9 +130,18 @@ def range_values(data: Any, start: float, step: float, points: int, better: str)
     return [_pick(s, better) for s in slots]
 
 
+class _SpecFields(TypedDict):
+    """What a MetricRow copies from its MetricSpec, whether or not the queries answered."""
+    name: str
+    unit: str
+    warn: float | None
+    crit: float | None
+    better: str
+
+
 class MetricsSource:
     def __init__(self, prometheus: PrometheusSpec, metrics: Sequence[MetricSpec], *, incident_started: datetime,
-                 clock=utcnow) -> None:  # noqa: ANN001 - a () -> datetime
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.spec = prometheus
         self.metrics = tuple(metrics)
         self.started = incident_started
@@ -137,15 +150,16 @@ class MetricsSource:
         # name -> (asked at, start, step, history): the range is asked again only once a step has
         # passed (a long incident's step is longer than a round), or when the step changes.
         self._ranges: dict[str, tuple[float, float, float, list[float | None]]] = {}
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
 
     @property
-    def client(self):  # noqa: ANN201 - httpx.AsyncClient, made on the poll loop
+    def client(self) -> httpx.AsyncClient:
+        """Made on first use, so on the poll loop."""
         if self._client is None:
             self._client = new_client(self.spec.headers)
         return self._client
 
-    async def _get(self, path: str, params: dict) -> Any:
+    async def _get(self, path: str, params: dict[str, str]) -> Any:
         answer = await request_json(self.client, "GET", self.spec.url.rstrip("/") + path, params=params,
                                     timeout=self.spec.timeout)
         if not isinstance(answer, dict) or answer.get("status") != "success":
@@ -166,7 +180,7 @@ class MetricsSource:
         return baseline
 
     async def _row(self, spec: MetricSpec, now: datetime) -> MetricRow:
-        row = dict(name=spec.name, unit=spec.unit, warn=spec.warn, crit=spec.crit, better=spec.better)
+        row = _SpecFields(name=spec.name, unit=spec.unit, warn=spec.warn, crit=spec.crit, better=spec.better)
         end = now.timestamp()
         start = (self.started - LEAD).timestamp()
         step = max(1.0, math.ceil((end - start) / (MAX_POINTS - 1)))
@@ -175,7 +189,7 @@ class MetricsSource:
         fresh_range = kept is None or kept[2] != step or end - kept[0] >= step
 
         async def history() -> list[float | None]:
-            if not fresh_range:
+            if kept is not None and not fresh_range:   # not fresh_range implies a kept range
                 return kept[3]
             data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
                                                            "end": f"{end:.3f}", "step": f"{step:g}"})
@@ -266,11 +280,11 @@ def changes(prev: MetricsSnapshot | None, cur: MetricsSnapshot) -> list[Event]:
     return events
 
 
-def verification(metrics: MetricsSnapshot | None, alerts: Any, at: datetime) -> tuple[str, dict]:
+def verification(metrics: MetricsSnapshot | None, alerts: Any, at: datetime) -> tuple[str, dict[str, Any]]:
     """One entry's text and meta for `V`: each metric against its baseline and thresholds, and
     how many alerts are firing (``alerts``: a checks.alerts.AlertsSnapshot or None)."""
     parts: list[str] = []
-    figures: list[dict] = []
+    figures: list[dict[str, Any]] = []
     for r in metrics.rows if metrics is not None else ():
         parts.append(_row_line(r))
         figures.append({"name": r.name, "value": r.value, "unit": r.unit, "baseline": r.baseline,

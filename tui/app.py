@@ -201,7 +201,8 @@ class WarroomApp(App):
 
     def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):  # type: ignore[override]
         if callback is None:
-            return super().push_screen(screen, wait_for_dismiss=wait_for_dismiss)
+            # The overloads take a literal wait_for_dismiss; this wrapper forwards the caller's.
+            return super().push_screen(screen, wait_for_dismiss=wait_for_dismiss)  # type: ignore[call-overload]
         answer = callback
 
         async def guarded(result):   # one parameter: Textual passes the screen's result
@@ -212,7 +213,7 @@ class WarroomApp(App):
             except Exception as exc:  # noqa: BLE001 - the boundary: see report_unexpected
                 self.report_unexpected(exc)
 
-        return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)
+        return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)  # type: ignore[call-overload]
 
     def action_interrupt(self) -> None:
         """Ctrl-C: cancels the entry prompt (a shell habit); in another text field (the
@@ -242,8 +243,10 @@ class WarroomApp(App):
         self.register_theme(HIGH_CONTRAST)
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        scribe, commander = [], []
+        scribe: list[tuple[str, str]] = []
+        commander: list[tuple[str, str]] = []
         for binding in Dashboard.BINDINGS:
+            assert isinstance(binding, Binding)  # the dashboard declares Binding objects only
             what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
             (scribe if binding.action.startswith("entry") or binding.action == "edit" else commander).append(
                 (binding.key, what))
@@ -285,6 +288,7 @@ class WarroomApp(App):
         actions: list[tuple[str, str, str]] = []
         if isinstance(screen, Dashboard):
             for binding in Dashboard.BINDINGS:
+                assert isinstance(binding, Binding)  # the dashboard declares Binding objects only
                 what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
                 actions.append((f"{binding.description} ({key_label(binding.key)})", what, binding.action))
             actions.extend((title, what, action)

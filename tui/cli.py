@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from . import __version__
 
@@ -34,7 +34,7 @@ def _one_line_parser() -> type:
     import argparse
 
     class OneLineParser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # argparse's default prints the whole usage block
+        def error(self, message: str) -> NoReturn:  # argparse's default prints the whole usage block
             self.exit(EXIT_USAGE, f"{self.prog}: {message} — see '{self.prog} --help'\n")
 
     return OneLineParser
@@ -281,6 +281,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         print(f"{kind.value}: queued ({entry.queued} waiting) — the server cannot be reached; the next warroom "
               "on this machine that reaches it sends it ('warroom status' shows what waits)")
         return 0
+    assert incident is not None  # read above unless the store was offline, and then the entry was queued
     print(f"{incident.ref} #{entry.entry_id} {entry.ts:%H:%M:%S} UTC {entry.kind.value}: logged")
     return 0
 
@@ -566,7 +567,8 @@ class _SafeStream:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _dashboard_only(argv)
+    # argparse's Namespace, or the dashboard's fast path's SimpleNamespace: the same attributes.
+    args: Any = _dashboard_only(argv)
     if args is None:
         args = build_parser().parse_args(argv)
     args.config = getattr(args, "config", None) or os.environ.get("WARROOM_CONFIG")

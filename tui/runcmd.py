@@ -30,9 +30,12 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .incident.redact import MASK, Redactor
+
+if TYPE_CHECKING:
+    from .incident.model import Entry
 
 TAIL_LINES = 50
 # One line of the tail, and the whole tail, in UTF-8 bytes: the meta stays small
@@ -384,7 +387,7 @@ def entry_texts(command: str, note: str) -> tuple[str, Callable[[Outcome], str]]
 
 
 def run_and_record(store, incident, argv: Sequence[str], *, kind, note: str, author: str,
-                   secrets: Iterable[str], warn: Callable[[str], None]) -> tuple[Outcome, object]:
+                   secrets: Iterable[str], warn: Callable[[str], None]) -> tuple[Outcome, Entry]:
     """Write the "running …" entry, run the command, revise the entry with how it ended.
 
     The first entry is committed before the command starts, so a command that hangs,

@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from checks.base import Level
 from checks.specs import KubeSpec, RepoSpec
 
 from .loop_thread import LoopThread
 from .scheduler import LiveSource
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 NO_SERVICES_POLL_S = 30.0
 
@@ -87,7 +90,7 @@ def build_panes(config: Any, *, kube_context: str | None = None) -> dict:
         panes["pods"] = PodsPane()
     panes["deploys"] = DeploysPane()
     # Alerts and metrics take no room unless configured; after the four panes, which keep their places.
-    signals = []
+    signals: list[tuple[str, Widget]] = []
     if config.alertmanager is not None:
         from widgets.alerts import AlertsPane
 

@@ -16,7 +16,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widget import Widget
 
-from checks.base import Level, utcnow
+from checks.base import Level
+from tui.incident.model import utcnow
 from tui.incident.safe_text import one_line
 
 from .changes import set_border_text, set_only_class
@@ -119,8 +120,10 @@ class AlertsPane(Widget, can_focus=True):
         for i, g in enumerate(shown, start):
             out.append_text(self.line(g, now, selected=i == self.index and self.has_focus))
             out.append("\n")
-        g = self.selected()
-        links = [(label, url) for label, url in (("runbook", g.runbook_url), ("dashboard", g.dashboard_url)) if url]
+        chosen = self.selected()
+        assert chosen is not None  # snap.groups is not empty
+        links = [(label, url) for label, url in (("runbook", chosen.runbook_url), ("dashboard", chosen.dashboard_url))
+                 if url]
         for n, (label, url) in enumerate(links):
             out.append(("" if not n else "  ") + f"{label}: ", style="dim")
             out.append(one_line(url), style=_link(url) or "")

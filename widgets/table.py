@@ -7,7 +7,7 @@ the rows that changed and reorders without re-rendering the rows that stayed put
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -50,7 +50,10 @@ class StockTable(DataTable):
         return order[top:top + height + 2]
 
 
-if active("table"):
+if TYPE_CHECKING:
+    # To mypy, the table is the stock one: RowRepaint changes how it paints, not its interface.
+    Table = StockTable
+elif active("table"):
     from tui.textual_hooks.table import RowRepaint
 
     class Table(RowRepaint, StockTable):

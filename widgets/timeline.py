@@ -173,7 +173,9 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
-    def remove(self, entry_ids: Iterable[int]) -> None:
+    # Shadows Widget.remove on purpose (the screen calls it by this name); Textual removes
+    # widgets from the DOM through its own methods, not this one.
+    def remove(self, entry_ids: Iterable[int]) -> None:  # type: ignore[override]
         """Drop entries by id (a queued entry's stand-in, once the server has the real one)."""
         gone = set(entry_ids)
         if not gone:

@@ -25,6 +25,7 @@ from .services import DemoServices
 
 if TYPE_CHECKING:
     from .kubeapi_standin import KubeApiStandin
+    from .signals import SignalStandins
 
 FIRST_FAILURE_S = 15.0      # scenario seconds until payments slows down
 DEPLOY_BEFORE_FAILURE = timedelta(minutes=7)
@@ -217,7 +218,7 @@ class Demo:
         self.clock = ScenarioClock(speed)
         self.services: DemoServices | None = None
         self.standin: KubeApiStandin | None = None
-        self.signals = None           # the demo's Alertmanager and Prometheus (tui/demo/signals.py)
+        self.signals: SignalStandins | None = None  # the demo's Alertmanager and Prometheus (tui/demo/signals.py)
         self.scenario: Scenario | None = None
         self.store: Store | None = None
         self.incident: Incident | None = None
@@ -252,6 +253,7 @@ class Demo:
         from ..config import Config
 
         assert self.services is not None, "start() the demo first"
+        assert self.signals is not None, "start() the demo first"
         interval = max(0.2, 2.0 / self.speed)
         services = tuple(
             ServiceSpec(name=name, url=url, interval=interval, timeout=2.0, degraded_ms=800,

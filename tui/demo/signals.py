@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from checks.specs import AlertmanagerSpec, MetricSpec, PrometheusSpec
@@ -141,6 +141,7 @@ class SignalStandins:
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(min(length, 64 * 1024)) if length > 0 else b""
+        answer: Any  # JSON: an object, or a list of them
         status, answer = 404, {"status": "error", "error": "not found"}
         if parts.path == "/api/v2/alerts":
             status, answer = 200, _alerts(self.clock(), self.started, self.speed)

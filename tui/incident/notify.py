@@ -134,7 +134,7 @@ def _final(spec: NotifySpec, outcome: _Outcome, attempts: int) -> PostResult:
 
 
 def _delay(outcome: _Outcome, attempt: int, backoff: float) -> float:
-    wait = min(backoff * (2 ** (attempt - 1)), MAX_BACKOFF_S)
+    wait = min(backoff * float(2 ** (attempt - 1)), MAX_BACKOFF_S)
     if outcome.retry_after is not None:
         wait = max(wait, min(outcome.retry_after, MAX_BACKOFF_S))
     return wait

@@ -19,7 +19,8 @@ def _alert_changes(entries: Sequence[Entry]) -> list[tuple[str, str, Entry]]:
         if e.kind is not Kind.SYSTEM:
             continue
         changes = e.meta.get("events") or [[e.meta.get("key"), e.meta.get("state")]]
-        for change in changes:
+        # Meta is JSON from the store: anything but a list holds no [key, state] pair.
+        for change in changes if isinstance(changes, (list, tuple)) else ():
             if not isinstance(change, (list, tuple)) or len(change) < 2:
                 continue
             key, state = change[0], change[1]
@@ -47,6 +48,7 @@ def signals_section(entries: Sequence[Entry], stamp: Callable[[Entry], str], lit
     if verifications:
         last = verifications[-1]
         figures = last.meta["verify"]
+        assert isinstance(figures, dict)  # `verifications` holds only these
         out += [f"Last verification at {stamp(last)} by {lit(last.author) or 'TBD'}: {lit(last.text)}", ""]
         metrics = [m for m in figures.get("metrics", ()) if isinstance(m, dict)]
         if metrics:
@@ -73,7 +75,7 @@ def signals_section(entries: Sequence[Entry], stamp: Callable[[Entry], str], lit
                 fired[name][1] = f"{stamp(e)} ({state.lower()})"
         out += ["| Alert | Fired | Resolved |", "|---|---|---|"]
         for name in order:
-            first, last = fired[name]
-            out.append(f"| {lit(name)} | {first or 'before warroom saw it'} | {last or 'still firing'} |")
+            first, resolved = fired[name]
+            out.append(f"| {lit(name)} | {first or 'before warroom saw it'} | {resolved or 'still firing'} |")
         out.append("")
     return out

@@ -15,6 +15,7 @@ update timer, and frames come at most ``UPDATE_PERIOD`` apart.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import textual.screen
 from textual import events
@@ -22,11 +23,17 @@ from textual.screen import Screen
 
 from . import active
 
+# Mixed in before Screen: to the checker, a Screen (whose private attributes it uses); at run time, object.
+if TYPE_CHECKING:
+    _ScreenBase = Screen[object]
+else:
+    _ScreenBase = object
+
 # Textual's shortest time between two frames (1/60 s in the tested release).
 UPDATE_PERIOD = getattr(textual.screen, "UPDATE_PERIOD", 1 / 60)
 
 
-class FramePacing:
+class FramePacing(_ScreenBase):
     """Mixed into a ``Screen`` subclass, before ``Screen``. The screen says which frames are
     urgent (``frame_is_urgent``); ``stop_frames`` on unmount."""
 

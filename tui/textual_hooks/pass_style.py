@@ -15,7 +15,8 @@ from textual.strip import Strip
 
 from . import active
 
-_rich_style = DOMNode.rich_style.fget
+# A property at run time; Textual's decorator types it as a plain callable, which has no fget.
+_rich_style = DOMNode.rich_style.fget  # type: ignore[attr-defined]
 
 
 class PassStyle:
