@@ -88,6 +88,46 @@ def _evidence_revisions() -> list[Entry]:
     ]
 
 
+def _review_revisions(before: list[Entry]) -> list[Entry]:
+    """What the commander recorded for the postmortem (issue 17), built as `warroom set`/`mark` build it,
+    plus detector entries for the host and pods (the states at key moments)."""
+    from datetime import date
+
+    from tui.incident import review
+
+    out = [
+        entry(30, 30, 1, m(5), Kind.SYSTEM, "warroom", "cpu at 97% (critical ≥ 95%)",
+              meta={"key": "host:cpu", "state": "CRIT", "level": 3}),
+        entry(31, 31, 1, m(12), Kind.TODO, "alice", "Page carol again in 10 min"),
+        entry(32, 32, 1, m(13), Kind.TODO, "bob", "Ask the DBA about max_connections"),
+        entry(33, 33, 1, m(6), Kind.SYSTEM, "warroom", "payments/payments-0 CrashLoopBackOff",
+              meta={"key": "pod:payments/payments-0", "state": "CrashLoopBackOff", "level": 3}),
+        entry(34, 34, 1, m(42), Kind.SYSTEM, "warroom", "cpu back to 31%",
+              meta={"key": "host:cpu", "state": "OK", "level": 0}),
+        entry(35, 35, 1, m(42), Kind.SYSTEM, "warroom", "payments/payments-0 Running",
+              meta={"key": "pod:payments/payments-0", "state": "Running", "level": 0}),
+    ]
+    todos = {e.entry_id: e for e in before + out if e.kind is Kind.TODO}
+    made = [
+        (m(25), review.impact_entry(users="~12,000 checkout attempts", revenue="$38k of orders delayed",
+                                    data_loss=False)),
+        (m(22), review.milestone_entry("root-cause", m(22))),
+        (m(44), review.impact_entry(sla_breach=True)),
+        (m(45), review.factor_entry("Pool size was never load-tested after the move to v1.4")),
+        (m(46), review.factor_entry("The deploy had no canary stage for payments")),
+        (m(70), review.resolution_entry(mitigation="Rolled back payments to v1.4.2",
+                                        fix="Size the pool from measured peak concurrency (v1.4.4)")),
+        (m(72), review.milestone_entry("fix-deployed", m(72))),
+        (m(76), review.action_item_entry(todos[12], priority="p1")),
+        (m(77), review.action_item_entry(todos[13], owner="@carol", priority="P3", due=date(2024, 5, 20))),
+        (m(78), review.action_item_entry(todos[13], due=date(2024, 5, 22))),   # later wins, owner kept
+        (m(79), review.action_item_entry(todos[31], follow_up=False)),
+    ]
+    for i, (ts, (kind, text, meta)) in enumerate(made):
+        out.append(entry(40 + i, 40 + i, 1, ts, kind, "alice", text, source="cli", meta=meta))
+    return out
+
+
 def fixed_record(*, with_evidence: bool = False) -> IncidentRecord:
     """A resolved SEV2 with edits, awkward text (pipes, newlines, markup, quotes), todos and follow-ups;
     ``with_evidence``: also commands run with `warroom run` and evidence pinned to a finding."""
@@ -126,7 +166,7 @@ def fixed_record(*, with_evidence: bool = False) -> IncidentRecord:
               meta={"event": "status"}),
     ]
     if with_evidence:
-        revisions += _evidence_revisions()
+        revisions += _evidence_revisions() + _review_revisions(revisions)
     checklist = []
     for phase in Phase:
         for i, text in enumerate(DEFAULT_CHECKLISTS[phase]):
@@ -162,14 +202,19 @@ def test_markdown_postmortem_matches_golden() -> None:
 def test_markdown_contents() -> None:
     md = _export(export_markdown, fixed_record(with_evidence=True))
     assert "- **Impact:** payments (down), edge (degraded)" in md
-    assert "**Time to detect** (detected − started): 00:04:30" in md
-    assert "**Time to mitigate** (mitigated − started): 00:41:00" in md
-    assert "**Time to resolve** (resolved − started): 01:15:00" in md
+    assert "**Time to detect** (detected − impact started): 00:04:30" in md
+    assert "**Time to acknowledge** (team notified − detected): 00:25:30" in md   # the first comms entry
+    assert "**Time to mitigate** (mitigated − impact started): 00:41:00" in md
+    assert "**Time to resolve** (resolved − impact started): 01:15:00" in md
     # Current revision, marked edited; the pipe cannot split the table row.
     assert "| 09:20:00 | finding | carol | Connection pool exhausted after deploy v1.4.3 (max 20 \\| needs 60) (edited) |" in md
     assert "after deploy v1.4.3<br>" not in md       # the old revision is not in the draft
-    assert "- [ ] Alert on pool saturation @dave due 2024-05-15 — owner: @dave — due: 2024-05-15" in md
-    assert "- [ ] Load-test pool sizes before deploys — owner: TBD — due: 2024-05-02 10:00 UTC" in md
+    # Marked follow-up work: owner from the mark (else the @mention), a real due date, the priority.
+    assert "|   | Alert on pool saturation @dave due 2024-05-15 (#12) | @dave | P1 | 2024-05-15 |" in md
+    assert "|   | Load-test pool sizes before deploys (#13) | @carol | P3 | 2024-05-22 |" in md
+    assert "2024-05-02 10:00" not in md        # the in-incident reminder time is not a due date
+    assert "- [ ] #32 Ask the DBA about max\\_connections" in md.split("### Todos not yet triaged")[1]
+    assert "- [ ] #31 Page carol again in 10 min" in md.split("### Done during the incident")[1]
     for heading in ("## What went well", "## What went wrong", "## Where we got lucky", "## Lessons learned",
                     "## Root cause (draft)", "## Resolution", "## Action items", "## Timeline (UTC)"):
         assert heading in md
@@ -177,7 +222,7 @@ def test_markdown_contents() -> None:
     # Every timeline row has exactly five unescaped pipes.
     timeline = md[md.index("## Timeline (UTC)"):md.index("## Root cause")]
     rows = [line for line in timeline.splitlines() if line.startswith("| 09:") or line.startswith("| 10:")]
-    assert len(rows) == 18
+    assert len(rows) == 35
     for line in rows:
         assert line.replace("\\|", "").count("|") == 5, line
 
@@ -215,8 +260,12 @@ def test_markdown_of_an_ongoing_incident_says_not_yet() -> None:
 
     ongoing = replace(rec.incident, status=Status.INVESTIGATING, mitigated_at=None, resolved_at=None)
     md = export_markdown(ongoing, rec.revisions[:4], (), (), redactor=Redactor(), now=m(30))
-    assert "**Time to mitigate** (mitigated − started): —" in md
-    assert "**Time to resolve** (resolved − started): —" in md
+    assert "**Time to mitigate** (mitigated − impact started): —" in md
+    assert "**Time to resolve** (resolved − impact started): —" in md
+    assert "**Time to acknowledge** (team notified − detected): —" in md
+    for tbd in ("Users affected", "Revenue impact", "Data loss", "SLA breach"):
+        assert f"- **{tbd}:** TBD" in md
+    assert "### Permanent fix\n\n- TBD" in md and "## Contributing factors\n\n- TBD" in md
     assert "00:30:00 (ongoing)" in md
     assert "- TBD: no findings were recorded." in md
 
@@ -316,7 +365,7 @@ def test_export_from_a_store_round_trips(tmp_path: Path) -> None:
         assert [r[3] for r in rows[1:]] == [e.text for e in store.timeline(inc.id)]
 
         md = export(store, inc.id, "md", redactor=redactor, now=NOW)
-        assert "disk at 98% (edited)" in md and "owner: @erin" in md
+        assert "disk at 98% (edited)" in md and " Add disk alert @erin" in md.split("### Todos not yet triaged")[1]
         with pytest.raises(ValueError, match="unknown export format"):
             export(store, inc.id, "pdf", redactor=redactor)
 

@@ -215,7 +215,7 @@ def cmd_declare(args: argparse.Namespace) -> int:
         still_open = store.active_incident()
         incident = store.declare(
             args.title, severity, author=_author(args), source="cli",
-            started_at=_parse_time(args.started) if args.started else None, roles=roles,
+            started_at=_parse_time(args.started) if args.started else _impact_start(args), roles=roles,
             cadence=_cadence(config), escalate_after=_escalate_after(config), checklists=_checklists(config),
         )
     print(incident.ref)
@@ -223,6 +223,19 @@ def cmd_declare(args: argparse.Namespace) -> int:
         print(f"note: {still_open.ref} ({still_open.title}) is still open; {incident.ref} is now the active one",
               file=sys.stderr)
     return 0
+
+
+def _impact_start(args: argparse.Namespace) -> datetime | None:
+    """`declare --impact-start`: the dashboard's words for it (HH:MM, '10m ago', ISO 8601); None: now."""
+    if not getattr(args, "impact_start", None):
+        return None
+    from .incident.model import utcnow
+    from .incident.when import parse_impact_start
+
+    try:
+        return parse_impact_start(args.impact_start, utcnow())
+    except ValueError as exc:
+        raise UsageError(f"--impact-start: {exc}") from None
 
 
 def _cadence(config):
@@ -471,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", required=True)
     p.add_argument("--sev", required=True, help="1-4 or SEV1-SEV4")
     p.add_argument("--started", help="when impact started (ISO 8601, UTC), if before now")
+    p.add_argument("--impact-start", metavar="TIME", help="when impact started: HH:MM (UTC), '10m ago' or ISO 8601")
     for role in ("commander", "deputy", "scribe", "comms"):
         p.add_argument(f"--{role}", metavar="NAME")
     p.add_argument("--author", help="who declares (default $WARROOM_AUTHOR or the login name)")
@@ -515,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check-config", "validate a warroom.toml", cmd_check_config)
     p.add_argument("file")
     _add_db_commands(sub, common)
+    from .cli_review import add_review_commands  # set impact/factor/resolution/action-item, mark (issue 17)
+
+    add_review_commands(sub, common, {"open_store": _open_store, "incident": _incident, "author": _author})
     return parser
 
 

@@ -175,8 +175,14 @@ def export_markdown(
     *,
     redactor: Redactor,
     now: datetime,
+    related: Sequence[tuple[Incident, str]] = (),
 ) -> str:
-    """A blameless postmortem draft to start the review from (not a finished document)."""
+    """A blameless postmortem draft to start the review from (not a finished document).
+
+    ``related``: other incidents of the store and what they share (:func:`export` finds them)."""
+    from . import postmortem_sections as pm
+    from .review import fold
+
     red = redactor.text
 
     def lit(text: str) -> str:
@@ -184,6 +190,7 @@ def export_markdown(
         return md_escape(red(text))
 
     entries = current_revisions(revisions)
+    review = fold(entries)
     started = incident.started_at
     out: list[str] = []
     add = out.append
@@ -210,20 +217,8 @@ def export_markdown(
     add(f"- **Roles:** {roles or 'TBD'}")
     add("")
 
-    # Key times
-    add("## Key times (UTC)")
-    add("")
-    add("| Milestone | Time (UTC) | Since start |")
-    add("|---|---|---|")
-    add(f"| Started | {_day_time(started)} | {NOT_YET} |")
-    for label, when in (("Detected", incident.detected_at), ("Mitigated", incident.mitigated_at),
-                        ("Resolved", incident.resolved_at)):
-        add(f"| {label} | {NOT_YET if when is None else _day_time(when)} | {_delta(when, started)} |")
-    add("")
-    add(f"- **Time to detect** (detected − started): {_delta(incident.detected_at, started)}")
-    add(f"- **Time to mitigate** (mitigated − started): {_delta(incident.mitigated_at, started)}")
-    add(f"- **Time to resolve** (resolved − started): {_delta(incident.resolved_at, started)}")
-    add("")
+    out.extend(pm.impact_section(review, impact_text, lit))
+    out.extend(pm.key_times_section(incident, review))
 
     # Timeline
     days = {e.ts.astimezone(timezone.utc).date() for e in entries} | {started.astimezone(timezone.utc).date()}
@@ -254,33 +249,15 @@ def export_markdown(
     add("")
     listed(Kind.FINDING, "- TBD: no findings were recorded.")
     add("")
-
-    add("## Resolution")
-    add("")
-    listed(Kind.MITIGATION, "- TBD: no mitigations were recorded.")
-    add("")
+    out.extend(pm.factors_section(review, lit))
+    mitigations = [f"- {stamp(e)} — {lit(e.text)}" for e in entries if e.kind is Kind.MITIGATION]
+    out.extend(pm.resolution_section(review, mitigations, lit))
 
     from .signals_report import signals_section  # alerts and metrics, when the timeline has any
     out.extend(signals_section(entries, stamp, lit))
 
-    # Action items
-    add("## Action items")
-    add("")
-    due_by_entry = {f.entry_id: f for f in followups}
     todos = [e for e in entries if e.kind is Kind.TODO]
-    for e in todos:
-        text = red(e.text)
-        follow = due_by_entry.get(e.entry_id)
-        due = action_due(text)
-        if due is None:
-            when = follow.due_at if follow is not None else _opt_parse_meta(e.meta.get("follow_up_at"))
-            due = f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if when is not None else "TBD"
-        owner = action_owner(text) or "TBD"
-        box = "x" if follow is not None and follow.done_at is not None else " "
-        add(f"- [{box}] {md_escape(text)} — owner: {md_escape(owner)} — due: {due}")
-    if not todos:
-        add("- [ ] TBD: no follow-up items were recorded; add them here with an owner and a due date.")
-    add("")
+    out.extend(pm.action_items_section(review, todos, followups, red, md_escape, action_owner, action_due))
 
     # Checklist at export
     if checklist:
@@ -304,6 +281,8 @@ def export_markdown(
         add("")
 
     out.extend(_supporting_information(entries, stamp, lit, red))
+    out.extend(pm.states_section(incident, review, entries, lit, _health_states))
+    out.extend(pm.related_section(related, lit))
 
     edited_count = sum(1 for e in entries if e.edited)
     add("---")
@@ -563,14 +542,23 @@ def export(store: "Store", incident_id: int, fmt: str, *, redactor: Redactor, no
     exporter = _EXPORTERS.get(fmt.strip().lower())
     if exporter is None:
         raise ValueError(f"unknown export format {fmt!r}; formats are {', '.join(FORMATS)}")
-    return exporter(
-        store.incident(incident_id),
-        store.entries(incident_id),
-        store.checklist(incident_id),
-        store.followups(incident_id, pending_only=False),
-        redactor=redactor,
-        now=now or utcnow(),
+    incident = store.incident(incident_id)
+    revisions = store.entries(incident_id)
+    extra: dict[str, Any] = {}
+    if exporter is export_markdown:
+        from .postmortem_sections import related
+
+        services = [name for name, _ in impacted_services(current_revisions(revisions))]
+        others = store.incidents()[-RELATED_SCAN:]
+        extra["related"] = related(incident, others, services,
+                                   lambda other: [n for n, _ in impacted_services(store.timeline(other))])
+    return exporter(  # each exporter takes the same arguments (+ markdown's related)
+        incident, revisions, store.checklist(incident_id), store.followups(incident_id, pending_only=False),
+        redactor=redactor, now=now or utcnow(), **extra,
     )
+
+
+RELATED_SCAN = 200   # the newest incidents searched for related ones: an export stays fast in a big store
 
 
 # -- files ---------------------------------------------------------------------------
