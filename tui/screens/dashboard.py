@@ -128,6 +128,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
         Binding("V", "verify", "Verify", show=False),
         Binding("L", "copy_alert_link", "Copy alert link", show=False),
+        Binding("I", "impact", "Impact & resolution", show=False),
+        Binding("M", "milestone", "Mark milestone", show=False),
+        Binding("A", "action_item", "Action item", show=False),
     ]
 
     HELP_TEXT = {
@@ -158,6 +161,11 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
         "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
         "help": "This help",
+        "impact": "Postmortem: users affected, revenue, data loss, SLA breach, a contributing factor, "
+                  "the mitigation and the permanent fix (a small form; also 'warroom set')",
+        "milestone": "Postmortem: mark now as team notified, root cause identified or fix deployed ('warroom mark')",
+        "action_item": "Postmortem: make the selected todo an action item (owner, priority, due date) "
+                       "or mark it not follow-up work",
     }
 
     def __init__(self) -> None:
@@ -813,6 +821,21 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         # A commit subject is outside text: a "[/]" in it is not markup (nor a crash).
         self.app.call_from_thread(
             self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20, markup=False)
+
+    def action_impact(self) -> None:
+        from .review_form import open_impact
+
+        open_impact(self)
+
+    def action_milestone(self) -> None:
+        from .review_form import open_milestone
+
+        open_milestone(self)
+
+    def action_action_item(self) -> None:
+        from .review_form import open_action_item
+
+        open_action_item(self)
 
     def action_help(self) -> None:
         from .help import HelpScreen
