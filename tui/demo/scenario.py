@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 
+from ..incident import review as rv
 from ..incident.model import Incident, Kind, Phase, Severity, Status
 from ..incident.store import Store
 from .services import DemoServices
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 FIRST_FAILURE_S = 15.0      # scenario seconds until payments slows down
 DEPLOY_BEFORE_FAILURE = timedelta(minutes=7)
 IC, SCRIBE, ONCALL, COMMS = "alex", "sam", "priya", "jordan"
+# Card payments began failing (the first declined-card errors) before support's reports made
+# anyone declare: the postmortem's time to detect is this, not 00:00:00.
+IMPACT_BEFORE_DECLARED = timedelta(minutes=2)
 
 
 class ScenarioClock:
@@ -77,6 +81,15 @@ def make_repo(path: Path, first_failure: datetime) -> Path:
     _git(path, "commit", "-q", "-m", "deploy payments v2.3.1", when=deploy_at, author="Release Bot <release@example.com>")
     _git(path, "tag", "deploy-payments-v2.3.1", when=deploy_at)
     return path
+
+
+def deploy_fix(path: Path) -> None:
+    """The permanent fix, deployed: the card-token cache bounded, payments v2.3.2."""
+    (path / "VERSION").write_text("2.3.2\n")
+    (path / "CHANGELOG").write_text((path / "CHANGELOG").read_text() + "Bound the card-token cache (LRU)\n")
+    _git(path, "add", "VERSION", "CHANGELOG", author="Kim Eng <kim@example.com>")
+    _git(path, "commit", "-q", "-m", "Bound the card-token cache (LRU, 50k entries)", author="Kim Eng <kim@example.com>")
+    _git(path, "tag", "-a", "-m", "payments v2.3.2", "deploy-payments-v2.3.2", author="Release Bot <release@example.com>")
 
 
 def roll_back_repo(path: Path) -> None:
@@ -143,6 +156,26 @@ class Scenario:
         def crash(then: str | None = "CrashLoopBackOff") -> Callable[[], object]:
             return lambda: s.restart_container(*CRASHER, "app", reason="Error", exit_code=1, then=then)
 
+        def review(build: Callable[[], tuple], who: str = IC) -> Callable[[], object]:
+            """A `warroom set`/`mark` entry for the postmortem (tui/incident/review.py)."""
+            def go() -> object:
+                kind, text, meta, *at = build()
+                return store.append(inc, kind, text, author=who, source="demo", meta=meta, ts=at[0] if at else None)
+            return go
+
+        def mark(name: str) -> Callable[[], object]:
+            def build() -> tuple:
+                now = store.now()
+                return (*rv.milestone_entry(name, now), now)
+            return review(build)
+
+        def action_item(starts: str, owner: str, priority: str, days: int) -> Callable[[], object]:
+            def build() -> tuple:
+                todo = next(e for e in store.timeline(inc) if e.kind is Kind.TODO and e.text.startswith(starts))
+                due = (store.incident(inc).started_at + timedelta(days=days)).date()
+                return rv.action_item_entry(todo, owner=owner, priority=priority, due=due)
+            return review(build)
+
         def rollback_pods() -> None:
             s.delete_pod(*CRASHER)
             s.add_pod("payments", "payments-api-6c4b1-r8t2w", containers=("app", "envoy"), init_containers=("migrate",),
@@ -152,11 +185,14 @@ class Scenario:
             (3, log(Kind.NOTE, SCRIBE, "Support: customers report failed card payments at checkout")),
             (6, lambda: store.set_role(inc, "scribe", SCRIBE, author=IC, source="demo")),
             (8, log(Kind.ACTION, IC, "Paged the payments on-call (priya)")),
+            (9, mark("notified")),
             (10, check(Phase.TRIAGE, 0, 5)),
             (20, crash(then=None)),
             (27, crash()),
             (30, log(Kind.FINDING, ONCALL, "payments returns 503; payments-api pods crash-looping since the v2.3.1 deploy")),
             (33, check(Phase.TRIAGE, 1, 2, 3)),
+            (34, review(lambda: rv.impact_entry(users="~30% of card checkouts (EU and US)",
+                                                revenue="~$6k of orders failing per minute"))),
             (35, crash()),
             (36, lambda: store.set_status(inc, Status.IDENTIFIED, author=IC, source="demo")),
             (38, log(Kind.DECISION, IC, "Roll back payments to v2.3.0 (suspect deploy 7 min before first failure)")),
@@ -174,13 +210,38 @@ class Scenario:
             (64, log(Kind.MITIGATION, ONCALL, "Rollback complete: payments v2.3.0 serving, error rate falling")),
             (65, check(Phase.MITIGATE, 1, 2)),
             (66, lambda: store.set_status(inc, Status.MONITORING, author=IC, source="demo")),
+            (67, lambda: store.set_phase(inc, Phase.INVESTIGATE, author=IC, source="demo")),
+            (68, log(Kind.NOTE, ONCALL, "payments-worker memory climbed to the limit before each OOMKilled")),
+            (69, check(Phase.INVESTIGATE, 0, who=ONCALL)),
+            (70, check(Phase.INVESTIGATE, 1, who=SCRIBE)),
             (72, log(Kind.FINDING, ONCALL, "v2.3.1 card-token cache grows without bound under peak load (OOMKilled)")),
-            (76, lambda: store.set_phase(inc, Phase.VERIFY, author=IC, source="demo")),
-            (80, log(Kind.COMMS, COMMS, "Status page: a fix is in place, monitoring")),
-            (90, check(Phase.VERIFY, 0, 1)),
+            (72, mark("root-cause")),
+            (73, check(Phase.INVESTIGATE, 2, who=ONCALL)),
+            (74, check(Phase.INVESTIGATE, 3, who=ONCALL)),
+            (75, review(lambda: rv.factor_entry("The card-token cache was enabled by default with no size bound"))),
+            (75, review(lambda: rv.factor_entry("No memory alert on payments-worker: the OOM kills were the first sign"))),
+            (76, review(lambda: rv.factor_entry("The v2.3.1 deploy had no canary stage for payments"))),
+            (77, lambda: store.set_phase(inc, Phase.RESOLVE, author=IC, source="demo")),
+            (78, log(Kind.DECISION, IC, "Permanent fix: bound the card-token cache (LRU, 50k entries) in v2.3.2")),
+            (79, check(Phase.RESOLVE, 0)),
+            (82, log(Kind.ACTION, ONCALL, "v2.3.2 load-tested in staging at 2x peak: worker memory flat")),
+            (83, check(Phase.RESOLVE, 1, who=ONCALL)),
+            (85, lambda: deploy_fix(self.repo)),
+            (86, log(Kind.ACTION, ONCALL, "Deployed payments v2.3.2 (cache bounded); watching worker memory")),
+            (86, mark("fix-deployed")),
+            (87, check(Phase.RESOLVE, 2, who=ONCALL)),
+            (88, review(lambda: rv.resolution_entry(
+                mitigation="Rolled payments back to v2.3.0, which has no card-token cache",
+                fix="payments v2.3.2 bounds the card-token cache (LRU, 50k entries), load-tested at 2x peak"))),
+            (89, lambda: store.set_phase(inc, Phase.VERIFY, author=IC, source="demo")),
+            (90, log(Kind.COMMS, COMMS, "Status page: a fix is in place, monitoring")),
+            (92, check(Phase.VERIFY, 0, 1)),
             (96, check(Phase.VERIFY, 2, 3)),
             (100, log(Kind.TODO, SCRIBE, "Add a memory-limit alert for payments-worker @priya")),
-            (104, log(Kind.TODO, SCRIBE, "Load-test the card-token cache before re-enabling @kim")),
+            (102, log(Kind.TODO, SCRIBE, "Load-test the card-token cache before re-enabling @kim")),
+            (104, review(lambda: rv.impact_entry(data_loss=False, sla_breach=True))),
+            (106, action_item("Add a memory-limit alert", "@priya", "P1", 7)),
+            (107, action_item("Load-test the card-token cache", "@kim", "P2", 14)),
             (110, lambda: store.set_status(inc, Status.RESOLVED, author=IC, source="demo")),
             (112, log(Kind.COMMS, COMMS, "Resolved: checkout fully recovered; postmortem to follow")),
             (115, lambda: store.set_phase(inc, Phase.POSTMORTEM, author=IC, source="demo")),
@@ -241,7 +302,7 @@ class Demo:
             self.store = Store(self.data_dir)
             self.incident = self.store.declare(
                 "Checkout failures: card payments erroring", Severity.SEV2, author=IC, source="demo",
-                roles={"commander": IC, "comms": COMMS}, demo=True)
+                roles={"commander": IC, "comms": COMMS}, demo=True, started_at=now - IMPACT_BEFORE_DECLARED)
             self.scenario = Scenario(self.speed, self.data_dir, self.incident.id, self.repo, self.standin, self.clock)
             self.scenario.start()
         except BaseException:

@@ -98,7 +98,10 @@ def impact_entry(users: str | None = None, revenue: str | None = None, data_loss
         fields["sla_breach"] = sla_breach
     if not fields:
         raise ValueError("nothing to set — give --users, --revenue, --data-loss yes|no or --sla-breach yes|no")
-    return Kind.NOTE, "Impact: " + impact_words(Impact(**fields)), {"event": EVENT, "field": "impact", **fields}
+    said = {"users": "users affected {}", "revenue": "revenue impact {}", "data_loss": "data loss {}",
+            "sla_breach": "SLA breach {}"}
+    text = "; ".join(said[k].format(_yn(v) if isinstance(v, bool) else v) for k, v in fields.items())
+    return Kind.NOTE, f"Impact: {text}", {"event": EVENT, "field": "impact", **fields}
 
 
 def factor_entry(text: str) -> tuple[Kind, str, dict[str, Any]]:
