@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -29,13 +29,16 @@ class FieldsForm(GuardedScreen, ModalScreen[list[Item] | None]):
 
     DEFAULT_CSS = """
     FieldsForm { align: center middle; }
-    FieldsForm > Vertical {
+    FieldsForm > VerticalScroll {
         width: 80; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     FieldsForm .title { text-style: bold; padding: 0 0 1 0; }
     FieldsForm Label { padding: 0 0 0 0; color: $text-muted; }
-    FieldsForm Input { height: 1; border: none; padding: 0 1; margin: 0 0 1 0; }
+    FieldsForm Input, FieldsForm Input:focus {
+        height: 1; border: none; padding: 0 1; margin: 0 0 1 0; background: $boost;
+    }
+    FieldsForm Input:focus { background: $accent 35%; }
     FieldsForm #form-error { color: $error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
@@ -45,12 +48,13 @@ class FieldsForm(GuardedScreen, ModalScreen[list[Item] | None]):
         self.title_text, self.fields, self.build = title, list(fields), build
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():   # 80x24: the form scrolls rather than losing its last fields
             yield Static(f"{self.title_text}  (Enter: next / save · Ctrl+S save · Esc cancel)", classes="title",
                          markup=False)
             for i, (label, value, placeholder) in enumerate(self.fields):
                 yield Label(label, markup=False)
-                yield Input(value=value, placeholder=placeholder, id=f"field-{i}")
+                # Typing adds to what is recorded (select-all would replace it at the first key).
+                yield Input(value=value, placeholder=placeholder, id=f"field-{i}", select_on_focus=False)
             yield Static("", id="form-error", markup=False)
 
     def on_mount(self) -> None:
