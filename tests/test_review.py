@@ -165,3 +165,27 @@ def test_review_text_is_one_line_and_hostile_text_stays_literal() -> None:
     assert "\x1b" not in text and "\n" not in text
     with pytest.raises(ValueError, match="at most 300"):
         review.factor_entry("x" * 301)
+
+
+def test_hostile_review_text_stays_literal_in_the_markdown(tmp_path) -> None:
+    """Fields, authors and an imported file's meta cannot split a table row, run markup or reach a
+    terminal as control sequences."""
+    with Store(tmp_path) as store:
+        inc = store.declare("t", Severity.SEV3, author="a")
+        todo = store.add_todo(inc.id, "fix [b]it[/b] | now", author="a")
+        for kind, text, meta in (review.impact_entry(users="[bold]all[/bold] | =HYPERLINK() \x1b]8;;x\x07",
+                                                     revenue="<script>"),
+                                 review.factor_entry("**bold** `code` |pipe|")):
+            store.append(inc.id, kind, text, meta=meta, author="eve|\x1b[2J")
+        kind, text, meta = review.milestone_entry("root-cause", utcnow())
+        store.append(inc.id, kind, text, meta=meta, author="eve | x\x1b[2J")
+        kind, text, meta = review.action_item_entry(todo, owner="@a|b")
+        store.append(inc.id, kind, text, author="a", meta={**meta, "priority": "P1 | <b>", "due": "`x` | y"})
+        md = export(store, inc.id, "md", redactor=Redactor())
+    assert "\x1b" not in md and "\x07" not in md
+    assert "- **Users affected:** \\[bold\\]all\\[/bold\\] \\| =HYPERLINK()" in md
+    assert "- **Revenue impact:** \\<script\\>" in md
+    assert "- \\*\\*bold\\*\\* \\`code\\` \\|pipe\\|" in md
+    rows = [line for line in md.splitlines() if line.startswith("| Root cause identified") or "(#" in line]
+    assert rows and all(line.replace("\\|", "").count("|") == (5 if line.startswith("| Root") else 6)
+                        for line in rows), rows

@@ -218,7 +218,7 @@ def export_markdown(
     add("")
 
     out.extend(pm.impact_section(review, impact_text, lit))
-    out.extend(pm.key_times_section(incident, review))
+    out.extend(pm.key_times_section(incident, review, lit))
 
     # Timeline
     days = {e.ts.astimezone(timezone.utc).date() for e in entries} | {started.astimezone(timezone.utc).date()}

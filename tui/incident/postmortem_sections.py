@@ -61,13 +61,13 @@ def _how(review: Review, name: str) -> str:
     return found.how if found is not None else "not marked: warroom mark " + name
 
 
-def key_times_section(incident: Incident, review: Review) -> list[str]:
+def key_times_section(incident: Incident, review: Review, lit: Lit) -> list[str]:
     started = incident.started_at
     out = ["## Key times (UTC)", "", "| Milestone | Time (UTC) | Since impact started | How we know |",
            "|---|---|---|---|"]
     for label, when, how in key_moments(incident, review):
         since = NOT_YET if when is None or label == "Impact started" else fmt_duration(when - started)
-        out.append(f"| {label} | {NOT_YET if when is None else _day_time(when)} | {since} | {how} |")
+        out.append(f"| {label} | {NOT_YET if when is None else _day_time(when)} | {since} | {lit(how)} |")
     detected = incident.detected_at
     out += [
         "",
@@ -113,8 +113,9 @@ def action_items_section(review: Review, todos: Sequence[Entry], followups: Sequ
         text = red(e.text)
         owner = mark.owner or owner_in(text) or "TBD"
         due = mark.due or due_in(text) or "TBD"
+        # Owner, priority and due come from the entry's meta, which an imported file may carry: escaped too.
         out.append(f"| {'x' if e.entry_id in done else ' '} | {escape(text)} (#{e.entry_id}) | {escape(red(owner))} | "
-                   f"{mark.priority or 'TBD'} | {due} |")
+                   f"{escape(mark.priority or 'TBD')} | {escape(due)} |")
     if not follow:
         out.append("| | TBD: no todo is marked as follow-up work yet — `warroom set action-item ID --owner @who "
                    "--priority P2 --due YYYY-MM-DD` | TBD | TBD | TBD |")
