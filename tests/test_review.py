@@ -96,6 +96,7 @@ def test_a_whole_review_recorded_from_the_cli_reaches_the_postmortem(backend, ca
     (["set", "action-item", "999"], "no entry #999"),
     (["mark", "done"], "milestone must be one of notified, root-cause, fix-deployed"),
     (["mark", "root-cause", "--at", "25:99"], "--at: not a time"),
+    (["mark", "root-cause", "--at", "2999-01-01T00:00Z"], "--at: a milestone cannot be in the future"),
     (["mark", "root-cause", "--at", "2000-01-01T00:00Z"], "before INC-1's impact started"),
     (["set", "resolution"], "give --mitigation TEXT and/or --fix TEXT"),
 ])

@@ -92,7 +92,8 @@ def cmd_mark(helpers: Helpers, args: argparse.Namespace) -> int:
     try:
         at = parse_impact_start(at_text, utcnow())
     except ValueError as exc:
-        raise ValueError(f"--at: {exc}") from None
+        said = str(exc).replace("impact cannot start in the future", "a milestone cannot be in the future")
+        raise ValueError(f"--at: {said.replace('; Enter for now', '; default now')}") from None
 
     def build(store: Any, incident: Any) -> tuple:
         if at < incident.started_at:
