@@ -215,6 +215,12 @@ def test_markdown_contents() -> None:
     assert "2024-05-02 10:00" not in md        # the in-incident reminder time is not a due date
     assert "- [ ] #32 Ask the DBA about max\\_connections" in md.split("### Todos not yet triaged")[1]
     assert "- [ ] #31 Page carol again in 10 min" in md.split("### Done during the incident")[1]
+    # The states at each key moment, in time order, folded from the detector's entries up to it.
+    states = md.split("### States at key moments")[1].split("###")[0]
+    assert "| Mitigated 09:41:00 | edge DEGRADED, payments DOWN | cpu CRIT | payments/payments-0 CrashLoopBackOff " \
+           "since 09:06:00 |" in states
+    assert "| Resolved 10:15:00 | edge DEGRADED | all OK | all OK |" in states
+    assert states.index("Root cause identified 09:22") < states.index("Team notified 09:30")
     for heading in ("## What went well", "## What went wrong", "## Where we got lucky", "## Lessons learned",
                     "## Root cause (draft)", "## Resolution", "## Action items", "## Timeline (UTC)"):
         assert heading in md

@@ -140,20 +140,21 @@ def action_items_section(review: Review, todos: Sequence[Entry], followups: Sequ
 _GROUPS = (("health:", "Health"), ("host:", "Host"), ("pod:", "Pods"))
 
 
-def states_at(entries: Sequence[Entry], when: datetime) -> dict[str, str]:
-    """Each detector key's latest state at ``when``, from the system entries' meta (burst entries too)."""
-    state: dict[str, str] = {}
+def states_at(entries: Sequence[Entry], when: datetime) -> dict[str, tuple[str, datetime]]:
+    """Each detector key's latest state at ``when`` and since when, from the system entries' meta
+    (burst entries too)."""
+    state: dict[str, tuple[str, datetime]] = {}
     for e in entries:
         if e.kind is not Kind.SYSTEM or e.ts > when:
             continue
         key, value = e.meta.get("key"), e.meta.get("state")
         if isinstance(key, str) and isinstance(value, str):
-            state[key] = value
+            state[key] = (value, e.ts)
         burst = e.meta.get("events")
         if isinstance(burst, list):
             for item in burst:
                 if isinstance(item, list) and len(item) >= 2 and isinstance(item[0], str):
-                    state[item[0]] = str(item[1])
+                    state[item[0]] = (str(item[1]), e.ts)
     return state
 
 
@@ -166,16 +167,19 @@ def states_section(incident: Incident, review: Review, entries: Sequence[Entry],
     out = ["### States at key moments", ""]
     if not health_states(entries) and not any(isinstance(e.meta.get("key"), str) for e in entries):
         return out + ["- None recorded: the dashboard's detector writes health, host and pod changes here.", ""]
-    out += ["| Moment | Health | Host | Pods |", "|---|---|---|---|"]
+    # The pod detector writes a pod's trouble, not its recovery: a pod's state is the last change seen, dated.
+    out += ["| Moment | Health | Host | Pods (last change seen) |", "|---|---|---|---|"]
     moments = [(label, when) for label, when, _ in key_moments(incident, review) if when is not None]
     for label, when in sorted(moments, key=lambda m: m[1]):
         before = [e for e in entries if e.ts <= when]
-        now = {k: v for k, v in states_at(before, when).items() if not k.startswith("health:")}
+        seen = states_at(before, when)
+        now = {k: v for k, (v, _) in seen.items() if not k.startswith("health:")}
         now.update({f"health:{name}": state for name, state in health_states(before)})
         cells = []
         for prefix, _name in _GROUPS:
             keyed = sorted((k.removeprefix(prefix), v) for k, v in now.items() if k.startswith(prefix))
-            bad = [f"{lit(k)} {lit(v)}" for k, v in keyed if v not in _QUIET and not v.startswith("restart")]
+            bad = [f"{lit(k)} {lit(v)}" + (f" since {_day_time(seen[prefix + k][1])[11:]}" if prefix == "pod:" else "")
+                   for k, v in keyed if v not in _QUIET and not v.startswith("restart")]
             restarts = [k for k, v in keyed if v.startswith("restart")]
             text = ", ".join(bad[:6]) + (f" (+{len(bad) - 6} more)" if len(bad) > 6 else "")
             if restarts:
