@@ -37,6 +37,7 @@ SHOTS = (
     Shot("commander-maximized.svg", (160, 48), keys=("Z",), focus="#timeline", expect_maximized=True,
          optional=True),
     Shot("help.svg", (160, 48), keys=("question_mark",)),
+    Shot("postmortem-form.svg", (160, 48), keys=("I",), needs_action="impact"),
     # Presenter mode is young: if its binding is missing or it breaks, say so and keep the rest.
     Shot("presenter.svg", (160, 48), keys=("P",), needs_action="presenter", optional=True),
 )

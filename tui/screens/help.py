@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 def key_label(key: str) -> str:
     names = {"question_mark": "?", "space": "Space", "escape": "Esc", "enter": "Enter", "tab": "Tab",
-             "shift+tab": "Shift+Tab", "ctrl+q": "Ctrl+Q", "ctrl+c": "Ctrl+C", "ctrl+p": "Ctrl+P", "plus": "+"}
+             "shift+tab": "Shift+Tab", "ctrl+q": "Ctrl+Q", "ctrl+c": "Ctrl+C", "ctrl+p": "Ctrl+P", "plus": "+",
+             "exclamation_mark": "!"}
     return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
 
