@@ -190,3 +190,17 @@ def test_hostile_review_text_stays_literal_in_the_markdown(tmp_path) -> None:
     rows = [line for line in md.splitlines() if line.startswith("| Root cause identified") or "(#" in line]
     assert rows and all(line.replace("\\|", "").count("|") == (5 if line.startswith("| Root") else 6)
                         for line in rows), rows
+
+
+def test_fix_deployed_unmarked_is_the_resolve_checklist_tick() -> None:
+    from tests.test_export import entry, m
+
+    tick = entry(1, 1, 1, m(50), Kind.ACTION, "a", "Checklist ✓ Resolve: Fix deployed with monitoring",
+                 meta={"event": "checklist", "phase": "Resolve", "index": 2, "done": True})
+    other = entry(2, 2, 1, m(40), Kind.ACTION, "a", "Checklist ✓ Resolve: Fix tested",
+                  meta={"event": "checklist", "phase": "Resolve", "index": 1, "done": True})
+    folded = review.fold([other, tick])
+    assert folded.milestones["fix-deployed"] == review.Milestone(m(50), "checklist: Fix deployed with monitoring")
+    untick = entry(3, 3, 1, m(45), Kind.ACTION, "a", "Checklist ✗ unchecked Resolve: Fix deployed with monitoring",
+                   meta={"event": "checklist", "phase": "Resolve", "index": 2, "done": False})
+    assert "fix-deployed" not in review.fold([other, untick]).milestones

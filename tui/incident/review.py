@@ -235,15 +235,32 @@ def fold(entries: Sequence[Entry]) -> Review:
             actions[entry_id] = ActionMark(bool(meta.get("follow_up", True)), _text(meta, "owner") or before.owner,
                                            _text(meta, "priority") or before.priority, _text(meta, "due") or before.due)
     milestones: dict[str, Milestone] = {}
+    in_time = sorted(entries, key=lambda e: e.ts)
     for name in MILESTONES:
         if name in marked:
             milestones[name] = marked[name]
             continue
         kind = _MILESTONE_KIND.get(name)
-        first = next((e for e in sorted(entries, key=lambda e: e.ts) if e.kind is kind), None)
+        first = next((e for e in in_time if kind is not None and e.kind is kind), None)
         if first is not None:
             milestones[name] = Milestone(first.ts, f"first {kind.value} entry" if kind else "")
+            continue
+        ticked = next((e for e in in_time if _ticks(e, name)), None)
+        if ticked is not None:
+            milestones[name] = Milestone(ticked.ts, "checklist: " + one_line(ticked.text).split(": ", 1)[-1])
     return Review(impact, milestones, tuple(factors), mitigation, fix, actions)
+
+
+# A checklist tick that says the milestone happened (the default Resolve list's "Fix deployed with
+# monitoring"; a configured list's item with these words counts too).
+_TICK_WORDS = {"fix-deployed": ("Resolve", "deploy")}
+
+
+def _ticks(e: Entry, name: str) -> bool:
+    phase_word = _TICK_WORDS.get(name)
+    meta = e.meta
+    return (phase_word is not None and meta.get("event") == "checklist" and meta.get("done") is True
+            and meta.get("phase") == phase_word[0] and phase_word[1] in e.text.lower())
 
 
 # -- related incidents ------------------------------------------------------------------
