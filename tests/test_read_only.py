@@ -13,7 +13,7 @@ from widgets.incident_header import IncidentHeader
 
 from .conftest import fixed_clock, seed_incident
 
-WRITE_KEYS = ["n", "a", "d", "f", "m", "c", "t", "e", "s", "S", "p", "R", "u", "z", "F"]
+WRITE_KEYS = ["n", "a", "d", "f", "m", "c", "t", "e", "s", "S", "p", "R", "u", "z", "F", "I", "M", "A"]
 
 
 async def test_no_key_writes_and_the_header_says_read_only(store):

@@ -558,7 +558,7 @@ def export(store: "Store", incident_id: int, fmt: str, *, redactor: Redactor, no
     )
 
 
-RELATED_SCAN = 200   # the newest incidents searched for related ones: an export stays fast in a big store
+RELATED_SCAN = 50    # the newest incidents searched for related ones: an export (the x key too) stays fast
 
 
 # -- files ---------------------------------------------------------------------------

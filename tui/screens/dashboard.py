@@ -362,7 +362,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
 
     # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
     WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
-                               "followup_done"})
+                               "followup_done", "impact", "milestone", "action_item"})
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):
