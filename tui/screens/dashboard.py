@@ -299,10 +299,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         try:
             self.wapp.build_later_sources()
         except Exception as exc:  # noqa: BLE001 - sources that cannot be built are red panes, not a dead app
-            from ..scheduler import _why
+            from ..scheduler import why_failed
             from ..sources import error_snapshot
 
-            why = f"could not start: {_why(exc)}"
+            why = f"could not start: {why_failed(exc)}"
             for name in self.wapp.panes:
                 snapshot = error_snapshot(name, why)
                 if snapshot is not None:
@@ -535,6 +535,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         widget.set_class(bool(alerts), "-active")
 
     # -- live sources ------------------------------------------------------------
+
+    def latest_snapshot(self, source: str) -> Any:
+        """The last snapshot ``source`` delivered (unmasked), or None: what the keys' actions read."""
+        return self._snapshots.get(source)
 
     @on(SnapshotReady)
     def on_snapshot(self, message: SnapshotReady) -> None:
