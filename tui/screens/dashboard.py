@@ -34,6 +34,7 @@ from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
+from ..panes import ALERTS, DEPLOYS, PODS, has_signals
 from ..scheduler import Scheduler
 from ..textual_hooks import use_dirty_lines_compositor
 from ..textual_hooks.pacing import FramePacing
@@ -329,7 +330,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
         self.set_class(not self.wapp.panes, "-no-live")
-        self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
+        self.query_one("#live").set_class(has_signals(self.wapp.panes), "-signals")
 
     # -- the store -------------------------------------------------------------
 
@@ -562,7 +563,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             gc.freeze()
         if source is not None:
             self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
-            if message.source == "alerts":
+            if message.source == ALERTS:
                 self.alerts_seen(snapshot)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
             if hook is not None:
@@ -782,13 +783,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
     # -- live pane keys ----------------------------------------------------------
 
     def action_hide_healthy(self) -> None:
-        pane = self.wapp.panes.get("pods")
+        pane = self.wapp.panes.get(PODS)
         if pane is not None:
             hidden = pane.toggle_healthy()
             self.notify("Healthy pods hidden" if hidden else "All pods shown")
 
     def _selected_deploy(self):
-        pane = self.wapp.panes.get("deploys")
+        pane = self.wapp.panes.get(DEPLOYS)
         picked = pane.selected() if pane is not None else None
         if picked is None:
             self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
