@@ -12,6 +12,7 @@ from textual import work
 from widgets.timeline import TimelineView
 
 from ..incident.store import StoreError
+from ..panes import HEALTH
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -34,7 +35,7 @@ class CommunicateActions(_Mixin):
     _kept_draft: str | None = None   # a draft whose post failed, offered again by U
 
     def _affected(self) -> list[str]:
-        health = self.latest_snapshot("health")
+        health = self.latest_snapshot(HEALTH)
         if health is not None and not health.error:
             return [s.name for s in health.services if str(s.state) in ("DOWN", "DEGRADED")]
         from ..incident.export import currently_impacted
