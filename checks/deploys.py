@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from checks.base import Event, Level, Snapshot
 from checks.specs import RepoSpec
 from tui.incident.model import utcnow
+from tui.incident.safe_text import row_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import git
@@ -264,10 +264,9 @@ def repo_names(paths: Sequence[str]) -> list[str]:
 
 
 def _clean(text: str, limit: int = SUBJECT_MAX) -> str:
-    """Printable text only: names and subjects are foreign input (escape sequences...)."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in text)
-    text = text.strip()
+    """Printable text only, shortened: names and subjects are foreign input (escape sequences...),
+    made one row of glyphs by the one sanitiser (safe_text.row_text)."""
+    text = row_text(text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

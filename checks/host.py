@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING
 from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot
 from checks.specs import HostSpec
+from tui.incident.safe_text import row_text
 
 if TYPE_CHECKING:
     import psutil
@@ -248,11 +248,8 @@ def format_bytes(n: float | None, *, suffix: str = "") -> str:
 
 
 def clean_text(text: str, limit: int = 64) -> str:
-    """Printable text only: process names and commit subjects are foreign input."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    out = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch
-                  for ch in text)
-    return out[:limit]
+    """Printable text only (process and user names are foreign input), by the one sanitiser."""
+    return row_text(text)[:limit]
 
 
 # ---------------------------------------------------------------- events

@@ -168,7 +168,7 @@ async def test_render_entry_never_raises_and_shows_text_literally():
 
 
 def test_what_stands_in_for_the_unprintable():
-    from widgets.timeline import _one_line
+    from tui.incident.safe_text import row_text as _one_line
 
     assert _one_line("a\nb\r\nc\u2028d") == "a⏎b⏎c⏎d"
     assert _one_line("a\tb\u00a0c") == "a b c"

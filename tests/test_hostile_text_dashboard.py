@@ -150,9 +150,9 @@ async def test_hostile_store_and_remote_text_is_drawn_visible(store, remote):
             assert shown in text, shown
         assert SHOWN_OSC + "\\x9b2J" in text              # the JSON value in the health reason (border)
         assert "wait" + SHOWN_OSC in text and "term" + SHOWN_OSC in text     # the pod's reasons
-        # The deploys source keeps only printable text of a commit itself (checks/deploys.py);
-        # its brackets are shown as written, never read as markup.
-        assert "subj ]0;PWNED" in text and "[/] [link=http://evil]x" in text and "auth ]0;PWNED" in text
+        # The deploys source keeps a commit's text as one row of glyphs (safe_text.row_text, in
+        # checks/deploys.py): a control shows as U+FFFD; brackets as written, never read as markup.
+        assert "subj\ufffd]0;PWNED" in text and "[/] [link=http://evil]x" in text and "auth\ufffd]0;PWNED" in text
         assert_frame_safe(frame(app))
         # Zoomed, the health pane has room for the whole of each reason.
         app.screen.maximize(app.panes["health"], container=False)

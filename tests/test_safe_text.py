@@ -60,3 +60,13 @@ def test_json_escapes_read_back_exact() -> None:
     out = json_escaped(json.dumps({"t": text}, ensure_ascii=False))
     assert json.loads(out) == {"t": text}
     assert visible(out) == out      # nothing left for a terminal to act on
+
+
+def test_process_and_commit_text_go_through_row_text():
+    """checks/host.py and checks/deploys.py clean foreign names with the one sanitiser."""
+    from checks.host import clean_text
+    from tui.incident.safe_text import row_text
+
+    hostile = "evil\x1b]0;PWNED\x07\u202e\u2028x"
+    assert clean_text(hostile, 40) == row_text(hostile) == "evil\ufffd]0;PWNED\ufffd⏎x"
+    assert clean_text("a" * 50, 40) == "a" * 40

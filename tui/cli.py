@@ -14,6 +14,11 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from . import __version__
+from .cmdline import UsageError
+from .cmdline import chosen_incident as _incident
+from .cmdline import database_url as _database_url
+from .cmdline import load_config as _load_config
+from .cmdline import open_store as _open_store
 
 if TYPE_CHECKING:     # argparse (and gettext) are imported only when the parser is built
     import argparse
@@ -22,14 +27,6 @@ EXIT_USAGE = 2
 # What a shell reports for a command killed by SIGPIPE (128 + 13): `warroom status | head`
 # ends like any other Unix tool whose reader went away, without a word.
 EXIT_CLOSED_PIPE = 141
-# SQLite's INTEGER (and PostgreSQL's bigint): a larger incident number cannot exist.
-_MAX_ID = 2**63 - 1
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
 def _one_line_parser() -> type:
     import argparse
 
@@ -62,30 +59,7 @@ def _parse_time(text: str) -> datetime:
     return when
 
 
-def _open_store(args: argparse.Namespace, config=None, *, offline_ok: bool = False, read_only: bool = False):
-    """``read_only``: the reading commands open the SQLite file read-only and create nothing."""
-    from .incident.stores import open_store
-
-    return open_store(args.data_dir or None, _database_url(args, config), offline_ok=offline_ok,
-                      read_only=read_only)
-
-
 # -- the shared store (issue 16): choosing it, `warroom db …` ------------------------
-
-
-def _database_url(args: argparse.Namespace, config=None) -> str | None:
-    """--database, else $WARROOM_DATABASE_URL, else [store] url in the config; None: the SQLite file."""
-    url = getattr(args, "database", None)
-    if url:
-        from .incident.store_pg import safe_url
-
-        if safe_url(url) != url:
-            raise UsageError("--database: a password on the command line is visible to every user in 'ps' — "
-                             "put it in PGPASSWORD, ~/.pgpass or WARROOM_DATABASE_URL instead")
-        return url
-    if os.environ.get("WARROOM_DATABASE_URL"):
-        return os.environ["WARROOM_DATABASE_URL"]
-    return (config if config is not None else _load_config(args)).store_url
 
 
 def _print_queued(args: argparse.Namespace) -> int:
@@ -182,23 +156,6 @@ def _add_db_commands(sub, common) -> None:
     q.set_defaults(func=cmd_db_migrate)
 
 
-def _incident(store, args: argparse.Namespace):
-    ref = getattr(args, "incident", None)
-    if ref:
-        text = str(ref).upper().removeprefix("INC-")
-        if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
-            raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
-        return store.incident(int(text))
-    return store.require_active()
-
-
-def _load_config(args: argparse.Namespace):
-    from .config import default_config_path, load_config
-
-    path = args.config or default_config_path()
-    return load_config(path)
-
-
 # -- commands ------------------------------------------------------------------
 
 
@@ -216,7 +173,8 @@ def cmd_declare(args: argparse.Namespace) -> int:
         incident = store.declare(
             args.title, severity, author=_author(args), source="cli",
             started_at=_parse_time(args.started) if args.started else _impact_start(args), roles=roles,
-            cadence=_cadence(config), escalate_after=_escalate_after(config), checklists=_checklists(config),
+            cadence=config.incident.cadence(), escalate_after=config.incident.escalate_after(),
+            checklists=config.incident.phase_checklists(),
         )
     print(incident.ref)
     if still_open is not None:
@@ -236,27 +194,6 @@ def _impact_start(args: argparse.Namespace) -> datetime | None:
         return parse_impact_start(args.impact_start, utcnow())
     except ValueError as exc:
         raise UsageError(f"--impact-start: {exc}") from None
-
-
-def _cadence(config):
-    from .incident.model import DEFAULT_CADENCE, Severity
-
-    cadence = dict(DEFAULT_CADENCE)
-    for name, minutes in (config.incident.cadence_minutes or {}).items():
-        cadence[Severity.parse(name)] = minutes or None
-    return cadence
-
-
-def _escalate_after(config):
-    from datetime import timedelta
-
-    return timedelta(minutes=config.incident.escalate_after_minutes)
-
-
-def _checklists(config):
-    from .incident.model import Phase
-
-    return {Phase.parse(name): tuple(items) for name, items in (config.incident.checklists or {}).items()}
 
 
 def cmd_log(args: argparse.Namespace) -> int:

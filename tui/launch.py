@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .cmdline import UsageError, chosen_incident, open_store
 from .incident.model import Kind, Severity
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
 def _ask_declare(store, config, author: str):
     """No open incident: ask on the terminal (works over SSH, before the full-screen app):
     title, severity, who commands, and when impact started (the incident's start)."""
-    from .cli import UsageError, _cadence, _checklists, _escalate_after
     from .incident.model import utcnow
     from .incident.when import parse_impact_start
 
@@ -44,20 +44,19 @@ def _ask_declare(store, config, author: str):
     except EOFError:      # Ctrl-D at a question
         print()
         raise UsageError("no incident declared — run warroom again, or use 'warroom declare --title T --sev N'") from None
-    return store.declare(title, severity, author=author, source="tui", cadence=_cadence(config),
-                         escalate_after=_escalate_after(config), checklists=_checklists(config),
+    defaults = config.incident
+    return store.declare(title, severity, author=author, source="tui", cadence=defaults.cadence(),
+                         escalate_after=defaults.escalate_after(), checklists=defaults.phase_checklists(),
                          started_at=started, now=now, roles={"commander": commander} if commander else None)
 
 
 def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     """The dashboard; the caller has paused the cyclic GC (cli.cmd_dashboard says why), and
     the app resumes it once its first frame is drawn (WarroomApp.gc_paused)."""
-    from .cli import _cadence, _open_store
     from .sources import build_panes, build_sources
 
-    store = _open_store(args, config)
+    store = open_store(args, config)
     if getattr(args, "read_only", False):
-        from .cli import UsageError
         from .incident.stores import ReadOnlyStore
 
         store = ReadOnlyStore(store)
@@ -72,7 +71,7 @@ def run_dashboard(args: argparse.Namespace, config, author: str) -> int:
     # The panes are drawn empty first; their sources are built just after (tui/sources.py).
     app = WarroomApp(
         store, incident.id, panes=build_panes(config, kube_context=args.context), author=author,
-        cadence=_cadence(config), redact_hosts=args.redact_hosts, config=config, gc_paused=True,
+        cadence=config.incident.cadence(), redact_hosts=args.redact_hosts, config=config, gc_paused=True,
         sources_later=lambda: build_sources(config, incident=incident, kube_context=args.context),
     )
     from .exit_guard import ExitGuard
@@ -117,7 +116,6 @@ def _write_output(text: str, output: str | None) -> None:
             tmp.unlink(missing_ok=True)     # only ever our own half-written file
         except OSError:
             pass
-        from .cli import UsageError
 
         raise UsageError(f"cannot write {output}: {exc.strerror or exc} — "
                          "check that the directory exists, is writable and has free space") from None
@@ -125,19 +123,17 @@ def _write_output(text: str, output: str | None) -> None:
 
 
 def run_export(args: argparse.Namespace, config) -> int:
-    from .cli import _incident, _open_store
     from .incident.export import export
     from .incident.redact import Redactor
 
-    with _open_store(args, config, read_only=True) as store:
+    with open_store(args, config, read_only=True) as store:
         if args.incident:
-            incident = _incident(store, args)
+            incident = chosen_incident(store, args)
         else:
             incidents = store.incidents()
             incident = store.active_incident() or (incidents[-1] if incidents else None)
             if incident is None:
-                from .cli import UsageError
-
+        
                 raise UsageError("no incidents to export — declare one with 'warroom declare --title T --sev N'")
         text = export(store, incident.id, args.format, redactor=Redactor(config.secrets))
     _write_output(text, args.output)
@@ -145,15 +141,14 @@ def run_export(args: argparse.Namespace, config) -> int:
 
 
 def run_update(args: argparse.Namespace, config, author: str) -> int:
-    from .cli import _incident, _open_store
     from .incident.export import currently_impacted
     from .incident.notify import post_update
     from .incident.redact import Redactor
     from .incident.templates import build_context, render_update, suggest_template
 
     redactor = Redactor(config.secrets)
-    with _open_store(args, config, read_only=not args.post) as store:   # a draft only reads
-        incident = _incident(store, args)
+    with open_store(args, config, read_only=not args.post) as store:   # a draft only reads
+        incident = chosen_incident(store, args)
         timeline = store.timeline(incident.id)
         from .incident.model import utcnow
 
@@ -166,8 +161,7 @@ def run_update(args: argparse.Namespace, config, author: str) -> int:
             print(text)
             return 0
         if not config.notify:
-            from .cli import UsageError
-
+    
             raise UsageError("nothing to post to — add a [[notify]] section to warroom.toml (kind = \"slack\" or \"json\")")
         results = post_update(text, config.notify, incident=incident, redactor=redactor,
                               retry_uncertain=getattr(args, "force", False))

@@ -69,7 +69,7 @@ class Scheduler:
                 try:
                     source.start()
                 except Exception as exc:  # a source that cannot start is a red pane, not a dead app
-                    self.node.post_message(SnapshotReady(source.name, source.error_snapshot(_why(exc)), 0.0))
+                    self.node.post_message(SnapshotReady(source.name, source.error_snapshot(why_failed(exc)), 0.0))
                     continue
             self._run(source.name)
 
@@ -104,7 +104,7 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            snapshot = source.error_snapshot(_why(exc))
+            snapshot = source.error_snapshot(why_failed(exc))
         self.node.post_message(SnapshotReady(source.name, snapshot, time.perf_counter() - started))
 
     def _poll_sync(self, source: LiveSource) -> None:
@@ -112,7 +112,7 @@ class Scheduler:
         try:
             snapshot = source.poll()
         except Exception as exc:
-            snapshot = source.error_snapshot(_why(exc))
+            snapshot = source.error_snapshot(why_failed(exc))
         self.node.post_message(SnapshotReady(source.name, snapshot, time.perf_counter() - started))
 
     def delivered(self, message: SnapshotReady) -> None:
@@ -137,6 +137,7 @@ class Scheduler:
                     pass  # shutting down: a source that fails to close must not block the exit
 
 
-def _why(exc: BaseException) -> str:
+def why_failed(exc: BaseException) -> str:
+    """An exception as one line a pane can show: its type and its first line."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

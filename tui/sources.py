@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from checks.base import Level
 from checks.specs import KubeSpec, RepoSpec
 
+from . import panes
 from .loop_thread import LoopThread
 from .scheduler import LiveSource
 
@@ -29,7 +30,6 @@ class LiveBundle:
     sources: list = field(default_factory=list)
     panes: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
-    deploys: Any = None
 
 
 def _git_root(start: Path) -> Path | None:
@@ -79,30 +79,19 @@ def health_worker_threshold() -> int:
 
 
 def build_panes(config: Any, *, kube_context: str | None = None) -> dict:
-    """The live panes, empty: what the first frame needs (and no checks module)."""
-    from widgets.deploys import DeploysPane
-    from widgets.health import HealthPane
-    from widgets.host import HostPane
-    from widgets.pods import PodsPane
+    """The live panes, empty: what the first frame needs (and no checks module).
 
-    panes = {"health": HealthPane(), "host": HostPane()}
-    if _kube_spec(config, kube_context).enabled:
-        panes["pods"] = PodsPane()
-    panes["deploys"] = DeploysPane()
-    # Alerts and metrics take no room unless configured; after the four panes, which keep their places.
-    signals: list[tuple[str, Widget]] = []
-    if config.alertmanager is not None:
-        from widgets.alerts import AlertsPane
-
-        signals.append(("alerts", AlertsPane()))
-    if config.prometheus is not None and config.metrics:
-        from widgets.metrics import MetricsPane
-
-        signals.append(("metrics", MetricsPane()))
-    for name, pane in signals:
-        pane.set_class(len(signals) == 1, "-wide")
-        panes[name] = pane
-    return panes
+    One per record of ``tui.panes.PANES`` that the config shows, in its order: the four
+    keep their places; alerts and metrics take room only when configured, after them."""
+    chosen = panes.shown(config)
+    signals = sum(1 for p in chosen if p.signal)
+    built: dict[str, Widget] = {}
+    for record in chosen:
+        widget = record.widget_class()()
+        if record.signal:
+            widget.set_class(signals == 1, "-wide")
+        built[record.name] = widget
+    return built
 
 
 def _kube_spec(config: Any, kube_context: str | None) -> KubeSpec:
@@ -117,16 +106,47 @@ def build_live(config: Any, *, incident: Any, kube_context: str | None = None, c
     return bundle
 
 
+@dataclass(frozen=True)
+class BuildContext:
+    """What a source factory is given besides the config."""
+    incident_started: datetime
+    kube_context: str | None = None
+    cwd: Path | None = None
+
+
 def build_sources(config: Any, *, incident: Any, kube_context: str | None = None,
                   cwd: Path | None = None) -> LiveBundle:
     """The sources behind build_panes' panes, with their hooks; ``panes`` is left empty.
 
     The dashboard builds these just after its first frame (WarroomApp's ``sources_later``):
     the checks modules' snapshot types and the checkers cost ~10 ms it need not wait for."""
-    from checks import deploys, health, host, pods
-
-    started: datetime = incident.started_at
+    ctx = BuildContext(incident.started_at, kube_context, cwd)
     bundle = LiveBundle()
+    for record in panes.shown(config):
+        bundle.sources.append(record.source_factory()(config, ctx))
+    by_name = {s.name: s for s in bundle.sources}
+    if panes.HEALTH in by_name and panes.DEPLOYS in by_name:
+        bundle.hooks[panes.HEALTH] = _suspects_from_first_failure(by_name[panes.DEPLOYS].origin)
+    return bundle
+
+
+def _suspects_from_first_failure(deploy_source: Any) -> Callable[[Any, list], None]:
+    first_failure: list[datetime] = []
+
+    def on_health(snapshot: Any, events: list) -> None:
+        # Deploys are suspect relative to the first failure seen, if that precedes the declaration.
+        if not first_failure and snapshot.level >= Level.CRIT and not snapshot.error:
+            first_failure.append(snapshot.taken_at)
+            deploy_source.set_first_failure(snapshot.taken_at)
+
+    return on_health
+
+
+# -- the source factories that tui.panes names: (config, BuildContext) -> LiveSource ------
+
+
+def health_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import health
 
     # Every service in flight at once: a round should take as long as the slowest service, not N/100 of them.
     concurrency = max(100, len(config.services))
@@ -150,65 +170,59 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
             health_loop = LoopThread("health-checks")
             poll, interval = (lambda: health_loop.run(checker.poll())), checker.next_due_in
             close = lambda: health_loop.stop(checker.aclose())   # noqa: E731
-    bundle.sources.append(LiveSource("health", poll, interval, health.changes, _error(health.HealthSnapshot),
-                                     close=close, origin=checker))
+    return LiveSource(panes.HEALTH, poll, interval, health.changes, _error(health.HealthSnapshot),
+                      close=close, origin=checker)
 
-    host_source = host.HostSource(config.host)
-    bundle.sources.append(LiveSource("host", host_source.poll, config.host.interval, host.changes,
-                                     _error(host.HostSnapshot), close=host_source.close))
 
-    kube = _kube_spec(config, kube_context)
-    if kube.enabled:
-        pod_source = pods.PodsSource(kube, incident_started=started)
-        bundle.sources.append(LiveSource("pods", pod_source.poll, kube.interval, pods.changes,
-                                         _error(pods.PodsSnapshot), start=pod_source.start, close=pod_source.close))
+def host_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import host
+
+    source = host.HostSource(config.host)
+    return LiveSource(panes.HOST, source.poll, config.host.interval, host.changes, _error(host.HostSnapshot),
+                      close=source.close, origin=source)
+
+
+def pods_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import pods
+
+    kube = _kube_spec(config, ctx.kube_context)
+    source = pods.PodsSource(kube, incident_started=ctx.incident_started)
+    return LiveSource(panes.PODS, source.poll, kube.interval, pods.changes, _error(pods.PodsSnapshot),
+                      start=source.start, close=source.close, origin=source)
+
+
+def deploys_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import deploys
 
     repos = config.repos
     if not repos:
-        root = _git_root(cwd or Path.cwd())
+        root = _git_root(ctx.cwd or Path.cwd())
         repos = (RepoSpec(path=str(root)),) if root else ()
-    deploy_source = deploys.DeploysSource(repos, incident_started=started)
+    source = deploys.DeploysSource(repos, incident_started=ctx.incident_started)
     interval = min((r.interval for r in repos), default=NO_SERVICES_POLL_S)
-    bundle.sources.append(LiveSource("deploys", deploy_source.poll, interval, deploys.changes,
-                                     _error(deploys.DeploysSnapshot), close=deploy_source.close))
-    bundle.deploys = deploy_source
-
-    first_failure: list[datetime] = []
-
-    def on_health(snapshot: Any, events: list) -> None:
-        # Deploys are suspect relative to the first failure seen, if that precedes the declaration.
-        if not first_failure and snapshot.level >= Level.CRIT and not snapshot.error:
-            first_failure.append(snapshot.taken_at)
-            deploy_source.set_first_failure(snapshot.taken_at)
-
-    bundle.hooks["health"] = on_health
-    _signal_sources(config, bundle, started)
-    return bundle
+    return LiveSource(panes.DEPLOYS, source.poll, interval, deploys.changes, _error(deploys.DeploysSnapshot),
+                      close=source.close, origin=source)
 
 
-def _signal_sources(config: Any, bundle: LiveBundle, started: datetime) -> None:
-    """Alertmanager's alerts and Prometheus' metrics, when configured (checks.alerts, checks.metrics)."""
-    if config.alertmanager is not None:
-        from checks import alerts
+def alerts_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import alerts
 
-        bound = LoopBound("alerts", alerts.AlertsSource(config.alertmanager))
-        bundle.sources.append(LiveSource("alerts", bound.poll, config.alertmanager.interval, alerts.changes,
-                                         _error(alerts.AlertsSnapshot), close=bound.close, origin=bound))
-    if config.prometheus is not None and config.metrics:
-        from checks import metrics
+    bound = LoopBound(panes.ALERTS, alerts.AlertsSource(config.alertmanager))
+    return LiveSource(panes.ALERTS, bound.poll, config.alertmanager.interval, alerts.changes,
+                      _error(alerts.AlertsSnapshot), close=bound.close, origin=bound)
 
-        bound = LoopBound("metrics", metrics.MetricsSource(config.prometheus, config.metrics,
-                                                           incident_started=started))
-        bundle.sources.append(LiveSource("metrics", bound.poll, config.prometheus.interval, metrics.changes,
-                                         _error(metrics.MetricsSnapshot), close=bound.close, origin=bound))
+
+def metrics_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import metrics
+
+    bound = LoopBound(panes.METRICS, metrics.MetricsSource(config.prometheus, config.metrics,
+                                                           incident_started=ctx.incident_started))
+    return LiveSource(panes.METRICS, bound.poll, config.prometheus.interval, metrics.changes,
+                      _error(metrics.MetricsSnapshot), close=bound.close, origin=bound)
 
 
 def error_snapshot(pane: str, why: str) -> Any:
     """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be
-    built); None for a pane this module does not make."""
-    from checks import alerts, deploys, health, host, metrics, pods
-
-    cls = {"health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
-           "deploys": deploys.DeploysSnapshot, "alerts": alerts.AlertsSnapshot,
-           "metrics": metrics.MetricsSnapshot}.get(pane)
-    return None if cls is None else _error(cls)(why)
+    built); None for a name that is no pane."""
+    record = panes.pane(pane)
+    return None if record is None else _error(record.snapshot_class())(why)

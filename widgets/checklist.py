@@ -12,14 +12,16 @@ from textual.binding import Binding
 from textual.css.scalar import Unit
 from textual.message import Message
 
-from tui.incident.model import PHASES
+from tui.incident.model import PHASES, Phase
 
 from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import ChecklistItem
 
-SHORT = {"Triage": "Tri", "Mitigate": "Mit", "Investigate": "Inv", "Resolve": "Res", "Verify": "Ver", "Postmortem": "PM"}
+# Keyed by the domain's phases (a str enum, so a phase's name finds its abbreviation too).
+SHORT: dict[str, str] = {Phase.TRIAGE: "Tri", Phase.MITIGATE: "Mit", Phase.INVESTIGATE: "Inv", Phase.RESOLVE: "Res",
+                         Phase.VERIFY: "Ver", Phase.POSTMORTEM: "PM"}
 
 
 class ChecklistView(LayoutWidthWidget, can_focus=True):

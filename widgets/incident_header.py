@@ -7,24 +7,27 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 
+from tui.incident.model import Severity, Status
+
 from .layout_width import LayoutWidthWidget
 
 if TYPE_CHECKING:
     from tui.incident.model import Incident
 
 NARROW = 120
+# Keyed by the domain's own enums (an IntEnum and a str enum: plain 1 or "Resolved" find them too).
 SEVERITY_STYLES = {
-    1: "bold #ffffff on #d70000",
-    2: "bold #000000 on #ff8700",
-    3: "bold #000000 on #ffd700",
-    4: "bold #000000 on #87afd7",
+    Severity.SEV1: "bold #ffffff on #d70000",
+    Severity.SEV2: "bold #000000 on #ff8700",
+    Severity.SEV3: "bold #000000 on #ffd700",
+    Severity.SEV4: "bold #000000 on #87afd7",
 }
 STATUS_STYLES = {
-    "Investigating": "bold #ff5f5f",
-    "Identified": "bold #ffaf00",
-    "Mitigating": "bold #ffd700",
-    "Monitoring": "bold #5fafff",
-    "Resolved": "bold #5fd75f",
+    Status.INVESTIGATING: "bold #ff5f5f",
+    Status.IDENTIFIED: "bold #ffaf00",
+    Status.MITIGATING: "bold #ffd700",
+    Status.MONITORING: "bold #5fafff",
+    Status.RESOLVED: "bold #5fd75f",
 }
 
 CONNECTION_STYLES = {
@@ -80,7 +83,7 @@ class IncidentHeader(LayoutWidthWidget):
         if self.demo:
             append_badge(line, "DEMO", "bold #000000 on #d7d700")
             line.append(" ")
-        append_badge(line, inc.severity.name, SEVERITY_STYLES.get(int(inc.severity), "reverse"))
+        append_badge(line, inc.severity.name, SEVERITY_STYLES.get(inc.severity, "reverse"))
         line.append(" ")
         line.append(f"{inc.ref} ", style="dim")
         line.append(self.redact(inc.title), style="bold")
@@ -89,7 +92,7 @@ class IncidentHeader(LayoutWidthWidget):
         # Every gap between cells is written at the END of a run, never at the start of the next:
         # SVG renderers (rsvg/pango) draw a text run's leading spaces after its glyphs, so in the
         # PNGs of our screenshots '00:25:00' + '  IC ' read '00:25:00IC'.
-        line.append(inc.status.value.upper() + " ", style=STATUS_STYLES.get(inc.status.value, "bold"))
+        line.append(inc.status.value.upper() + " ", style=STATUS_STYLES.get(inc.status, "bold"))
         line.append("· ", style="dim")
         line.append(inc.phase.value + " ", style="bold")
         line.append("· ", style="dim")

@@ -41,9 +41,9 @@ class PresenterBanner(Horizontal):
     def show(self, incident: "Incident", clock: "UpdateClock", now: datetime, redact=lambda t: t,
              demo: bool = False) -> None:
         sev = self.query_one("#banner-sev", Static)
-        sev.update(Text(f"\n{incident.severity.name}\n", style=SEVERITY_STYLES.get(int(incident.severity), "reverse"),
+        sev.update(Text(f"\n{incident.severity.name}\n", style=SEVERITY_STYLES.get(incident.severity, "reverse"),
                         justify="center"))
-        sev.styles.background = SEVERITY_STYLES.get(int(incident.severity), "").split(" on ")[-1] or None
+        sev.styles.background = SEVERITY_STYLES.get(incident.severity, "").split(" on ")[-1] or None
         status = Text()
         if demo:
             status.append(" DEMO ", style="bold #000000 on #d7d700")

@@ -6,7 +6,6 @@ rendered as plain ``Text`` (a ``[bold]`` in a note stays literal).
 """
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_right
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -18,6 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.incident.safe_text import row_text
 from tui.textual_hooks.pass_style import PassStyle
 
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
@@ -45,31 +45,6 @@ def time_text(when: "datetime", today: "date | None") -> str:
 
 def _sort_key(entry: "Entry") -> tuple:
     return (entry.ts, entry.entry_id)
-
-
-_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
-
-
-def _visible(ch: str) -> str:
-    if ch.isprintable():
-        return ch
-    if ch in _LINE_BREAKS:
-        return "⏎"
-    if ch.isspace():            # tab, no-break space, ...: a space, not a mystery glyph
-        return " "
-    if unicodedata.category(ch) == "Cf":
-        # Format characters (zero-width joiners, direction marks and overrides, BOM) are
-        # invisible by design and terminals disagree on their width and effect, which
-        # would shift or reorder the rest of the row: dropped. A ZWJ emoji shows as its parts.
-        return ""
-    # Control characters would move the cursor or corrupt the row: shown visibly instead.
-    return "�"
-
-
-def _one_line(text: str) -> str:
-    if text.isprintable():      # the usual case, and a long line costs nothing
-        return text
-    return "".join(_visible(ch) for ch in text.replace("\r\n", "\n"))
 
 
 class TimelineView(PassStyle, ScrollView, can_focus=True):
@@ -310,9 +285,9 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         line.append(f" {label} ", style=badge_style)
         line.append(" ")
         if entry.author and entry.kind.value != "system":
-            line.append(_one_line(self.redact(entry.author)), style=self.get_component_rich_style("timeline--author"))
+            line.append(row_text(self.redact(entry.author)), style=self.get_component_rich_style("timeline--author"))
             line.append(": ")
-        line.append(_one_line(self.redact(entry.text)))
+        line.append(row_text(self.redact(entry.text)))
         if entry.edited:
             line.append(" (edited)", style="italic dim")
         if entry.meta.get("queued"):  # typed while the shared server was unreachable: not on it yet

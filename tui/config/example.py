@@ -1,9 +1,30 @@
 """The example warroom.toml that ``warroom init`` writes (tests/test_config.py loads it with
-every setting switched on)."""
+every setting switched on).
+
+Its defaults are not written here but rendered from where they are declared, the spec
+dataclasses the loader fills (``checks.specs``, ``tui.incident.specs``): a line
+``key = @`` in the template shows the default of that key of its section's spec, so a
+changed default changes the example with it (tests/test_config_defaults.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from checks.specs import AlertmanagerSpec, HostSpec, KubeSpec, MetricSpec, PrometheusSpec, RepoSpec, ServiceSpec
+from tui.incident.specs import IncidentDefaults, NotifySpec
+
+# Which spec holds the defaults of each section's keys.
+SECTION_SPECS: dict[str, type] = {
+    "incident": IncidentDefaults, "services": ServiceSpec, "host": HostSpec, "kubernetes": KubeSpec,
+    "repos": RepoSpec, "notify": NotifySpec, "alertmanager": AlertmanagerSpec, "prometheus": PrometheusSpec,
+    "metrics": MetricSpec,
+}
 
 # Lines like "#key = value" (no space after "#") are settings to switch on by
 # deleting the "#"; "# text" lines explain. tests/test_config.py relies on that.
-EXAMPLE_CONFIG = """\
+TEMPLATE = """\
 # warroom.toml: what the warroom dashboard watches during an incident.
 # Check it with:  warroom check-config warroom.toml
 #
@@ -20,10 +41,10 @@ EXAMPLE_CONFIG = """\
 [incident]
 # Minutes between stakeholder updates, by severity (SEV1..SEV4). A severity
 # that is left out (SEV4 by default) or set to 0 gets no update timer.
-cadence_minutes = { SEV1 = 15, SEV2 = 30, SEV3 = 60 }
+cadence_minutes = @
 # Prompt the incident commander when this many minutes pass with no action,
 # decision, mitigation or checklist progress.
-escalate_after_minutes = 30
+escalate_after_minutes = @
 
 # Replace a phase's built-in checklist. Phases: Triage, Mitigate, Investigate,
 # Resolve, Verify, Postmortem.
@@ -35,28 +56,28 @@ escalate_after_minutes = 30
 #[[services]]
 #name = "payments"                          # required, unique
 #url = "https://payments.internal/healthz"  # required, http:// or https://
-#method = "GET"
-#interval = 5                               # seconds between checks
-#timeout = 2.0                              # seconds before a check fails
+#method = @
+#interval = @                               # seconds between checks
+#timeout = @                                # seconds before a check fails
 #expect_status = [200, 204]                 # default "2xx"; ranges as [[200, 299]]
-#degraded_ms = 800                          # slower than this (ms) is DEGRADED
-#fail_threshold = 2                         # failures in a row before DOWN
+#degraded_ms = @                            # slower than this (ms) is DEGRADED
+#fail_threshold = @                         # failures in a row before DOWN
 #body_contains = "ok"                       # body must contain this (default: not checked)
 #json_field = "status"                      # dotted path into a JSON body (default: none)
 #json_equals = "UP"                         # the value json_field must have
 #headers = { Authorization = "Bearer ${PAYMENTS_TOKEN}" }   # never shown
-#verify = true                              # TLS: true, false, or a CA bundle path
-#follow_redirects = false
+#verify = @                                 # TLS: true, false, or a CA bundle path
+#follow_redirects = @
 
 # ---- This machine: CPU, memory, disk and swap use --------------------------
 [host]
-cpu = [85, 95]          # [warn, critical] in percent
-memory = [85, 95]
-disk = [85, 95]         # applies to every mounted filesystem
-swap = [50, 80]
-interval = 1            # seconds between samples
-top_processes = 5       # busiest processes to list; 0 hides the list
-top_interval = 3        # seconds between process scans (every process is read; top(1) also uses 3)
+cpu = @                 # [warn, critical] in percent
+memory = @
+disk = @                # applies to every mounted filesystem
+swap = @
+interval = @            # seconds between samples
+top_processes = @       # busiest processes to list; 0 hides the list
+top_interval = @        # seconds between process scans (every process is read; top(1) also uses 3)
 
 # ---- Kubernetes pods: restarts and crash loops -----------------------------
 # Without this section warroom uses your default kubeconfig, if you have one.
@@ -64,8 +85,8 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #context = "prod-eu"                  # default: the kubeconfig's current context
 #namespaces = ["payments", "edge"]    # default: the context's namespace; ["*"] for all
 #kubeconfig = "~/.kube/config"        # default: $KUBECONFIG, else ~/.kube/config
-#interval = 1                         # seconds between pane refreshes
-#enabled = true                       # false switches the pane off
+#interval = @                         # seconds between pane refreshes
+#enabled = @                          # false switches the pane off
 
 # ---- Recent deploys: one [[repos]] block per git repository ----------------
 # Without any, warroom uses the current directory if it is a git repository.
@@ -73,18 +94,18 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #path = "~/src/payments"              # required
 #branch = "main"                      # default: the checked-out branch
 # ...or follow deploy tags instead of a branch (not both):  tags = "deploy-*"
-#limit = 15                           # deploys to list
-#suspect_window_minutes = 120         # deploys this recent are flagged as suspects
-#fetch_interval = 0                   # seconds between background `git fetch`; 0 = never
-#interval = 10                        # seconds between reads of the repository
+#limit = @                            # deploys to list
+#suspect_window_minutes = @           # deploys this recent are flagged as suspects
+#fetch_interval = @                   # seconds between background `git fetch`; 0 = never
+#interval = @                         # seconds between reads of the repository
 
 # ---- Where `warroom update --post` sends status updates --------------------
 #[[notify]]
 #kind = "slack"                       # slack (incoming webhook) or json (POSTs the update as JSON)
 #url = "${SLACK_WEBHOOK_URL}"         # required
 #name = "slack"                       # label in messages; default: the kind
-#timeout = 5.0                        # seconds
-#retries = 2
+#timeout = @                          # seconds
+#retries = @
 
 # ---- The shared incident store: several machines, one timeline -------------
 # Without it the incident lives in a SQLite file in the data directory (one
@@ -101,16 +122,16 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #url = "http://alertmanager:9093"     # required
 #filter = ['team="payments"']         # Alertmanager matchers; default: every active alert
 #headers = { Authorization = "Bearer ${AM_TOKEN}" }   # never shown
-#interval = 5                         # seconds between polls
-#timeout = 3.0                        # seconds
+#interval = @                         # seconds between polls
+#timeout = @                          # seconds
 
 # ---- Metrics: PromQL queries against Prometheus ----------------------------
 # The metrics pane appears with [prometheus] and at least one [[metrics]] block.
 #[prometheus]
 #url = "http://prometheus:9090"       # required
 #headers = { Authorization = "Bearer ${PROM_TOKEN}" }
-#interval = 15                        # seconds between rounds
-#timeout = 5.0                        # seconds per query
+#interval = @                         # seconds between rounds
+#timeout = @                          # seconds per query
 
 #[[metrics]]
 #name = "checkout 5xx"                # required, unique
@@ -118,5 +139,58 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #unit = "req/s"                       # also "%", "ms", "s", "bytes"
 #warn = 0.5                           # default: none
 #crit = 2                             # default: none
-#better = "lower"                     # above the thresholds is worse; "higher" flips it
+#better = @                           # above the thresholds is worse; "higher" flips it
 """
+
+_HEADER = re.compile(r"^#?\[\[?([\w.]+)\]\]?")
+_DEFAULT = re.compile(r"^(#?)(\w+) = @( *)(.*)$")
+
+
+def default_of(spec: type, key: str) -> Any:
+    """The default the loader uses for ``key`` (a field of ``spec``)."""
+    for f in dataclasses.fields(spec):
+        if f.name == key:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+            break
+    raise KeyError(f"{spec.__name__} has no default for {key!r}")
+
+
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML, as a person would type it (5, not 5.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def render(template: str, specs: dict[str, type] = SECTION_SPECS) -> str:
+    """The template with every ``key = @`` replaced by that key's default, comments kept in their column."""
+    section = None
+    out = []
+    for line in template.splitlines(keepends=True):
+        header = _HEADER.match(line)
+        if header:
+            section = header[1]
+        found = _DEFAULT.match(line.rstrip("\n"))
+        if found and section in specs:
+            comment, key, spaces, rest = found.groups()
+            value = toml_value(default_of(specs[section], key))
+            pad = " " * max(1, len(spaces) + 1 - len(value)) if rest else ""
+            line = f"{comment}{key} = {value}{pad}{rest}" + ("\n" if line.endswith("\n") else "")
+        out.append(line)
+    return "".join(out)
+
+
+EXAMPLE_CONFIG = render(TEMPLATE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from tui.incident.model import PHASES, SEVERITIES
@@ -69,17 +69,25 @@ def _checklists(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return _BAD if bad else out
 
 
-def _method(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
-    if not isinstance(value, str):
-        ld.wrong_type(path, "a string", value, '"GET"')
-        return _BAD
-    method = value.strip().upper()
-    if method not in HTTP_METHODS:
-        guess = _close_match(method, HTTP_METHODS)
-        ld.report(path, f"{_dotted(path)} {_quote(value)} is not an HTTP method",
-                  f'did you mean "{guess}"?' if guess else "use one of " + ", ".join(HTTP_METHODS))
-        return _BAD
-    return method
+def _choice(choices: tuple[str, ...], *, normalise: Callable[[str], str], example: str,
+            problem: Callable[[tuple[Any, ...], str], str], otherwise: str) -> _Parser:
+    """A string out of ``choices`` (compared once normalised), a close match suggested."""
+    def parse(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
+        if not isinstance(value, str):
+            ld.wrong_type(path, "a string", value, example)
+            return _BAD
+        chosen = normalise(value.strip())
+        if chosen not in choices:
+            guess = _close_match(chosen, choices)
+            ld.report(path, problem(path, value), f'did you mean "{guess}"?' if guess else otherwise)
+            return _BAD
+        return chosen
+    return parse
+
+
+_method = _choice(HTTP_METHODS, normalise=str.upper, example='"GET"',
+                  problem=lambda path, value: f"{_dotted(path)} {_quote(value)} is not an HTTP method",
+                  otherwise="use one of " + ", ".join(HTTP_METHODS))
 
 
 _STATUS_CLASS = re.compile(r"\s*([1-5])xx\s*", re.I)
@@ -261,17 +269,9 @@ def _error_pattern(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return value
 
 
-def _notify_kind(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
-    if not isinstance(value, str):
-        ld.wrong_type(path, "a string", value, '"slack"')
-        return _BAD
-    kind = value.strip().lower()
-    if kind not in NOTIFY_KINDS:
-        guess = _close_match(kind, NOTIFY_KINDS)
-        ld.report(path, f"unknown notify kind {_quote(value)}",
-                  f'did you mean "{guess}"?' if guess else 'use "slack" or "json"')
-        return _BAD
-    return kind
+_notify_kind = _choice(NOTIFY_KINDS, normalise=str.lower, example='"slack"',
+                       problem=lambda path, value: f"unknown notify kind {_quote(value)}",
+                       otherwise='use "slack" or "json"')
 
 
 def _service_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:

@@ -1,9 +1,20 @@
 """The schema of every section: key -> parser (the number ranges are in ``values``).
 
-The defaults themselves live on the spec dataclasses (``checks.specs``, ``tui.incident.specs``)."""
+The defaults themselves live on the spec dataclasses (``checks.specs``, ``tui.incident.specs``);
+the numbers a message suggests are read from there too (timeouts excepted: their messages
+have always quoted "2.0", and tests/test_config.py holds them to it)."""
 from __future__ import annotations
 
-from checks.specs import HostSpec
+from checks.specs import (
+    AlertmanagerSpec,
+    HostSpec,
+    KubeSpec,
+    LogSpec,
+    PrometheusSpec,
+    RepoSpec,
+    ServiceSpec,
+)
+from tui.incident.specs import IncidentDefaults, NotifySpec
 
 from .fields import (
     _better,
@@ -43,7 +54,7 @@ from .values import (
 
 _INCIDENT_SCHEMA: dict[str, _Parser] = {
     "cadence_minutes": _cadence,
-    "escalate_after_minutes": _num("30", 1, MAX_MINUTES, unit="min"),
+    "escalate_after_minutes": _num(IncidentDefaults.escalate_after_minutes, 1, MAX_MINUTES, unit="min"),
     "checklists": _checklists,
 }
 _SERVICE_SCHEMA: dict[str, _Parser] = {
@@ -51,10 +62,10 @@ _SERVICE_SCHEMA: dict[str, _Parser] = {
     "url": _service_url,
     "method": _method,
     "expect_status": _expect_status,
-    "interval": _num("5", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(ServiceSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "timeout": _num("2.0", 0.1, MAX_TIMEOUT_S, unit="s"),
-    "degraded_ms": _num("800", 0, MAX_TIMEOUT_S * 1000, unit="ms"),
-    "fail_threshold": _num("2", 1, 100, integer=True),
+    "degraded_ms": _num(ServiceSpec.degraded_ms, 0, MAX_TIMEOUT_S * 1000, unit="ms"),
+    "fail_threshold": _num(ServiceSpec.fail_threshold, 1, 100, integer=True),
     "body_contains": _text('"ok"'),
     "json_field": _text('"status"'),
     "json_equals": _json_equals,
@@ -67,32 +78,32 @@ _HOST_SCHEMA: dict[str, _Parser] = {
     "memory": _threshold(HostSpec.memory),
     "disk": _threshold(HostSpec.disk),
     "swap": _threshold(HostSpec.swap),
-    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
-    "top_processes": _num("5", 0, 100, integer=True),
-    "top_interval": _num("3", 0, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(HostSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "top_processes": _num(HostSpec.top_processes, 0, 100, integer=True),
+    "top_interval": _num(HostSpec.top_interval, 0, MAX_INTERVAL_S, unit="s"),
 }
 _KUBE_SCHEMA: dict[str, _Parser] = {
     "context": _text('"prod-eu"'),
     "namespaces": _namespaces,
     "kubeconfig": _kubeconfig,
-    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(KubeSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "enabled": _flag,
 }
 _REPO_SCHEMA: dict[str, _Parser] = {
     "path": _repo_path,
     "branch": _text('"main"'),
     "tags": _text('"deploy-*"'),
-    "limit": _num("15", 1, 1000, integer=True),
-    "suspect_window_minutes": _num("120", 1, 30 * MAX_MINUTES, unit="min"),
-    "fetch_interval": _num("0", 10, 24 * MAX_INTERVAL_S, unit="s", zero_off=True),
-    "interval": _num("10", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "limit": _num(RepoSpec.limit, 1, 1000, integer=True),
+    "suspect_window_minutes": _num(RepoSpec.suspect_window_minutes, 1, 30 * MAX_MINUTES, unit="min"),
+    "fetch_interval": _num(RepoSpec.fetch_interval, 10, 24 * MAX_INTERVAL_S, unit="s", zero_off=True),
+    "interval": _num(RepoSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
 }
 _NOTIFY_SCHEMA: dict[str, _Parser] = {
     "kind": _notify_kind,
     "url": _notify_url,
     "name": _text('"slack"'),
     "timeout": _num("5.0", 0.1, MAX_TIMEOUT_S, unit="s"),
-    "retries": _num("2", 0, MAX_RETRIES, integer=True),
+    "retries": _num(NotifySpec.retries, 0, MAX_RETRIES, integer=True),
 }
 
 _STORE_SCHEMA: dict[str, _Parser] = {"url": _store_url}
@@ -101,13 +112,13 @@ _ALERTMANAGER_SCHEMA: dict[str, _Parser] = {
     "url": _server_url,
     "filter": _matchers,
     "headers": _headers,
-    "interval": _num("5", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(AlertmanagerSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "timeout": _num("3.0", 0.1, MAX_TIMEOUT_S, unit="s"),
 }
 _PROMETHEUS_SCHEMA: dict[str, _Parser] = {
     "url": _server_url,
     "headers": _headers,
-    "interval": _num("15", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(PrometheusSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "timeout": _num("5.0", 0.1, MAX_TIMEOUT_S, unit="s"),
 }
 _METRIC_SCHEMA: dict[str, _Parser] = {
@@ -122,7 +133,7 @@ _LOG_SCHEMA: dict[str, _Parser] = {
     "name": _text('"api"'),
     "path": _log_path,
     "error_pattern": _error_pattern,
-    "interval": _num("1", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "interval": _num(LogSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
 }
 
 # Section -> is it a list of [[blocks]]?

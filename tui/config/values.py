@@ -48,12 +48,16 @@ def _suggest_number(value: Any, unit: str, integer: bool) -> str | None:
     return repr(number)
 
 
-def _num(example: str, lowest: float, highest: float, *, unit: str = "", integer: bool = False,
+def _num(example: str | float, lowest: float, highest: float, *, unit: str = "", integer: bool = False,
          zero_off: bool = False) -> _Parser:
     """A number in [lowest, highest] (``zero_off``: or exactly 0, which switches the thing off).
 
+    ``example`` is what a message suggests writing: the spec's default where there is one
+    (passed as the number, so it is declared only on the spec).
     Every number has a range the runtime can honour: 1e300 minutes overflowed the clock,
     retries = 2**63 - 1 never returned, an interval of 1e-300 s polled flat out."""
+    if not isinstance(example, str):
+        example = _fmt_number(example)
     what = "a whole number" if integer else "a number"
     in_units = f" ({_UNIT_WORDS[unit]})" if unit else ""
     span = f"between {_fmt_number(lowest)} and {_fmt_number(highest)}"

@@ -9,6 +9,11 @@ a terminal or a human-readable file, by the functions here and nowhere else:
 
 * :func:`visible` -- C0 and C1 controls (but newline and tab), DEL and the bidi
   overrides and isolates become visible placeholders (``␛``, ``\\u202e``).
+* :func:`one_line` -- :func:`visible` for a one-line cell (a newline shows as ``␤``).
+* :func:`row_text` -- for rows drawn cell by cell (the timeline, the deploys table):
+  every character becomes one printable glyph or nothing, so a row's width is what
+  it measures: line breaks ``⏎``, other controls ``�``, other whitespace a space,
+  invisible format characters (joiners, bidi marks, BOM) dropped.
 * :func:`csv_cell` -- :func:`visible`, and a cell that a spreadsheet would read
   as a formula (OWASP "CSV injection") is quoted with a leading apostrophe.
 * :func:`slack` -- Slack's own escapes for ``&``, ``<`` and ``>``, so text can
@@ -19,6 +24,8 @@ a terminal or a human-readable file, by the functions here and nowhere else:
   export stays exact (it reads back byte for byte) and still safe on a terminal.
 """
 from __future__ import annotations
+
+import unicodedata
 
 # C0 controls show as their Unicode "control pictures" (U+2400 + code), which a
 # reader recognises (␛ for ESC) and which are one cell wide; DEL is ␡.
@@ -50,6 +57,32 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return text.translate(_ONE_LINE)
+
+
+_ROW_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+
+
+def _row_char(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    if ch in _ROW_BREAKS:
+        return "⏎"
+    if ch.isspace():            # tab, no-break space, ...: a space, not a mystery glyph
+        return " "
+    if unicodedata.category(ch) == "Cf":
+        # Format characters (zero-width joiners, direction marks and overrides, BOM) are
+        # invisible by design and terminals disagree on their width and effect, which
+        # would shift or reorder the rest of the row: dropped. A ZWJ emoji shows as its parts.
+        return ""
+    # Control characters (and lone surrogates) would move the cursor or corrupt the row.
+    return "\ufffd"
+
+
+def row_text(text: str) -> str:
+    """``text`` as one row of printable glyphs: see the module's docstring."""
+    if text.isprintable():      # the usual case, and a long line costs nothing
+        return text
+    return "".join(_row_char(ch) for ch in text.replace("\r\n", "\n"))
 
 
 # json.dumps (ensure_ascii=False) escapes the C0 controls itself.

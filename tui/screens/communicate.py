@@ -1,22 +1,41 @@
 """The dashboard's communicate keys: draft, copy, save or post a status update; export.
 
 A mixin so the screen module stays about layout and the timeline; it relies on
-the screen's ``wapp``, ``incident``, ``write`` and ``_snapshots``.
+the screen's ``wapp``, ``incident``, ``write`` and ``latest_snapshot``.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
 from widgets.timeline import TimelineView
 
 from ..incident.store import StoreError
+from ..panes import HEALTH
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from ..app import WarroomApp
+
+    class _Mixin(Screen[Any]):
+        """To mypy the mixin is the dashboard screen it is mixed into: what it uses of it, typed."""
+        @property
+        def wapp(self) -> WarroomApp: ...
+        incident: Any
+        def latest_snapshot(self, source: str) -> Any: ...
+        def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
+        def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any: ...
+else:
+    _Mixin = object
 
 
-class CommunicateActions:
+class CommunicateActions(_Mixin):
     _kept_draft: str | None = None   # a draft whose post failed, offered again by U
 
     def _affected(self) -> list[str]:
-        health = self._snapshots.get("health")
+        health = self.latest_snapshot(HEALTH)
         if health is not None and not health.error:
             return [s.name for s in health.services if str(s.state) in ("DOWN", "DEGRADED")]
         from ..incident.export import currently_impacted

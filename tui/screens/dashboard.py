@@ -34,6 +34,7 @@ from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
+from ..panes import ALERTS, DEPLOYS, PODS, has_signals
 from ..scheduler import Scheduler
 from ..textual_hooks import use_dirty_lines_compositor
 from ..textual_hooks.pacing import FramePacing
@@ -307,10 +308,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         try:
             self.wapp.build_later_sources()
         except Exception as exc:  # noqa: BLE001 - sources that cannot be built are red panes, not a dead app
-            from ..scheduler import _why
+            from ..scheduler import why_failed
             from ..sources import error_snapshot
 
-            why = f"could not start: {_why(exc)}"
+            why = f"could not start: {why_failed(exc)}"
             for name in self.wapp.panes:
                 snapshot = error_snapshot(name, why)
                 if snapshot is not None:
@@ -337,7 +338,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
         self.set_class(not self.wapp.panes, "-no-live")
-        self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
+        self.query_one("#live").set_class(has_signals(self.wapp.panes), "-signals")
 
     # -- the store -------------------------------------------------------------
 
@@ -544,6 +545,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
 
     # -- live sources ------------------------------------------------------------
 
+    def latest_snapshot(self, source: str) -> Any:
+        """The last snapshot ``source`` delivered (unmasked), or None: what the keys' actions read."""
+        return self._snapshots.get(source)
+
     @on(SnapshotReady)
     def on_snapshot(self, message: SnapshotReady) -> None:
         message.stop()
@@ -566,7 +571,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             gc.freeze()
         if source is not None:
             self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
-            if message.source == "alerts":
+            if message.source == ALERTS:
                 self.alerts_seen(snapshot)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
             if hook is not None:
@@ -786,13 +791,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
     # -- live pane keys ----------------------------------------------------------
 
     def action_hide_healthy(self) -> None:
-        pane = self.wapp.panes.get("pods")
+        pane = self.wapp.panes.get(PODS)
         if pane is not None:
             hidden = pane.toggle_healthy()
             self.notify("Healthy pods hidden" if hidden else "All pods shown")
 
     def _selected_deploy(self):
-        pane = self.wapp.panes.get("deploys")
+        pane = self.wapp.panes.get(DEPLOYS)
         picked = pane.selected() if pane is not None else None
         if picked is None:
             self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")

@@ -20,7 +20,7 @@ of rows that stayed put; one-line rows skip DataTable's per-row offset lists.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -43,17 +43,31 @@ _CACHED_CELLS = 3000
 _NO_STYLE = Style.parse("none")      # Padding's default style
 
 
-class RowRepaint(PassStyle):
+def _cache(size: int) -> LRUCache[Any, Any]:
+    return LRUCache(size)
+
+
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
+    # To mypy the mixin is what it is mixed into (a DataTable), so every name it uses is checked.
+    class _Mixin(PassStyle, DataTable[Any]):
+        pass
+else:
+    _Mixin = PassStyle
+
+
+class RowRepaint(_Mixin):
     """Mixed in before a ``DataTable`` subclass."""
 
     _size_is_local = False      # in _update_dimensions: a new virtual size needs no screen layout
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - DataTable's signature
         super().__init__(*args, **kwargs)
-        self._row_render_cache = LRUCache(_CACHED_LINES)
-        self._cell_render_cache = LRUCache(_CACHED_CELLS)
-        self._row_renderable_cache = LRUCache(_CACHED_LINES)
-        self._line_cache = LRUCache(_CACHED_LINES)
+        self._row_render_cache = _cache(_CACHED_LINES)
+        self._cell_render_cache = _cache(_CACHED_CELLS)    # keyed (row key, column key, ...) here, not by index
+        self._row_renderable_cache = _cache(_CACHED_LINES)
+        self._line_cache = _cache(_CACHED_LINES)
         self._stale_rows: set[RowKey] = set()
         self._stale_cells: set[tuple[RowKey, ColumnKey]] = set()
         self._rendered_at = -1              # the _update_count of the last paint: renders cached under it
@@ -79,6 +93,9 @@ class RowRepaint(PassStyle):
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
         self._data[key][column] = value
         index = self._row_locations.get(key)
+        if index is None:       # a row with data has a place; if not, paint it all rather than guess
+            self.refresh()
+            return
         # Nothing painted since the last sort or new row: no render of this row is cached
         # under the current keys, so there is nothing to evict (that scan costs ~8 ms).
         if self._rendered_at == self._update_count:
@@ -167,19 +184,21 @@ class RowRepaint(PassStyle):
             cells.clear()
             return
         # Cell renders are keyed (row, column, ...): the row's other cells stay rendered.
-        for cache_key in [k for k in self._cell_render_cache.keys() if (k[0], k[1]) in cells]:
-            self._cell_render_cache.discard(cache_key)
-        for cache_key in [k for k in self._row_render_cache.keys() if k[0] in stale]:
-            self._row_render_cache.discard(cache_key)
+        cell_cache: LRUCache[Any, Any] = self._cell_render_cache
+        for cell_key in [k for k in cell_cache.keys() if (k[0], k[1]) in cells]:
+            cell_cache.discard(cell_key)
+        row_cache: LRUCache[Any, Any] = self._row_render_cache
+        for row_key in [k for k in row_cache.keys() if k[0] in stale]:
+            row_cache.discard(row_key)
         get_offsets = self._get_offsets
-        lines = self._line_cache
-        for cache_key in list(lines.keys()):
+        lines: LRUCache[Any, Any] = self._line_cache
+        for line_key in list(lines.keys()):
             try:
-                hit = get_offsets(cache_key[0])[0] in stale
+                hit = get_offsets(line_key[0])[0] in stale     # keyed by y first
             except (LookupError, IndexError):
                 hit = True
             if hit:
-                lines.discard(cache_key)
+                lines.discard(line_key)
         stale.clear()
         cells.clear()
 
@@ -200,7 +219,8 @@ class RowRepaint(PassStyle):
         column_key = self._column_locations.get_key(column_index)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
                      self._update_count, self._pseudo_class_state)
-        lines = self._cell_render_cache.get(cache_key)
+        cell_cache: LRUCache[Any, Any] = self._cell_render_cache
+        lines = cell_cache.get(cache_key)
         if lines is not None:
             return lines
         cell = self._get_row_renderables(row_index).cells[column_index]
@@ -219,7 +239,7 @@ class RowRepaint(PassStyle):
             pad = Segment(" " * padding, _NO_STYLE)
             line = [pad, *line, pad]
         lines = [list(Segment.apply_style(line, style=pre_style, post_style=post_style))]
-        self._cell_render_cache[cache_key] = lines
+        cell_cache[cache_key] = lines
         return lines
 
     def render_lines(self, crop: Region) -> list[Strip]:
