@@ -87,7 +87,7 @@ class DashboardActions:
         handlers: list[Callable[[], None]] = []
         if pane == "pods":
             for title, builtin in BUILTINS:
-                titles.append(f"{title} (the pod's Deployment, through the Kubernetes API)")
+                titles.append(f"{title}: its Deployment, via the Kubernetes API (dry run first)")
                 handlers.append(partial(self._kube_start, builtin, values))
         for spec in self.wapp.config.actions:
             if spec.pane == pane:
