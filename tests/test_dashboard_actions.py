@@ -213,3 +213,47 @@ def test_nothing_is_run_when_the_program_is_missing(tmp_path: Path):
     got: list[str] = []
     outcome = run_streaming([str(tmp_path / "no-such-program")], got.extend)
     assert outcome.error and outcome.exit_status is None and got == []
+
+
+async def test_deploys_and_health_rows_fill_sha_and_service(tmp_path, store):
+    from datetime import datetime, timedelta, timezone
+
+    from checks.specs import RepoSpec, ServiceSpec
+
+    from .gitrepos import commit, git, init_repo
+    from .servers import LocalHTTPServer
+
+    repo = init_repo(tmp_path / "payments")
+    commit(repo, "deploy payments v2", datetime.now(timezone.utc) - timedelta(minutes=5))
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    tag = ActionSpec("tag it", ("git", "-C", str(repo), "tag", "rolled-back-${sha}"), pane="deploys", confirm="type")
+    echo = ActionSpec("echo", (sys.executable, "-c", "print('checked ${service}')"), pane="health", confirm="yes")
+    with LocalHTTPServer() as http:
+        http.route("/healthz", status=200, body=b"ok")
+        config = Config(services=(ServiceSpec(name="payments", url=http.url("/healthz"), interval=0.2),),
+                        repos=(RepoSpec(path=str(repo), interval=0.5),), kubernetes=KubeSpec(enabled=False),
+                        actions=(tag, echo))
+        incident = store.declare("payments 503s", Severity.SEV2, author="ic")
+        app = WarroomApp(store, incident.id, panes=build_panes(config), config=config, author="scribe",
+                         sources_later=lambda: build_sources(config, incident=incident))
+        async with app.run_test(size=(160, 48)) as pilot:
+            deploys = app.screen.query_one("DeploysPane")
+            assert await wait_for(pilot, lambda: deploys.row_keys())
+            deploys.table.focus()
+            await pilot.press("A", "1")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+            app.screen.query_one("#confirm-input").value = sha      # confirm = type: the full sha
+            await pilot.press("enter")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+            await pilot.press("escape")
+            health = app.screen.query_one("HealthPane")
+            assert await wait_for(pilot, lambda: health.row_keys)
+            health.table.focus()
+            await pilot.press("A", "1")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+            await pilot.press(*"yes", "enter")
+            assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+            assert app.screen.query_one("Log").lines[-1] == "checked payments"
+    assert git(repo, "tag", "--list", "rolled-back-*").strip() == f"rolled-back-{sha}"
+    entries = [e for e in store.timeline(incident.id) if e.meta.get("event") == "run"]
+    assert [e.meta["exit_status"] for e in entries] == [0, 0]
