@@ -257,3 +257,15 @@ async def test_deploys_and_health_rows_fill_sha_and_service(tmp_path, store):
     assert git(repo, "tag", "--list", "rolled-back-*").strip() == f"rolled-back-{sha}"
     entries = [e for e in store.timeline(incident.id) if e.meta.get("event") == "run"]
     assert [e.meta["exit_status"] for e in entries] == [0, 0]
+
+
+def test_entry_detail_says_a_dashboard_action_completed(store):
+    from tui.screens.entry_detail import detail_text
+
+    inc = store.declare("x", Severity.SEV3, author="ic")
+    entry = store.append(inc.id, Kind.ACTION, "running: true", author="scribe", source="action",
+                         meta={"event": "run", "command": "true", "state": "running"})
+    store.edit(entry.entry_id, text="ran: true — exit 0 after 0.0 s", author="scribe", source="action",
+               meta={"state": "exited", "exit_status": 0, "output_tail": []})
+    text = detail_text(store.revisions(entry.entry_id)).plain
+    assert "completed (dashboard action) by scribe" in text

@@ -239,7 +239,7 @@ class DashboardActions:
         meta = {"event": "run", "command": command, "host": os.uname().nodename, "state": "running",
                 "note": note, "action": name}
         entry = self.write(self.wapp.store.append, self.wapp.incident_id, kind, running_text,
-                           author=self.wapp.author, source="tui", meta=meta)
+                           author=self.wapp.author, source="action", meta=meta)
         if entry is None:
             self.notify("Not run: its timeline entry could not be written first", severity="error", timeout=10)
             return None
@@ -315,11 +315,11 @@ class DashboardActions:
         meta = ended_meta(outcome, tail, begun.redactor)
         text = begun.ended_text(outcome)
         if hasattr(entry, "entry_id"):
-            self.write(self.wapp.store.edit, entry.entry_id, text=text, author=self.wapp.author, source="tui",
+            self.write(self.wapp.store.edit, entry.entry_id, text=text, author=self.wapp.author, source="action",
                        meta=meta)
         else:       # the "running" entry is queued (shared store offline): the ending follows it
             self.write(self.wapp.store.append, self.wapp.incident_id, begun.kind, text, author=self.wapp.author,
-                       source="tui", meta=meta)
+                       source="action", meta=meta)
         panel.finished(outcome.describe())
         self.notify(f"{outcome.describe()}: written to the timeline",
                     severity="information" if outcome.exit_status == 0 else "warning")
