@@ -269,3 +269,17 @@ def test_entry_detail_says_a_dashboard_action_completed(store):
                meta={"state": "exited", "exit_status": 0, "output_tail": []})
     text = detail_text(store.revisions(entry.entry_id)).plain
     assert "completed (dashboard action) by scribe" in text
+
+
+async def test_markup_in_an_action_or_a_title_is_shown_as_typed(world):
+    spec = ActionSpec("first [/] item", ("jq", ".[0] [/]", "[bold]x"), confirm="yes")
+    app = make_app(world, [spec])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await select_pod(pilot, app, POD)
+        await pilot.press("A")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "ChoiceScreen")
+        option = app.screen.query_one("OptionList").get_option_at_index(2)
+        assert "first [/] item: jq '.[0] [/]' '[bold]x'" in str(option.prompt)
+        await pilot.press("3")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert "jq '.[0] [/]' '[bold]x'" in str(app.screen.query_one("#confirm-lines").render())
