@@ -68,3 +68,22 @@ def test_refusals_are_one_line(cluster, tmp_path: Path):
     with pytest.raises(KubeActionError, match="cluster unreachable"):
         gone.deployment_of("prod", "loner")
     assert standin.patches == []
+
+
+def test_the_stand_in_rolls_and_scales_the_pods_as_the_controllers_would(cluster):
+    standin, actions = cluster
+
+    def pods_of_payments():
+        return sorted(n for ns, n in standin.pod_names() if n.startswith("payments-5d8f7c9b6-"))
+
+    before = pods_of_payments()
+    actions.restart("prod", "payments", datetime.now(timezone.utc), dry_run=True)
+    assert pods_of_payments() == before                   # a dry run touches nothing
+    actions.restart("prod", "payments", datetime.now(timezone.utc), dry_run=False)
+    after = pods_of_payments()
+    assert len(after) == 2 and not set(after) & set(before)   # every pod replaced, at the replica count
+    actions.scale("prod", "payments", 4, dry_run=False)
+    assert len(pods_of_payments()) == 4 and set(after) <= set(pods_of_payments())
+    actions.scale("prod", "payments", 1, dry_run=False)
+    assert len(pods_of_payments()) == 1
+    assert ("prod", "loner") in standin.pod_names()

@@ -161,7 +161,32 @@ class AppsModel:
                 updated["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
                 updated["status"]["replicas"] = updated["spec"]["replicas"]
                 self._deployments[(namespace, name)] = copy.deepcopy(updated)
+        if not dry_run:
+            restarted = _annotations(updated) != _annotations(current)
+            self._reconcile(namespace, name, updated["spec"]["replicas"], replace_all=restarted)
         return 200, self._scale_of(updated) if sub == "scale" else updated
+
+    def _reconcile(self, namespace: str, deployment: str, replicas: int, *, replace_all: bool) -> None:
+        """What the controllers would do, at once: a restarted template replaces every pod;
+        a new replica count adds or removes pods. The pods pane sees it through the watch."""
+        prefix = f"{deployment}-{_TEMPLATE_HASH}"
+        with self._lock:
+            mine = sorted(name for (ns, name), pod in self._pods.items()     # type: ignore[attr-defined]
+                          if ns == namespace and any(ref.get("name") == prefix for ref in
+                                                     pod["metadata"].get("ownerReferences") or ()))
+            containers = ([c["name"] for c in self._pods[(namespace, mine[0])]["spec"]["containers"]]  # type: ignore[attr-defined]
+                          if mine else ["app"])
+        keep = [] if replace_all else mine[:replicas]
+        for name in mine:
+            if name not in keep:
+                self.delete_pod(namespace, name)          # type: ignore[attr-defined]
+        for _ in range(replicas - len(keep)):
+            self.add_pod(namespace, f"{prefix}-{uuid.uuid4().hex[:5]}", containers=containers,  # type: ignore[attr-defined]
+                         owner=deployment, labels={"app": deployment})
+
+
+def _annotations(deployment: dict) -> dict:
+    return (deployment["spec"].get("template", {}).get("metadata") or {}).get("annotations") or {}
 
 
 def encode(body: dict) -> bytes:
