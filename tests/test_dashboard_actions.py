@@ -283,3 +283,19 @@ async def test_markup_in_an_action_or_a_title_is_shown_as_typed(world):
         await pilot.press("3")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
         assert "jq '.[0] [/]' '[bold]x'" in str(app.screen.query_one("#confirm-lines").render())
+
+
+async def test_control_sequences_in_the_output_never_reach_the_terminal(world):
+    program = "print('\\x1b]52;c;cHduZWQ=\\x07\\x1b[2Jhello\\x1b]0;title\\x07 \\u202eevil')"
+    spec = ActionSpec("hostile output", (sys.executable, "-c", program), confirm="yes")
+    app = make_app(world, [spec])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await select_pod(pilot, app, POD)
+        await pilot.press("A", "3")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        await pilot.press(*"yes", "enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+        (line,) = [x for x in app.screen.query_one("Log").lines if "hello" in x]
+        assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+    (entry,) = runs(world["store"], world["incident"].id)
+    assert not any("\x1b" in x for x in entry.meta["output_tail"])
