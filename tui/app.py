@@ -247,6 +247,8 @@ class WarroomApp(App):
         commander: list[tuple[str, str]] = []
         for binding in Dashboard.BINDINGS:
             assert isinstance(binding, Binding)  # the dashboard declares Binding objects only
+            if binding.action in Dashboard.READ_ONLY_HIDDEN and getattr(self.store, "read_only", False):
+                continue
             what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
             (scribe if binding.action.startswith("entry") or binding.action == "edit" else commander).append(
                 (binding.key, what))
@@ -289,6 +291,8 @@ class WarroomApp(App):
         if isinstance(screen, Dashboard):
             for binding in Dashboard.BINDINGS:
                 assert isinstance(binding, Binding)  # the dashboard declares Binding objects only
+                if binding.action in Dashboard.READ_ONLY_HIDDEN and getattr(self.store, "read_only", False):
+                    continue
                 what = Dashboard.HELP_TEXT.get(binding.action, binding.description)
                 actions.append((f"{binding.description} ({key_label(binding.key)})", what, binding.action))
             actions.extend((title, what, action)

@@ -249,8 +249,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     kind = Kind.parse(args.kind) if args.kind in ("action", "mitigation") else None
     if kind is None:
         raise UsageError(f"--kind: must be action or mitigation, got {args.kind!r}")
-    secrets = _load_config(args).secrets
-    with _open_store(args) as store:
+    config = _run_config(args)      # once: the store's URL and the secrets both come from it
+    secrets = config.secrets
+    with _open_store(args, config) as store:
         incident = _incident(store, args)
         outcome, entry = run_and_record(
             store, incident, argv, kind=kind, note=args.note or "", author=_author(args), secrets=secrets,
@@ -261,6 +262,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError:     # the terminal is gone (closed window): the entry is written, the status stands
         pass
     return outcome.shell_status
+
+
+def _run_config(args: argparse.Namespace):
+    """`warroom run`'s config; when there is plainly no file, a stand-in with no secrets and no
+    [store], without importing tui.config and platformdirs (~25 ms of run's 150 ms budget).
+    "Plainly" is default_config_path()'s own search, spelled out for Linux (tests/test_run_fast_path.py)."""
+    if args.config or os.path.isfile("warroom.toml") or not sys.platform.startswith("linux"):
+        return _load_config(args)
+    xdg = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+    if os.path.isfile(os.path.join(xdg, "warroom", "warroom.toml")):
+        return _load_config(args)
+    return SimpleNamespace(secrets=frozenset(), store_url=None)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -499,6 +512,36 @@ def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
     return args
 
 
+_RUN_OPTIONS = {"--kind": "kind", "--note": "note", "--author": "author", "--incident": "incident",
+                "--config": "config", "--data-dir": "data_dir", "--database": "database"}
+
+
+def _run_only(argv: Sequence[str]) -> SimpleNamespace | None:
+    """`warroom run [OPTIONS] -- COMMAND …` without argparse: building the whole parser costs
+    ~10 ms of run's budget (every subcommand's help is formatted, shutil and locale imported).
+    Options in full, each with a value, all before ``--``; anything else -> None (argparse)."""
+    if len(argv) < 3 or argv[0] != "run" or "--" not in argv:
+        return None
+    split = list(argv).index("--")
+    options, command = argv[1:split], list(argv[split + 1:])
+    if not command:
+        return None
+    args = SimpleNamespace(func=cmd_run, kind="action", note=None, author=None, incident=None, argv=command)
+    i = 0
+    while i < len(options):
+        name, eq, value = options[i].partition("=")
+        if name not in _RUN_OPTIONS:
+            return None
+        if not eq:
+            if i + 1 >= len(options):
+                return None
+            i += 1
+            value = options[i]
+        setattr(args, _RUN_OPTIONS[name], value)
+        i += 1
+    return args
+
+
 class _SafeStream:
     """A text stream whose writes pass through :func:`~tui.incident.safe_text.visible`.
 
@@ -522,7 +565,7 @@ class _SafeStream:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # argparse's Namespace, or the dashboard's fast path's SimpleNamespace: the same attributes.
-    args: Any = _dashboard_only(argv)
+    args: Any = _dashboard_only(argv) or _run_only(argv)
     if args is None:
         args = build_parser().parse_args(argv)
     args.config = getattr(args, "config", None) or os.environ.get("WARROOM_CONFIG")
@@ -534,10 +577,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", cmd_dashboard)
     from .incident.store import StoreError
 
-    try:
-        from .config import ConfigError
-    except ImportError:  # config lands separately; the store commands must not depend on it
-        ConfigError = UsageError  # type: ignore[assignment,misc]
+    # tui.config's ConfigError is a ValueError: caught below without importing the config
+    # package (~20 ms), which `warroom run` without a config file never needs.
     # The full-screen commands draw through Textual (whose widgets make text safe); every
     # other command's output goes to the terminal through the sanitising streams.
     safe = func not in (cmd_dashboard, cmd_demo)
@@ -553,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_CLOSED_PIPE
-    except (UsageError, ConfigError, StoreError, ValueError) as exc:
+    except (UsageError, StoreError, ValueError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

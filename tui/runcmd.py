@@ -410,13 +410,24 @@ def run_and_record(store, incident, argv: Sequence[str], *, kind, note: str, aut
     entry = store.append(incident.id, kind, running_text, author=author, source="run", ts=started_at, meta=meta)
     tail = OutputTail()
     outcome = run(argv, tail=tail)
+    result = ended_meta(outcome, tail, redactor)
+    try:
+        entry = store.edit(entry.entry_id, text=ended_text(outcome), author=author, source="run", meta=result)
+    except Exception as exc:  # noqa: BLE001 - the command has run: its status is what the caller needs
+        warn(f"the command ended ({outcome.describe()}) but its entry #{entry.entry_id} could not be "
+             f"updated: {redactor.text(str(exc))} — add it by hand with 'warroom log'")
+    return outcome, entry
+
+
+def ended_meta(outcome: Outcome, tail: OutputTail, redactor: Redactor) -> dict[str, Any]:
+    """The entry's meta once the command has ended (shared with the dashboard's actions)."""
     if outcome.error:
         state = "failed"
     elif outcome.signal is not None:
         state = "killed"
     else:
         state = "exited"
-    result = {
+    result: dict[str, Any] = {
         "state": state,
         "exit_status": outcome.exit_status,
         "signal": _signal_name(outcome.signal) if outcome.signal is not None else None,
@@ -427,9 +438,4 @@ def run_and_record(store, incident, argv: Sequence[str], *, kind, note: str, aut
     }
     if outcome.error:
         result["error"] = redactor.text(outcome.error)
-    try:
-        entry = store.edit(entry.entry_id, text=ended_text(outcome), author=author, source="run", meta=result)
-    except Exception as exc:  # noqa: BLE001 - the command has run: its status is what the caller needs
-        warn(f"the command ended ({outcome.describe()}) but its entry #{entry.entry_id} could not be "
-             f"updated: {redactor.text(str(exc))} — add it by hand with 'warroom log'")
-    return outcome, entry
+    return result

@@ -88,6 +88,19 @@ top_interval = @        # seconds between process scans (every process is read; 
 #interval = @                         # seconds between pane refreshes
 #enabled = @                          # false switches the pane off
 
+# ---- Actions: commands run on the selected row (key A) ---------------------
+# Built in for a pod owned by a Deployment: rollout restart and scale, through
+# the Kubernetes API, each dry-run on the server first. Add your own: argv is a
+# list of words, never given to a shell; ${pod}, ${namespace}, ${deployment}
+# (pods pane), ${sha} (deploys), ${service} (health) are filled from the row,
+# and a value Kubernetes or git would not allow as such a name is refused.
+#[[actions]]
+#name = "delete pod"                  # required, unique
+#argv = ["kubectl", "delete", "pod", "-n", "${namespace}", "${pod}"]   # required
+#pane = "pods"                        # pods, deploys or health
+#kind = "mitigation"                  # the timeline entry's kind: action or mitigation
+#confirm = "type"                     # type: type the pod's name to run; yes: answer yes
+
 # ---- Recent deploys: one [[repos]] block per git repository ----------------
 # Without any, warroom uses the current directory if it is a git repository.
 #[[repos]]

@@ -19,6 +19,7 @@ from checks.specs import (
 )
 from tui.incident.specs import IncidentDefaults, NotifySpec
 
+from .actions import load_actions
 from .checker import _Checker
 from .describe import _close_match, _describe, _dotted, _fmt_number, _quote
 from .locate import _deepest_line, _shell_quote, _syntax_problem
@@ -97,6 +98,7 @@ class _Loader(_Checker):
             self.report(("metrics",), "[[metrics]] needs a [prometheus] section to query",
                         'add [prometheus] with url = "http://prometheus:9090"')
         logs = self.logs(data["logs"]) if "logs" in data else ()
+        actions = load_actions(self, data["actions"]) if "actions" in data else ()
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -108,6 +110,7 @@ class _Loader(_Checker):
             prometheus=prometheus,
             metrics=metrics or (),
             logs=logs or (),
+            actions=actions or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from checks.actions import ActionSpec
 from checks.specs import (
     AlertmanagerSpec,
     HostSpec,
@@ -46,6 +47,7 @@ class Config:
     prometheus: PrometheusSpec | None = None
     metrics: tuple[MetricSpec, ...] = ()           # needs [prometheus]; empty: no metrics pane
     logs: tuple[LogSpec, ...] = ()       # [[logs]]: files followed for error lines
+    actions: tuple[ActionSpec, ...] = ()  # [[actions]]: commands run on a pane's selected row
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist

@@ -16,6 +16,7 @@ from checks.specs import (
 )
 from tui.incident.specs import IncidentDefaults, NotifySpec
 
+from .actions import ACTION_SCHEMA
 from .fields import (
     _better,
     _cadence,
@@ -139,12 +140,14 @@ _LOG_SCHEMA: dict[str, _Parser] = {
 # Section -> is it a list of [[blocks]]?
 _SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
              "store": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True}
+_SECTIONS["actions"] = True
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
     "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
     "alertmanager": _ALERTMANAGER_SCHEMA, "prometheus": _PROMETHEUS_SCHEMA, "metrics": _METRIC_SCHEMA,
     "logs": _LOG_SCHEMA,
 }
+_SECTION_KEYS["actions"] = ACTION_SCHEMA
 
 
 def _section_header(name: str) -> str:

@@ -85,6 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_status(_status(401, "Unauthorized"))
             return
         segs = path.split("/")
+        if segs[:4] == ["", "apis", "apps", "v1"]:
+            self._apps("GET", segs, query)
+            return
         # /api/v1/pods | /api/v1/namespaces/{ns}/pods | /api/v1/namespaces/{ns}/pods/{name}
         if segs[:3] == ["", "api", "v1"] and segs[3:] == ["pods"]:
             namespace = None
@@ -109,6 +112,32 @@ class _Handler(BaseHTTPRequestHandler):
             self._watch(namespace, query)
         else:
             self._list(namespace)
+
+    def do_PATCH(self) -> None:  # noqa: N802 - stdlib naming
+        s = self.standin
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with s._lock:
+            s.request_log.append(("PATCH", self.path))
+        if s.token is not None and self.headers.get("Authorization") != f"Bearer {s.token}":
+            self._send_status(_status(401, "Unauthorized"))
+            return
+        segs = parts.path.rstrip("/").split("/")
+        if segs[:4] != ["", "apis", "apps", "v1"]:
+            self._send_status(_status(405, "the stand-in patches deployments only"))
+            return
+        self._apps("PATCH", segs, query, body)
+
+    def _apps(self, method: str, segs: list[str], query: dict[str, str], body: bytes = b"") -> None:
+        """apps/v1 (tui/demo/kubeapi_apps.py), behind the same injected faults as the pods."""
+        s = self.standin
+        fault = s._take_fault(segs[5] if len(segs) > 5 else None, method.lower())
+        if fault is not None:
+            self._send_status(fault)
+            return
+        code, answer = s.apps_request(method, segs, query, self.headers.get("Content-Type", ""), body)
+        self._send_json(code, answer)
 
     def _get_one(self, namespace: str, name: str) -> None:
         s = self.standin

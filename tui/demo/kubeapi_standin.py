@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 
+from .kubeapi_apps import AppsModel
 from .kubeapi_http import _Handler, _QuietServer
 from .kubeapi_pods import _container_spec, _find_status, _sync_conditions, _terminated, _waiting_message
 from .kubeapi_wire import _DUMPS, _event_line, _shutdown, _status, _Watch, rfc3339
@@ -35,7 +36,7 @@ from .kubeapi_wire import _DUMPS, _event_line, _shutdown, _status, _Watch, rfc33
 __all__ = ["KubeApiStandin", "rfc3339"]
 
 
-class KubeApiStandin:
+class KubeApiStandin(AppsModel):
     """A threaded HTTP server on 127.0.0.1 that serves pods like the API server.
 
     Use as a context manager or call ``start()`` / ``stop()``. All mutators are
@@ -84,6 +85,7 @@ class KubeApiStandin:
         self._thread: threading.Thread | None = None
         self.requests: Counter[str] = Counter()  # "list", "watch", "list:<ns>", "watch:<ns>", "denied"
         self.request_log: deque[tuple[str, str]] = deque(maxlen=1000)   # (method, path?query)
+        self._init_apps()      # apps/v1: deployments, replicasets, scale (kubeapi_apps.py)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "KubeApiStandin":
@@ -203,6 +205,7 @@ class KubeApiStandin:
         restarts: int = 0,
         created: datetime | None = None,
         last_termination: tuple[str, datetime] | None = None,
+        owner: str | None = None,
     ) -> dict:
         """Create a pod whose containers are running (and ready, unless told otherwise).
 
@@ -260,6 +263,8 @@ class KubeApiStandin:
                 ],
             },
         }
+        if owner is not None:      # a Deployment made with add_deployment: the pod belongs to its ReplicaSet
+            pod["metadata"]["ownerReferences"] = [self.owner_reference(namespace, owner)]
         if node is None:
             del pod["spec"]["nodeName"]
         if not init_containers:

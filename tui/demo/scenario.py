@@ -120,9 +120,24 @@ def populate_pods(standin, now: datetime) -> None:
             name = deployment if replicas == 1 and "-" not in deployment[-6:] else f"{deployment}-{SUFFIXES[i]}"
             if deployment in ("ledger", "redis"):
                 name = f"{deployment}-{i}"
+            owner = demo_deployment(deployment)
+            if owner is not None and i == 0:
+                try:
+                    standin.add_deployment(ns, owner, replicas=replicas)     # `X` in the demo: restart, scale
+                except ValueError:      # populated before (the same stand-in)
+                    pass
             standin.add_pod(ns, name, containers=containers, init_containers=inits, node=f"node-{(n + i) % 4 + 1}",
                             created=now - timedelta(days=2, hours=n, minutes=i * 7),
-                            labels={"app": deployment.split("-")[0]})
+                            labels={"app": deployment.split("-")[0]}, owner=owner)
+
+
+def demo_deployment(workload: str) -> str | None:
+    """The Deployment a demo workload's pods belong to (its name without the template hash);
+    None for the stateful ones (ledger, redis), whose pods have no Deployment."""
+    if workload in ("ledger", "redis"):
+        return None
+    head, _, tail = workload.rpartition("-")
+    return head if head and len(tail) in (4, 5) and all(c in "0123456789abcdef" for c in tail) else workload
 
 
 class Scenario:
@@ -179,7 +194,7 @@ class Scenario:
         def rollback_pods() -> None:
             s.delete_pod(*CRASHER)
             s.add_pod("payments", "payments-api-6c4b1-r8t2w", containers=("app", "envoy"), init_containers=("migrate",),
-                      node="node-3", labels={"app": "payments"})
+                      node="node-3", labels={"app": "payments"}, owner="payments-api")
 
         return [
             (3, log(Kind.NOTE, SCRIBE, "Support: customers report failed card payments at checkout")),

@@ -1,8 +1,12 @@
-"""A small modal to pick one of a few options: digits pick directly, Esc cancels."""
+"""A small modal to pick one of a few options: digits pick directly, Esc cancels.
+
+The title and the options are drawn as plain text, never parsed as markup: they can quote
+outside text (a webhook's name, an action's argv with `[/]` in a jq filter)."""
 from __future__ import annotations
 
 from typing import Sequence
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,9 +37,9 @@ class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.title_text}  (1-{len(self.options)}, Enter, Esc cancels)")
+            yield Label(Text(f"{self.title_text}  (1-{len(self.options)}, Enter, Esc cancels)"))
             yield OptionList(*[
-                Option(f"{i + 1}  {text}" + ("  ◀ current" if i == self.current else ""), id=str(i))
+                Option(Text(f"{i + 1}  {text}" + ("  ◀ current" if i == self.current else "")), id=str(i))
                 for i, text in enumerate(self.options)
             ])
 

@@ -38,6 +38,7 @@ from ..panes import ALERTS, DEPLOYS, PODS, has_signals
 from ..scheduler import Scheduler
 from ..textual_hooks import use_dirty_lines_compositor
 from ..textual_hooks.pacing import FramePacing
+from .actions import DashboardActions
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
 from .signals import SignalActions
@@ -97,7 +98,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActions, FramePacing, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
@@ -132,6 +133,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         Binding("I", "impact", "Impact & resolution", show=False),
         Binding("M", "milestone", "Mark milestone", show=False),
         Binding("A", "action_item", "Action item", show=False),
+        Binding("X", "actions", "Actions on row", show=False),
     ]
 
     HELP_TEXT = {
@@ -160,6 +162,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
                          "written to the timeline",
         "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
+        "actions": "Pods / Deploys / Health: actions on the selected row ([[actions]]; for a pod's Deployment "
+                   "rollout restart and scale, dry-run first); confirmed, run, output shown, logged",
         "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
         "help": "This help",
         "impact": "Postmortem: users affected, revenue, data loss, SLA breach, a contributing factor, "
@@ -363,7 +367,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
 
     # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
     WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
-                               "followup_done", "impact", "milestone", "action_item"})
+                               "followup_done", "impact", "milestone", "action_item", "actions"})
+    # ... and of these not even a line in the help or the palette: a read-only view runs no commands.
+    READ_ONLY_HIDDEN = frozenset({"actions"})
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):

@@ -92,7 +92,8 @@ def detail_text(revisions: Sequence[Entry], redact: Callable[[str], str] = lambd
     out.append(f"\nRevisions ({len(revisions)})\n", style="bold underline")
     for rev in revisions:
         who = rev.meta.get("edited_by") if rev.rev > 1 else rev.author
-        verb = "written" if rev.rev == 1 else ("completed (warroom run)" if rev.source == "run" else "edited")
+        verb = "written" if rev.rev == 1 else {"run": "completed (warroom run)",
+                                               "action": "completed (dashboard action)"}.get(rev.source, "edited")
         out.append(f"  rev {rev.rev}  {_when(rev)}  {verb} by {clean(who or '?')}  ({rev.kind.value}, "
                    f"at {rev.ts:%H:%M:%S})\n", style="dim" if rev is not last else "")
         out.append(f"    {clean(rev.text)}\n")
