@@ -154,7 +154,8 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
                                      close=close, origin=checker))
 
     host_source = host.HostSource(config.host)
-    bundle.sources.append(LiveSource("host", host_source.poll, config.host.interval, host.changes,
+    bundle.sources.append(_host_live(config, host_source) if config.hosts else
+                          LiveSource("host", host_source.poll, config.host.interval, host.changes,
                                      _error(host.HostSnapshot), close=host_source.close))
 
     kube = _kube_spec(config, kube_context)
@@ -184,6 +185,31 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
     bundle.hooks["health"] = on_health
     _signal_sources(config, bundle, started)
     return bundle
+
+
+def _host_live(config: Any, host_source: Any) -> LiveSource:
+    """This machine's source with the [[hosts]] attached (checks.node_exporter): they are followed
+    on a loop thread of their own, each at its interval, and every local poll carries their newest
+    snapshots, so a slow or dead host never holds up this machine's figures."""
+    import asyncio
+
+    from checks import host, node_exporter
+
+    remote = node_exporter.RemoteHosts(config.hosts, config.host)
+    loop = LoopThread("hosts")
+
+    def start() -> None:
+        asyncio.run_coroutine_threadsafe(remote.run(), loop.loop)
+
+    def poll() -> Any:
+        return node_exporter.combine(host_source.poll(), remote.latest())
+
+    def close() -> None:
+        host_source.close()
+        loop.stop(remote.aclose())
+
+    return LiveSource("host", poll, config.host.interval, node_exporter.changes, _error(host.HostSnapshot),
+                      start=start, close=close, origin=remote)
 
 
 def _signal_sources(config: Any, bundle: LiveBundle, started: datetime) -> None:

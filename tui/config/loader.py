@@ -21,6 +21,7 @@ from tui.incident.specs import IncidentDefaults, NotifySpec
 
 from .checker import _Checker
 from .describe import _close_match, _describe, _dotted, _fmt_number, _quote
+from .hosts import load_hosts
 from .locate import _deepest_line, _shell_quote, _syntax_problem
 from .model import Config
 from .schemas import (
@@ -33,6 +34,7 @@ from .schemas import (
     _NOTIFY_SCHEMA,
     _PROMETHEUS_SCHEMA,
     _REPO_SCHEMA,
+    _SECTION_KEYS,
     _SECTIONS,
     _SERVICE_SCHEMA,
     _STORE_SCHEMA,
@@ -79,7 +81,10 @@ class _Loader(_Checker):
     def build(self, data: dict[str, Any], file: Path) -> Config:
         for key in data:
             if key not in _SECTIONS:
-                guess = _close_match(key, _SECTIONS)
+                # "hots" is as close to [host] as to [[hosts]]: the keys written under it decide.
+                keys = set(data[key]) if isinstance(data[key], dict) else set()
+                fits = [s for s in _SECTIONS if keys and keys <= set(_SECTION_KEYS[s])]
+                guess = _close_match(key, fits) or _close_match(key, _SECTIONS)
                 hint = (f"did you mean {_section_header(guess)}?" if guess
                         else "valid sections: " + ", ".join(_section_header(s) for s in _SECTIONS))
                 self.report((key,), f"unknown section {_quote(key)}", hint)
@@ -97,6 +102,7 @@ class _Loader(_Checker):
             self.report(("metrics",), "[[metrics]] needs a [prometheus] section to query",
                         'add [prometheus] with url = "http://prometheus:9090"')
         logs = self.logs(data["logs"]) if "logs" in data else ()
+        hosts = load_hosts(self, data["hosts"]) if "hosts" in data else ()
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -108,6 +114,7 @@ class _Loader(_Checker):
             prometheus=prometheus,
             metrics=metrics or (),
             logs=logs or (),
+            hosts=hosts or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",

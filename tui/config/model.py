@@ -14,6 +14,7 @@ from checks.specs import (
     LogSpec,
     MetricSpec,
     PrometheusSpec,
+    RemoteHostSpec,
     RepoSpec,
     ServiceSpec,
 )
@@ -46,6 +47,7 @@ class Config:
     prometheus: PrometheusSpec | None = None
     metrics: tuple[MetricSpec, ...] = ()           # needs [prometheus]; empty: no metrics pane
     logs: tuple[LogSpec, ...] = ()       # [[logs]]: files followed for error lines
+    hosts: tuple[RemoteHostSpec, ...] = ()   # [[hosts]]: other machines' node_exporter, in the host pane
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
