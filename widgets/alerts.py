@@ -14,19 +14,16 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.widget import Widget
 
 from checks.base import Level
 from tui.incident.model import utcnow
 from tui.incident.safe_text import one_line
 
-from .changes import set_border_text, set_only_class
+from .signal_pane import SignalPane
 
 if TYPE_CHECKING:
     from checks.alerts import AlertGroup, AlertsSnapshot
 
-LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
-_CLASSES = (*LEVEL_CLASS.values(), "-error")
 BADGE = {"FIRING": "bold white on red", "SILENCED": "bold black on grey70", "INHIBITED": "dim"}
 WARN_BADGE = "bold black on dark_orange"
 SHORT_STATE = {"FIRING": "FIRE", "SILENCED": "SIL ", "INHIBITED": "INH "}
@@ -44,21 +41,15 @@ def _link(url: str) -> Style | None:
     return Style(link=url) if url.startswith(("http://", "https://")) and url.isprintable() else None
 
 
-class AlertsPane(Widget, can_focus=True):
+class AlertsPane(SignalPane, can_focus=True):
     DEFAULT_CSS = """
-    AlertsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    AlertsPane.-ok { border: round $success; }
-    AlertsPane.-warn { border: round $warning; }
-    AlertsPane.-crit, AlertsPane.-error { border: round $error; }
-    AlertsPane.-unknown { border: round $secondary; }
     AlertsPane:focus { border: round $accent; }
     """
     BINDINGS = [Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False)]
+    TITLE = "Alerts"
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.border_title = "Alerts"
-        self.border_subtitle = "waiting for first poll…"
         self.snapshot: AlertsSnapshot | None = None
         self.index = 0
         self.clock = utcnow
@@ -67,14 +58,11 @@ class AlertsPane(Widget, can_focus=True):
         # The selection follows its group when the order changes (worst first), so `!` silences
         # what the commander picked, not whatever moved into its row since.
         picked = self.selected()
-        self.snapshot = snapshot
         names = [g.name for g in snapshot.groups]
         if picked is not None and picked.name in names:
             self.index = names.index(picked.name)
         self.index = min(self.index, max(0, len(snapshot.groups) - 1))
-        set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
-        set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
-        self.refresh()
+        super().show(snapshot)
 
     def selected(self) -> AlertGroup | None:
         groups = self.snapshot.groups if self.snapshot is not None else ()
@@ -103,13 +91,7 @@ class AlertsPane(Widget, can_focus=True):
             text.stylize("reverse")
         return text
 
-    def render(self) -> Text:
-        snap = self.snapshot
-        if snap is None:
-            return Text("waiting for first poll…", style="dim")
-        out = Text(no_wrap=True, overflow="ellipsis")
-        if snap.error:
-            out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
+    def rows(self, snap: AlertsSnapshot, out: Text) -> Text:
         if not snap.groups:
             out.append("no alerts firing" if not snap.error else "", style="green")
             return out
