@@ -248,7 +248,7 @@ class HostPane(PassStyle, Widget):
 
     def _gauge_line(self, label: str, percent: float, level: Level, label_w: int, bar_w: int,
                     detail: str, detail_w: int) -> Text:
-        line = Text(_fit(label, label_w - 1).ljust(label_w), style=self._style("label"))
+        line = Text(fit_label(label, label_w - 1).ljust(label_w), style=self._style("label"))
         line.append_text(self._bar(percent, level, bar_w))
         line.append(f"{percent:4.0f}%", style=self._level_style(level))
         if detail_w:
@@ -351,6 +351,15 @@ def _cpu_value(proc: ProcInfo) -> str:
 
 def _mem_value(proc: ProcInfo) -> str:
     return format_bytes(proc.rss)
+
+
+def fit_label(label: str, width: int) -> str:
+    """A mountpoint keeps its end ("…/postgresql"): its last part is what tells disks apart."""
+    if label.startswith("/") and len(label) > width > 1:
+        tail = label[len(label) - width + 1:]
+        cut = tail.find("/")
+        return "…" + (tail[cut:] if cut > 0 else tail)     # "…/postgresql" rather than "…ib/postgresql"
+    return _fit(label, width)
 
 
 def _fit(text: str, width: int) -> str:

@@ -26,6 +26,7 @@ Add = Callable[..., None]
 
 # Priorities (lower is kept first; this machine's cpu and memory are 1, its disks 2).
 HEADER = 1.5
+BREACH = 2.1
 GAUGE = 2.2
 DISK = 2.3
 MINOR = 4.5
@@ -40,6 +41,32 @@ def local_header(pane: HostPane, hostname: str, level: Level) -> Text:
     return line
 
 
+def _figures(pane: HostPane, snap: HostSnapshot) -> Text:
+    """The header's figures, short enough for a narrow pane: what is over a threshold, worst
+    first, else cpu, memory and the fullest disk (the local summary's choice)."""
+    from .host import fit_label
+
+    judged = [(label, pct, lvl) for _, label, pct, lvl, _, _ in snap.gauges()]
+    bad = sorted((j for j in judged if j[2] > Level.OK), key=lambda j: (-j[2], -j[1]))
+    out = Text()
+    if not judged:
+        out.append(snap.summary, style=pane._style("dim"))
+        return out
+    if bad:
+        shown = bad
+    else:
+        disks = [j for j in judged if j[0].startswith("disk ")]
+        shown = [j for j in judged if j[0] in ("cpu", "memory")] + ([max(disks, key=lambda j: j[1])] if disks else [])
+    for i, (label, pct, lvl) in enumerate(shown):
+        if i:
+            out.append(" · ", style=pane._style("dim"))
+        name = fit_label(label[5:], 14) if label.startswith("disk ") else {"memory": "mem"}.get(label, label)
+        out.append(f"{name} {pct:.0f}%", style=pane._level_style(lvl) if lvl > Level.OK else pane._style("dim"))
+    if snap.cpu is None:
+        out.append(" · cpu measuring…", style=pane._style("dim"))
+    return out
+
+
 def add_remote_items(pane: HostPane, remotes: Sequence[HostSnapshot], label_w: int, bar_w: int,
                      detail_w: int, add: Add) -> None:
     for snap in remotes:
@@ -52,8 +79,7 @@ def add_remote_items(pane: HostPane, remotes: Sequence[HostSnapshot], label_w: i
             head.append("⚠ not answering", style=pane._style("error"))
             add(HEADER, head, Text("  " + (snap.error or ""), style=pane._style("error")))
         else:
-            head.append(snap.summary, style=pane._level_style(snap.level) if snap.level > Level.OK
-                        else pane._style("dim"))
+            head.append_text(_figures(pane, snap))
             add(HEADER, head)
 
         def level(own: Level, down: bool = down) -> Level:
@@ -77,8 +103,7 @@ def add_remote_items(pane: HostPane, remotes: Sequence[HostSnapshot], label_w: i
             load.append(" ".join(f"{x:.2f}" for x in snap.load), style=pane._style("error") if down else "")
             add(MINOR, load)
         for disk in snap.disks:
-            important = disk.mountpoint == "/" or disk.level > Level.OK
             line = pane._disk_line(disk, label_w, bar_w, detail_w)
             if down:
                 line.stylize(pane._style("error"))
-            add(DISK if important else OTHER_DISK, line)
+            add(BREACH if disk.level > Level.OK else DISK if disk.mountpoint == "/" else OTHER_DISK, line)
