@@ -22,6 +22,7 @@ from checks.base import Level
 from tui.textual_hooks.pass_style import PassStyle
 
 from .changes import same_text, set_border_text, set_only_class
+from .hosts import fit_label
 
 if TYPE_CHECKING:
     from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo
@@ -351,15 +352,6 @@ def _cpu_value(proc: ProcInfo) -> str:
 
 def _mem_value(proc: ProcInfo) -> str:
     return format_bytes(proc.rss)
-
-
-def fit_label(label: str, width: int) -> str:
-    """A mountpoint keeps its end ("…/postgresql"): its last part is what tells disks apart."""
-    if label.startswith("/") and len(label) > width > 1:
-        tail = label[len(label) - width + 1:]
-        cut = tail.find("/")
-        return "…" + (tail[cut:] if cut > 0 else tail)     # "…/postgresql" rather than "…ib/postgresql"
-    return _fit(label, width)
 
 
 def _fit(text: str, width: int) -> str:

@@ -9,18 +9,29 @@ answering keeps its last figures, drawn in the critical colour under the reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from rich.style import Style
 from rich.text import Text
 
 from checks.base import Level
 
 if TYPE_CHECKING:
-    from checks.host import HostSnapshot
+    from checks.host import DiskUsage, Gauge, HostSnapshot
 
-    from .host import HostPane
 
-__all__ = ["add_remote_items", "local_header"]
+class HostPane(Protocol):
+    """What these rows use of widgets.host.HostPane (which imports this module, not the reverse)."""
+
+    def _style(self, name: str) -> Style: ...
+    def _level_style(self, level: Level) -> Style: ...
+    def _gauge_line(self, label: str, percent: float, level: Level, label_w: int, bar_w: int,
+                    detail: str, detail_w: int) -> Text: ...
+    def _disk_line(self, disk: DiskUsage, label_w: int, bar_w: int, detail_w: int) -> Text: ...
+    @staticmethod
+    def _used_total(g: Gauge) -> str: ...
+
+__all__ = ["add_remote_items", "fit_label", "local_header"]
 
 Add = Callable[..., None]
 
@@ -44,8 +55,6 @@ def local_header(pane: HostPane, hostname: str, level: Level) -> Text:
 def _figures(pane: HostPane, snap: HostSnapshot) -> Text:
     """The header's figures, short enough for a narrow pane: what is over a threshold, worst
     first, else cpu, memory and the fullest disk (the local summary's choice)."""
-    from .host import fit_label
-
     judged = [(label, pct, lvl) for _, label, pct, lvl, _, _ in snap.gauges()]
     bad = sorted((j for j in judged if j[2] > Level.OK), key=lambda j: (-j[2], -j[1]))
     out = Text()
@@ -107,3 +116,18 @@ def add_remote_items(pane: HostPane, remotes: Sequence[HostSnapshot], label_w: i
             if down:
                 line.stylize(pane._style("error"))
             add(BREACH if disk.level > Level.OK else DISK if disk.mountpoint == "/" else OTHER_DISK, line)
+
+
+def fit_label(label: str, width: int) -> str:
+    """A mountpoint keeps its end ("…/postgresql"): its last part is what tells disks apart."""
+    if label.startswith("/") and len(label) > width > 1:
+        tail = label[len(label) - width + 1:]
+        cut = tail.find("/")
+        return "…" + (tail[cut:] if cut > 0 else tail)     # "…/postgresql" rather than "…ib/postgresql"
+    return _fit(label, width)
+
+
+def _fit(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
