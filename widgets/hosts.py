@@ -64,7 +64,8 @@ def _figures(pane: HostPane, snap: HostSnapshot) -> Text:
     if bad:
         shown = bad
     else:
-        disks = [j for j in judged if j[0].startswith("disk ")]
+        # All well: which disk is fullest matters less than how full ("disk 74%", as this machine's summary).
+        disks = [("disk", pct, lvl) for label, pct, lvl in judged if label.startswith("disk ")]
         shown = [j for j in judged if j[0] in ("cpu", "memory")] + ([max(disks, key=lambda j: j[1])] if disks else [])
     for i, (label, pct, lvl) in enumerate(shown):
         if i:
