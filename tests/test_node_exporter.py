@@ -216,3 +216,20 @@ def test_combine_names_the_worst_host_first_and_changes_key_each_host():
     assert ("host:db-2:cpu", "CRIT", "db-2: cpu at 99% (critical ≥ 95%)") in events
     assert ("host:db-1:cpu", "WARN", "db-1: cpu at 90% (warning ≥ 85%)") in events
     assert not any(k == "host:cpu" for k, _, _ in events)     # this machine did not change
+
+
+async def test_a_trickling_node_exporter_ends_at_the_timeout():
+    """A byte every 0.2 s never trips a per-read timeout; the host's own timeout ends the scrape."""
+    from tests.test_hostile_http import RawServer, trickle
+
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n" + SAMPLE[:400]
+    with RawServer(trickle(answer)) as srv:
+        hosts = RemoteHosts([spec(srv.url("/metrics"), timeout=0.6)], HostSpec())
+        try:
+            started = time.monotonic()
+            snap = await hosts.poll_host(0)
+            took = time.monotonic() - started
+        finally:
+            await hosts.aclose()
+    assert snap.error == "timeout after 0.6 s" and snap.level is Level.CRIT
+    assert took < 2.0
