@@ -20,20 +20,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from checks.specs import AlertmanagerSpec, MetricSpec, PrometheusSpec
 
+from .hosts import NodeStandins, _ramp
+
 MAX_POINTS = 11_000     # Prometheus' own limit on a range query's points
 
 
 def _search_down(t: float) -> bool:
     return 30 <= t < 78 and int((t - 30) // 6) % 2 == 0
-
-
-def _ramp(t: float, start: float, end: float, low: float, high: float) -> float:
-    """``high`` between start and end, ``low`` outside, with a 3 s slope each way."""
-    if t < start or t >= end + 3:
-        return low
-    rise = min(1.0, (t - start) / 3)
-    fall = 1.0 if t < end else max(0.0, 1 - (t - end) / 3)
-    return low + (high - low) * min(rise, fall)
 
 
 # name -> (query, unit, warn, crit, value at scenario second t)
@@ -88,8 +81,6 @@ class SignalStandins:
         self._thread: threading.Thread | None = None
         # Scenario second 0 on the wall clock: range queries ask in Unix time.
         self._wall0 = time.time() - clock() / speed
-        from .hosts import NodeStandins
-
         self.nodes = NodeStandins(clock)      # the [[hosts]]' node_exporters (tui/demo/hosts.py)
 
     def _t(self, unix: float) -> float:
