@@ -25,13 +25,15 @@ run: $(STAMP)
 	$(BIN)/warroom $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
 # The alerts/metrics tests (tests/promservers.py) start their own Prometheus and Alertmanager on free
-# loopback ports: Debian's prometheus and prometheus-alertmanager packages give the binaries. The
+# loopback ports: Debian's prometheus and prometheus-alertmanager packages give the binaries (and
+# prometheus-node-exporter the [[hosts]] tests' node_exporter, tests/nodeexporter.py). The
 # packages' own services are kept from starting (a policy-rc.d that refuses, only while installing,
 # when the machine has none) and are never needed.
 PROM_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 alert-servers:
-	@if ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
-	  echo "installing Debian's prometheus and prometheus-alertmanager for the alerts/metrics tests"; \
+	@if ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1 \
+	    || ! command -v prometheus-node-exporter >/dev/null 2>&1; then \
+	  echo "installing Debian's prometheus, prometheus-alertmanager and prometheus-node-exporter for their tests"; \
 	  made_policy=; \
 	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
 	    printf '#!/bin/sh\nexit 101\n' | $(PROM_SUDO) tee /usr/sbin/policy-rc.d >/dev/null && \
@@ -39,7 +41,7 @@ alert-servers:
 	  fi; \
 	  $(PROM_SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(PROM_SUDO) apt-get install -y -qq --no-install-recommends \
-	    -o DPkg::Lock::Timeout=300 prometheus prometheus-alertmanager >/dev/null; rc=$$?; \
+	    -o DPkg::Lock::Timeout=300 prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null; rc=$$?; \
 	  if [ -n "$$made_policy" ]; then $(PROM_SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
 	  exit $$rc; \
 	fi

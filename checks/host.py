@@ -133,6 +133,9 @@ class HostSnapshot(Snapshot):
     io: IoRates = field(default_factory=IoRates)
     top_cpu: tuple[ProcInfo, ...] = ()
     top_memory: tuple[ProcInfo, ...] = ()
+    # The [[hosts]] machines (checks.node_exporter), attached to this machine's snapshot so that
+    # one pane and one summary line show them all; empty without [[hosts]].
+    remotes: tuple[HostSnapshot, ...] = ()
 
     def gauges(self) -> list[tuple[str, str, float, Level, float, float]]:
         """Every judged metric as (event key, label, percent, level, warn, crit)."""

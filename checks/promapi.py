@@ -1,4 +1,4 @@
-"""Bounded JSON requests to Prometheus and Alertmanager (httpx), shared by checks.alerts and checks.metrics.
+"""Bounded requests to Prometheus, Alertmanager and node_exporter (httpx): checks.alerts, metrics, node_exporter.
 
 Every answer is hostile until parsed: it is read as a stream and cut at ``limit``
 bytes (an endless or huge body costs at most that), compressed answers are refused
@@ -78,9 +78,9 @@ async def _read(response: "httpx.Response", limit: int, *, cut: bool = False) ->
     return b"".join(chunks)
 
 
-async def request_json(client: "httpx.AsyncClient", method: str, url: str, *, timeout: float,
-                       params: Any = None, body: Any = None, limit: int = ANSWER_LIMIT) -> Any:
-    """The parsed JSON answer of a 2xx response; anything else raises :class:`ApiError`."""
+async def request_bytes(client: "httpx.AsyncClient", method: str, url: str, *, timeout: float,
+                        params: Any = None, body: Any = None, limit: int = ANSWER_LIMIT) -> bytes:
+    """The raw body of a 2xx response (at most ``limit`` bytes); anything else raises :class:`ApiError`."""
     from checks.health import describe_error
 
     try:
@@ -97,7 +97,14 @@ async def request_json(client: "httpx.AsyncClient", method: str, url: str, *, ti
     if not 200 <= status < 300:
         message = _error_message(raw)
         raise ApiError(f"HTTP {status}" + (f": {message}" if message else ""), status=status, message=message)
+    return raw
+
+
+async def request_json(client: "httpx.AsyncClient", method: str, url: str, *, timeout: float,
+                       params: Any = None, body: Any = None, limit: int = ANSWER_LIMIT) -> Any:
+    """The parsed JSON answer of a 2xx response; anything else raises :class:`ApiError`."""
+    raw = await request_bytes(client, method, url, timeout=timeout, params=params, body=body, limit=limit)
     try:
         return json.loads(raw)
     except ValueError:
-        raise ApiError("malformed answer (not JSON)", status=status) from None
+        raise ApiError("malformed answer (not JSON)", status=200) from None

@@ -100,3 +100,13 @@ class MetricSpec:
     warn: float | None = None
     crit: float | None = None
     better: str = "lower"               # "lower": above a threshold is worse; "higher" flips it
+
+
+@dataclass(frozen=True)
+class RemoteHostSpec:
+    """One [[hosts]] machine, read from its node_exporter's ``/metrics`` (judged by the [host] thresholds)."""
+    name: str
+    url: str                            # e.g. "http://db-1:9100/metrics"
+    headers: tuple[tuple[str, str], ...] = ()
+    interval: float = 5.0
+    timeout: float = 3.0

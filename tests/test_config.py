@@ -34,6 +34,7 @@ ENV = {
     "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T000/B000/XXXX",
     "AM_TOKEN": "tok-alertmanager-456",
     "PROM_TOKEN": "tok-prometheus-789",
+    "NODE_TOKEN": "tok-node-000",
 }
 
 
@@ -563,6 +564,9 @@ def test_example_with_every_setting_switched_on_loads(tmp_path: Path, monkeypatc
     assert config.notify == (NotifySpec(kind="slack", url=ENV["SLACK_WEBHOOK_URL"], name="slack"),)
     assert config.alertmanager.url == "http://alertmanager:9093" and config.alertmanager.filter == ('team="payments"',)
     assert config.prometheus.headers == (("Authorization", "Bearer tok-prometheus-789"),)
+    (node,) = config.hosts
+    assert (node.name, node.url, node.headers) == ("db-1", "http://db-1:9100/metrics",
+                                                   (("Authorization", "Bearer tok-node-000"),))
     (metric,) = config.metrics
     assert (metric.name, metric.unit, metric.warn, metric.crit, metric.better) == ("checkout 5xx", "req/s", 0.5, 2, "lower")
     # Every key of every section appears in the example.
@@ -689,7 +693,8 @@ def _number_keys() -> list[tuple[str, str]]:
 _BLOCK_PREFIX = {"services": '[[services]]\nname = "a"\nurl = "http://x/"\n', "repos": '[[repos]]\npath = "."\n',
                  "notify": '[[notify]]\nkind = "json"\nurl = "http://x/"\n',
                  "alertmanager": '[alertmanager]\nurl = "http://x/"\n', "prometheus": '[prometheus]\nurl = "http://x/"\n',
-                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n', "logs": '[[logs]]\nname = "a"\npath = "a.log"\n'}
+                 "metrics": '[prometheus]\nurl = "http://x/"\n[[metrics]]\nname = "m"\nquery = "up"\n', "logs": '[[logs]]\nname = "a"\npath = "a.log"\n',
+                 "hosts": '[[hosts]]\nname = "a"\nurl = "http://x/"\n'}
 
 
 @pytest.mark.parametrize("section, key", _number_keys())

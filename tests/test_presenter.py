@@ -82,3 +82,9 @@ def test_mask_value_memo_reuses_the_masked_copy_of_unchanged_items():
     assert second.items[1] == Inner(MASK, 2)
     assert walked == ["b", "10.0.0.8"]
     assert set(memo[1]) == {id(same), id(moved)}      # only this call's items are kept
+
+
+def test_mask_value_hands_number_series_back_as_they_are_and_still_masks_mixed_tuples():
+    history = tuple(float(i) for i in range(200)) + (None, 3, True)
+    assert mask_value(history) is history
+    assert mask_value((1.0, "db-1.prod.example.com")) == (1.0, MASK)

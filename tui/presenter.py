@@ -57,6 +57,8 @@ def mask_value(value: Any, fn: Callable[[str], str] = mask_hosts, memo: Memo | N
         new = fn(value)
         return value if new == value else new
     if isinstance(value, tuple):
+        if all(type(v) in _SCALARS for v in value):
+            return value    # a series of numbers (a metric's history, a latency trend): nothing to mask
         if memo is None:
             items = [mask_value(v, fn) for v in value]
         else:
@@ -91,6 +93,9 @@ def mask_value(value: Any, fn: Callable[[str], str] = mask_hosts, memo: Memo | N
 
 # Field values that hold no string: not walked.
 _LEAVES = (int, float, datetime, enum.Enum)
+# Tuple items that hold no string, by exact type: a tuple of only these is returned as it is
+# (50 metrics' 200-point histories were 36 ms a round, walked number by number).
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 @lru_cache(maxsize=256)

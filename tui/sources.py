@@ -112,15 +112,16 @@ class BuildContext:
     incident_started: datetime
     kube_context: str | None = None
     cwd: Path | None = None
+    local_host: Any = None        # this machine's host source in its place (the demo's simulated node)
 
 
 def build_sources(config: Any, *, incident: Any, kube_context: str | None = None,
-                  cwd: Path | None = None) -> LiveBundle:
+                  cwd: Path | None = None, local_host: Any = None) -> LiveBundle:
     """The sources behind build_panes' panes, with their hooks; ``panes`` is left empty.
 
     The dashboard builds these just after its first frame (WarroomApp's ``sources_later``):
     the checks modules' snapshot types and the checkers cost ~10 ms it need not wait for."""
-    ctx = BuildContext(incident.started_at, kube_context, cwd)
+    ctx = BuildContext(incident.started_at, kube_context, cwd, local_host)
     bundle = LiveBundle()
     for record in panes.shown(config):
         bundle.sources.append(record.source_factory()(config, ctx))
@@ -177,7 +178,9 @@ def health_source(config: Any, ctx: BuildContext) -> LiveSource:
 def host_source(config: Any, ctx: BuildContext) -> LiveSource:
     from checks import host
 
-    source = host.HostSource(config.host)
+    source = ctx.local_host or host.HostSource(config.host)
+    if config.hosts:
+        return _host_live(config, source)
     return LiveSource(panes.HOST, source.poll, config.host.interval, host.changes, _error(host.HostSnapshot),
                       close=source.close, origin=source)
 
@@ -202,6 +205,31 @@ def deploys_source(config: Any, ctx: BuildContext) -> LiveSource:
     interval = min((r.interval for r in repos), default=NO_SERVICES_POLL_S)
     return LiveSource(panes.DEPLOYS, source.poll, interval, deploys.changes, _error(deploys.DeploysSnapshot),
                       close=source.close, origin=source)
+
+
+def _host_live(config: Any, host_source: Any) -> LiveSource:
+    """This machine's source with the [[hosts]] attached (checks.node_exporter): they are followed
+    on a loop thread of their own, each at its interval, and every local poll carries their newest
+    snapshots, so a slow or dead host never holds up this machine's figures."""
+    import asyncio
+
+    from checks import host, node_exporter
+
+    remote = node_exporter.RemoteHosts(config.hosts, config.host)
+    loop = LoopThread("hosts")
+
+    def start() -> None:
+        asyncio.run_coroutine_threadsafe(remote.run(), loop.loop)
+
+    def poll() -> Any:
+        return node_exporter.combine(host_source.poll(), remote.latest())
+
+    def close() -> None:
+        host_source.close()
+        loop.stop(remote.aclose())
+
+    return LiveSource(panes.HOST, poll, config.host.interval, node_exporter.changes, _error(host.HostSnapshot),
+                      start=start, close=close, origin=remote)
 
 
 def alerts_source(config: Any, ctx: BuildContext) -> LiveSource:

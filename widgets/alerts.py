@@ -8,28 +8,33 @@ terminal hyperlinks (only http/https ones).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.widget import Widget
 
 from checks.base import Level
 from tui.incident.model import utcnow
 from tui.incident.safe_text import one_line
 
-from .changes import set_border_text, set_only_class
+from .signal_pane import SignalPane
 
 if TYPE_CHECKING:
     from checks.alerts import AlertGroup, AlertsSnapshot
 
-LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
-_CLASSES = (*LEVEL_CLASS.values(), "-error")
 BADGE = {"FIRING": "bold white on red", "SILENCED": "bold black on grey70", "INHIBITED": "dim"}
 WARN_BADGE = "bold black on dark_orange"
 SHORT_STATE = {"FIRING": "FIRE", "SILENCED": "SIL ", "INHIBITED": "INH "}
+NAME_MAX = 32           # alertname column at most; longer names end in "…"
+SEVERITY_MAX = 8
+
+
+def _fit(text: str, width: int) -> str:
+    text = text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    return f"{text:<{width}}"
 
 
 def _since(at: datetime | None, now: datetime) -> str:
@@ -44,21 +49,15 @@ def _link(url: str) -> Style | None:
     return Style(link=url) if url.startswith(("http://", "https://")) and url.isprintable() else None
 
 
-class AlertsPane(Widget, can_focus=True):
+class AlertsPane(SignalPane, can_focus=True):
     DEFAULT_CSS = """
-    AlertsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    AlertsPane.-ok { border: round $success; }
-    AlertsPane.-warn { border: round $warning; }
-    AlertsPane.-crit, AlertsPane.-error { border: round $error; }
-    AlertsPane.-unknown { border: round $secondary; }
     AlertsPane:focus { border: round $accent; }
     """
     BINDINGS = [Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False)]
+    TITLE = "Alerts"
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.border_title = "Alerts"
-        self.border_subtitle = "waiting for first poll…"
         self.snapshot: AlertsSnapshot | None = None
         self.index = 0
         self.clock = utcnow
@@ -67,14 +66,11 @@ class AlertsPane(Widget, can_focus=True):
         # The selection follows its group when the order changes (worst first), so `!` silences
         # what the commander picked, not whatever moved into its row since.
         picked = self.selected()
-        self.snapshot = snapshot
         names = [g.name for g in snapshot.groups]
         if picked is not None and picked.name in names:
             self.index = names.index(picked.name)
         self.index = min(self.index, max(0, len(snapshot.groups) - 1))
-        set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
-        set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
-        self.refresh()
+        super().show(snapshot)
 
     def selected(self) -> AlertGroup | None:
         groups = self.snapshot.groups if self.snapshot is not None else ()
@@ -85,31 +81,37 @@ class AlertsPane(Widget, can_focus=True):
             self.index = max(0, min(len(self.snapshot.groups) - 1, self.index + step))
             self.refresh()
 
-    def line(self, g: AlertGroup, now: datetime, selected: bool) -> Text:
+    def line(self, g: AlertGroup, now: datetime, selected: bool, widths: tuple[int, int, int] | None = None) -> Text:
+        """State, name, severity, ×count, since, then the summary. ``widths`` (name, severity, count)
+        align the columns: a long name is cut so that what follows it stays on the pane."""
+        name_w, sev_w, count_w = widths or (len(g.name), len(g.severity), len(f"×{g.count}"))
         text = Text(no_wrap=True, overflow="ellipsis")
         badge = BADGE[g.state] if g.state != "FIRING" or g.level >= Level.CRIT else WARN_BADGE
         text.append(SHORT_STATE[g.state], style=badge)
-        text.append(f" {one_line(g.name)}", style="bold" if g.firing else "dim")
-        if g.severity:
-            text.append(f" {one_line(g.severity)}", style="red" if g.level >= Level.CRIT else "")
-        text.append(f" ×{g.count}")
+        text.append(f" {_fit(one_line(g.name), name_w)}", style="bold" if g.firing else "dim")
+        if sev_w:
+            text.append(f" {_fit(one_line(g.severity), sev_w)}", style="red" if g.level >= Level.CRIT else "")
+        text.append(f" {f'×{g.count}':>{count_w}}")
+        text.append(f" {_since(g.starts_at, now):>6}", style="dim")
         quiet = [f"{n} {w}" for n, w in ((g.silenced, "silenced"), (g.inhibited, "inhibited")) if n]
         if quiet:
             text.append(f" ({', '.join(quiet)})", style="dim")
-        text.append(f" {_since(g.starts_at, now)}", style="dim")
         if g.summary:
             text.append(f" {one_line(g.summary)}")
         if selected:
             text.stylize("reverse")
         return text
 
-    def render(self) -> Text:
-        snap = self.snapshot
-        if snap is None:
-            return Text("waiting for first poll…", style="dim")
-        out = Text(no_wrap=True, overflow="ellipsis")
-        if snap.error:
-            out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
+    def widths(self, groups: Sequence[AlertGroup], width: int) -> tuple[int, int, int]:
+        sev_w = min(max((len(g.severity) for g in groups), default=0), SEVERITY_MAX)
+        count_w = max((len(f"×{g.count}") for g in groups), default=2)
+        # What goes with the name: state, severity, count and since, with their spaces (~24 cells),
+        # and one cell to spare: a summary cut at the edge puts its "…" there, not on the "since".
+        tail = 4 + (1 + sev_w if sev_w else 0) + 1 + count_w + 7
+        name_w = min(max((len(g.name) for g in groups), default=4), NAME_MAX, max(8, width - tail - 2))
+        return name_w, sev_w, count_w
+
+    def rows(self, snap: AlertsSnapshot, out: Text) -> Text:
         if not snap.groups:
             out.append("no alerts firing" if not snap.error else "", style="green")
             return out
@@ -117,8 +119,9 @@ class AlertsPane(Widget, can_focus=True):
         height = max(1, self.content_size.height - (1 if snap.error else 0) - 1)
         start = max(0, min(self.index - height + 1, len(snap.groups) - height)) if self.index >= height else 0
         shown = snap.groups[start:start + height]
+        widths = self.widths(shown, self.content_size.width)
         for i, g in enumerate(shown, start):
-            out.append_text(self.line(g, now, selected=i == self.index and self.has_focus))
+            out.append_text(self.line(g, now, selected=i == self.index and self.has_focus, widths=widths))
             out.append("\n")
         chosen = self.selected()
         assert chosen is not None  # snap.groups is not empty

@@ -22,6 +22,7 @@ from checks.base import Level
 from tui.textual_hooks.pass_style import PassStyle
 
 from .changes import same_text, set_border_text, set_only_class
+from .hosts import fit_label
 
 if TYPE_CHECKING:
     from checks.host import DiskUsage, Gauge, HostSnapshot, ProcInfo
@@ -75,6 +76,7 @@ class HostPane(PassStyle, Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.snapshot: HostSnapshot | None = None   # last good data (kept through errors)
         self.error: str | None = None
+        self.remotes: tuple[HostSnapshot, ...] = ()   # the [[hosts]] machines (widgets.hosts draws them)
         self.border_title = "host"
         self._version = 0                       # bumped by every change of what is shown
         self._lines: list[Text] = []
@@ -83,6 +85,7 @@ class HostPane(PassStyle, Widget):
     # ------------------------------------------------------------ public
 
     def show(self, snapshot: HostSnapshot) -> None:
+        self.remotes = snapshot.remotes
         if snapshot.error is None:
             self.snapshot = snapshot
             self.error = None
@@ -92,7 +95,8 @@ class HostPane(PassStyle, Widget):
         host = snapshot.hostname or (self.snapshot.hostname if self.snapshot else "")
         # The subtitle names what is over a threshold. When nothing is, it does not repeat the
         # numbers above it: a subtitle that changes every second repaints the whole pane.
-        set_border_text(self, title=f"host {host}".strip(),
+        more = f" + {len(self.remotes)} more" if self.remotes else ""
+        set_border_text(self, title=f"host {host}{more}".strip(),
                         subtitle=snapshot.error or (snapshot.summary if snapshot.level > Level.OK
                                                     else "within thresholds"))
         self._repaint_changed_lines()
@@ -175,9 +179,15 @@ class HostPane(PassStyle, Widget):
             items.append(_Item(order, priority, list(lines)))
             order += 1
 
+        snap = self.snapshot
+        if self.remotes:
+            from .hosts import local_header
+
+            # This machine's own level: the snapshot's is the worst of every host.
+            own = max((g[3] for g in snap.gauges()), default=Level.UNKNOWN) if snap else Level.UNKNOWN
+            add(0.5, local_header(self, snap.hostname if snap else "", own))
         if self.error:
             add(0, Text(f"⚠ {self.error}", style=self._style("error"), no_wrap=True, overflow="ellipsis"))
-        snap = self.snapshot
         if snap is None:
             if not self.error:
                 add(0, Text("waiting for the first sample…", style=self._style("dim")))
@@ -221,10 +231,14 @@ class HostPane(PassStyle, Widget):
             add(prio, self._disk_line(disk, label_w, bar_w, detail_w))
         add(5, self._io_line(snap, label_w))
         self._add_top(snap, width, add)
+        if self.remotes:
+            from .hosts import add_remote_items
+
+            add_remote_items(self, self.remotes, label_w, bar_w, detail_w, add)
         return items
 
     def _label_width(self, snap: HostSnapshot, width: int) -> int:
-        longest = max([len(d.mountpoint) for d in snap.disks] + [4])
+        longest = max([len(d.mountpoint) for h in (snap, *self.remotes) for d in h.disks] + [4])
         return min(longest, max(4, width // 3)) + 1
 
     def _bar(self, percent: float, level: Level, width: int) -> Text:
@@ -235,7 +249,7 @@ class HostPane(PassStyle, Widget):
 
     def _gauge_line(self, label: str, percent: float, level: Level, label_w: int, bar_w: int,
                     detail: str, detail_w: int) -> Text:
-        line = Text(_fit(label, label_w - 1).ljust(label_w), style=self._style("label"))
+        line = Text(fit_label(label, label_w - 1).ljust(label_w), style=self._style("label"))
         line.append_text(self._bar(percent, level, bar_w))
         line.append(f"{percent:4.0f}%", style=self._level_style(level))
         if detail_w:

@@ -10,19 +10,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widget import Widget
 
 from checks.base import Level
 from tui.incident.safe_text import one_line
 from widgets.sparkline import sparkline
 
-from .changes import set_border_text, set_only_class
+from .signal_pane import SignalPane
 
 if TYPE_CHECKING:
     from checks.metrics import MetricRow, MetricsSnapshot
 
-LEVEL_CLASS = {Level.OK: "-ok", Level.UNKNOWN: "-unknown", Level.WARN: "-warn", Level.CRIT: "-crit"}
-_CLASSES = (*LEVEL_CLASS.values(), "-error")
 BADGE = {Level.OK: ("OK", "bold black on green"), Level.WARN: ("WARN", "bold black on dark_orange"),
          Level.CRIT: ("CRIT", "bold white on red"), Level.UNKNOWN: ("?", "dim")}
 SPARK_WIDTH = 20
@@ -39,26 +36,12 @@ def downsample(values: Sequence[float | None], width: int) -> list[float | None]
     return out
 
 
-class MetricsPane(Widget):
-    DEFAULT_CSS = """
-    MetricsPane { border: round $primary; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    MetricsPane.-ok { border: round $success; }
-    MetricsPane.-warn { border: round $warning; }
-    MetricsPane.-crit, MetricsPane.-error { border: round $error; }
-    MetricsPane.-unknown { border: round $secondary; }
-    """
+class MetricsPane(SignalPane):
+    TITLE = "Metrics"
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.border_title = "Metrics"
-        self.border_subtitle = "waiting for first poll…"
         self.snapshot: MetricsSnapshot | None = None
-
-    def show(self, snapshot: MetricsSnapshot) -> None:
-        self.snapshot = snapshot
-        set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
-        set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
-        self.refresh()
 
     def line(self, r: MetricRow, name_width: int, width: int) -> Text:
         """Badge, name, value; then, as room allows, the baseline and the sparkline."""
@@ -84,13 +67,7 @@ class MetricsPane(Widget):
                         style="red" if r.level >= Level.CRIT else "dark_orange" if r.level >= Level.WARN else "green")
         return text
 
-    def render(self) -> Text:
-        snap = self.snapshot
-        if snap is None:
-            return Text("waiting for first poll…", style="dim")
-        out = Text(no_wrap=True, overflow="ellipsis")
-        if snap.error:
-            out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
+    def rows(self, snap: MetricsSnapshot, out: Text) -> Text:
         width = self.content_size.width
         # Names first (a row nobody can name is no use); the value and ≈baseline take ~22 columns.
         name_width = min(max((len(r.name) for r in snap.rows), default=4), max(8, width - 22), 24)

@@ -32,9 +32,18 @@ class StatusStrip(Widget):
         if before is None or _line_facts(before) != _line_facts(snapshot):
             self.refresh(layout=before is None)
 
+    def ranked(self) -> list[str]:
+        """The sources worst first (a failed source counts as critical); equals keep the panes' order."""
+        def rank(name: str) -> int:
+            snap = self.snapshots.get(name)
+            if snap is None:
+                return 1
+            return 3 if getattr(snap, "error", None) else int(getattr(snap, "level", 1))
+        return sorted(self.order, key=lambda name: -rank(name))
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="ellipsis")
-        for i, name in enumerate(self.order):
+        for i, name in enumerate(self.ranked()):
             snap = self.snapshots.get(name)
             level = int(getattr(snap, "level", 1)) if snap is not None else 1
             icon, style = LEVEL_STYLES.get(level, ("?", ""))

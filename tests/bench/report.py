@@ -114,6 +114,8 @@ def _host(r: dict) -> list[Row]:
     return [
         Row("host", f"poll ({r.get('processes', '?')} processes)", "median <= 20 ms", fmt(r.get("median_ms"), "ms"),
             fmt(r.get("p99_ms"), "ms"), verdict(r.get("ok"))),
+        Row("host", f"[[hosts]] scrape CPU, a {(r.get('remote_bytes') or 0) // 1024} KB node_exporter answer", "",
+            fmt(r.get("remote_cpu_median_ms"), "ms"), fmt(r.get("remote_cpu_p99_ms"), "ms")),
     ]
 
 

@@ -79,6 +79,17 @@ interval = @            # seconds between samples
 top_processes = @       # busiest processes to list; 0 hides the list
 top_interval = @        # seconds between process scans (every process is read; top(1) also uses 3)
 
+# ---- Other hosts: their node_exporter, in the host pane ---------------------
+# The machine on fire is rarely the one warroom runs on. Each block adds a host to
+# the host pane (CPU, load, memory, swap, filesystems; the [host] thresholds), read
+# from node_exporter's /metrics directly: no Prometheus server needed.
+#[[hosts]]
+#name = "db-1"                          # required, unique
+#url = "http://db-1:9100/metrics"       # required
+#headers = { Authorization = "Bearer ${NODE_TOKEN}" }   # never shown
+#interval = 5                           # seconds between scrapes
+#timeout = 3.0                          # seconds
+
 # ---- Kubernetes pods: restarts and crash loops -----------------------------
 # Without this section warroom uses your default kubeconfig, if you have one.
 #[kubernetes]

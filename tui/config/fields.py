@@ -286,6 +286,10 @@ def _server_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     return ld.url(path, value, f"export it or remove the [{path[0]}] section")
 
 
+def _node_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
+    return ld.url(path, value, "export it or remove the [[hosts]] block")
+
+
 # An Alertmanager matcher: label, operator, value (quoted, or a bare word).
 _MATCHER = re.compile(r'\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^"\s,{}]+)\s*')
 

@@ -22,6 +22,7 @@ from tui.incident.specs import IncidentDefaults, NotifySpec
 from .actions import load_actions
 from .checker import _Checker
 from .describe import _close_match, _describe, _dotted, _fmt_number, _quote
+from .hosts import load_hosts
 from .locate import _deepest_line, _shell_quote, _syntax_problem
 from .model import Config
 from .schemas import (
@@ -34,6 +35,7 @@ from .schemas import (
     _NOTIFY_SCHEMA,
     _PROMETHEUS_SCHEMA,
     _REPO_SCHEMA,
+    _SECTION_KEYS,
     _SECTIONS,
     _SERVICE_SCHEMA,
     _STORE_SCHEMA,
@@ -80,7 +82,10 @@ class _Loader(_Checker):
     def build(self, data: dict[str, Any], file: Path) -> Config:
         for key in data:
             if key not in _SECTIONS:
-                guess = _close_match(key, _SECTIONS)
+                # "hots" is as close to [host] as to [[hosts]]: the keys written under it decide.
+                keys = set(data[key]) if isinstance(data[key], dict) else set()
+                fits = [s for s in _SECTIONS if keys and keys <= set(_SECTION_KEYS[s])]
+                guess = _close_match(key, fits) or _close_match(key, _SECTIONS)
                 hint = (f"did you mean {_section_header(guess)}?" if guess
                         else "valid sections: " + ", ".join(_section_header(s) for s in _SECTIONS))
                 self.report((key,), f"unknown section {_quote(key)}", hint)
@@ -99,6 +104,7 @@ class _Loader(_Checker):
                         'add [prometheus] with url = "http://prometheus:9090"')
         logs = self.logs(data["logs"]) if "logs" in data else ()
         actions = load_actions(self, data["actions"]) if "actions" in data else ()
+        hosts = load_hosts(self, data["hosts"]) if "hosts" in data else ()
         return Config(
             incident=incident or IncidentDefaults(),
             services=services or (),
@@ -111,6 +117,7 @@ class _Loader(_Checker):
             metrics=metrics or (),
             logs=logs or (),
             actions=actions or (),
+            hosts=hosts or (),
             path=file,
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",

@@ -15,6 +15,7 @@ from checks.specs import (
     LogSpec,
     MetricSpec,
     PrometheusSpec,
+    RemoteHostSpec,
     RepoSpec,
     ServiceSpec,
 )
@@ -48,6 +49,7 @@ class Config:
     metrics: tuple[MetricSpec, ...] = ()           # needs [prometheus]; empty: no metrics pane
     logs: tuple[LogSpec, ...] = ()       # [[logs]]: files followed for error lines
     actions: tuple[ActionSpec, ...] = ()  # [[actions]]: commands run on a pane's selected row
+    hosts: tuple[RemoteHostSpec, ...] = ()   # [[hosts]]: other machines' node_exporter, in the host pane
     path: Path | None = None             # the file this came from (absolute), None for defaults
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist

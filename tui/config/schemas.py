@@ -30,6 +30,7 @@ from .fields import (
     _matchers,
     _method,
     _namespaces,
+    _node_url,
     _notify_kind,
     _notify_url,
     _repo_path,
@@ -130,6 +131,13 @@ _METRIC_SCHEMA: dict[str, _Parser] = {
     "crit": _num("2", -MAX_THRESHOLD, MAX_THRESHOLD),
     "better": _better,
 }
+_HOSTS_SCHEMA: dict[str, _Parser] = {
+    "name": _text('"db-1"'),
+    "url": _node_url,
+    "headers": _headers,
+    "interval": _num("5", MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
+    "timeout": _num("3.0", 0.1, MAX_TIMEOUT_S, unit="s"),
+}
 _LOG_SCHEMA: dict[str, _Parser] = {
     "name": _text('"api"'),
     "path": _log_path,
@@ -139,13 +147,14 @@ _LOG_SCHEMA: dict[str, _Parser] = {
 
 # Section -> is it a list of [[blocks]]?
 _SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
-             "store": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True}
+             "store": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True,
+             "hosts": True}
 _SECTIONS["actions"] = True
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
     "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
     "alertmanager": _ALERTMANAGER_SCHEMA, "prometheus": _PROMETHEUS_SCHEMA, "metrics": _METRIC_SCHEMA,
-    "logs": _LOG_SCHEMA,
+    "logs": _LOG_SCHEMA, "hosts": _HOSTS_SCHEMA,
 }
 _SECTION_KEYS["actions"] = ACTION_SCHEMA
 

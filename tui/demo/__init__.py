@@ -9,7 +9,7 @@ from .scenario import Demo
 def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock=None):
     from ..app import WarroomApp
     from ..sources import build_panes, build_sources
-    from .host_sim import with_simulated_host  # the story's node, not this machine's load
+    from .host_sim import SimulatedHost  # the story's node, not this machine's load
 
     assert demo.store is not None and demo.incident is not None, "start() the demo first"
     config = demo.config()
@@ -17,8 +17,9 @@ def build_app(demo: Demo, *, author: str = "", redact_hosts: bool = False, clock
     # As the dashboard: the panes drawn empty first, their sources built just after.
     return WarroomApp(demo.store, demo.incident.id, panes=build_panes(config), author=author or "you",
                       demo=True, redact_hosts=redact_hosts, config=config,
-                      sources_later=lambda: with_simulated_host(build_sources(config, incident=demo.incident),
-                                                                demo.clock, config.host), **kwargs)
+                      sources_later=lambda: build_sources(config, incident=demo.incident,
+                                                          local_host=SimulatedHost(demo.clock, config.host)),
+                      **kwargs)
 
 
 def run(args: argparse.Namespace, author: str) -> int:

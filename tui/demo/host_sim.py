@@ -10,7 +10,7 @@ thresholds and summary, so the pane and the detector treat it like any host.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 from checks.base import Level
 from checks.host import DiskUsage, HostSnapshot, IoRates, ProcInfo, assess, gauge, level_for
@@ -89,14 +89,4 @@ class SimulatedHost:
         )
 
 
-def with_simulated_host(bundle: Any, clock: Callable[[], float], spec: HostSpec) -> Any:
-    """``bundle`` (tui/sources.py's) with its host source polling the simulated node instead."""
-    from dataclasses import replace
-
-    sim = SimulatedHost(clock, spec)
-    bundle.sources[:] = [replace(s, poll=sim.poll, close=sim.close, origin=sim) if s.name == "host" else s
-                         for s in bundle.sources]
-    return bundle
-
-
-__all__ = ["SimulatedHost", "with_simulated_host", "Level"]
+__all__ = ["SimulatedHost", "Level"]

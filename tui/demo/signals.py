@@ -20,20 +20,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from checks.specs import AlertmanagerSpec, MetricSpec, PrometheusSpec
 
+from .hosts import NodeStandins, _ramp
+
 MAX_POINTS = 11_000     # Prometheus' own limit on a range query's points
 
 
 def _search_down(t: float) -> bool:
     return 30 <= t < 78 and int((t - 30) // 6) % 2 == 0
-
-
-def _ramp(t: float, start: float, end: float, low: float, high: float) -> float:
-    """``high`` between start and end, ``low`` outside, with a 3 s slope each way."""
-    if t < start or t >= end + 3:
-        return low
-    rise = min(1.0, (t - start) / 3)
-    fall = 1.0 if t < end else max(0.0, 1 - (t - end) / 3)
-    return low + (high - low) * min(rise, fall)
 
 
 # name -> (query, unit, warn, crit, value at scenario second t)
@@ -78,7 +71,7 @@ def _alerts(t: float, started: datetime, speed: float) -> list[dict]:
 
 class SignalStandins:
     """Alertmanager (``/api/v2/alerts``, ``/api/v2/silences``) and Prometheus (``/api/v1/query``,
-    ``/api/v1/query_range``) on one loopback port."""
+    ``/api/v1/query_range``) on one loopback port; the [[hosts]]' node_exporters too (``/node/<name>/metrics``)."""
 
     def __init__(self, clock: Callable[[], float], speed: float, started: datetime) -> None:
         self.clock, self.speed, self.started = clock, speed, started
@@ -88,6 +81,7 @@ class SignalStandins:
         self._thread: threading.Thread | None = None
         # Scenario second 0 on the wall clock: range queries ask in Unix time.
         self._wall0 = time.time() - clock() / speed
+        self.nodes = NodeStandins(clock)      # the [[hosts]]' node_exporters (tui/demo/hosts.py)
 
     def _t(self, unix: float) -> float:
         return (unix - self._wall0) * self.speed
@@ -132,12 +126,21 @@ class SignalStandins:
             "metrics": tuple(MetricSpec(name=name, query=q, unit=unit, warn=warn, crit=crit,
                                         better="higher" if name in _BETTER_HIGHER else "lower")
                              for name, (q, unit, warn, crit, _) in METRICS.items()),
+            "hosts": self.nodes.specs(self.url, interval),
         }
 
     # -- the API
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
+        if parts.path.startswith("/node/") and parts.path.endswith("/metrics"):
+            text = self.nodes.metrics(parts.path[len("/node/"):-len("/metrics")])
+            handler.send_response(404 if text is None else 200)
+            handler.send_header("Content-Type", "text/plain; version=0.0.4")
+            handler.send_header("Content-Length", str(len(text or b"")))
+            handler.end_headers()
+            handler.wfile.write(text or b"")
+            return
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(min(length, 64 * 1024)) if length > 0 else b""

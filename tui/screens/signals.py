@@ -7,19 +7,43 @@ every other entry the dashboard makes on its own.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
 from ..incident.model import Kind
 
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    from widgets.alerts import AlertsPane
+
+    from ..app import WarroomApp
+
+    _Host = Screen[Any]
+else:
+    _Host = object      # at run time a plain mixin: the Dashboard brings the Screen
+
 SILENCE_CHOICES = ((30, "30 min"), (60, "1 h"), (120, "2 h"), (240, "4 h"), (480, "8 h"))
 VERIFY_TIMEOUT_S = 30.0
 
 
-class SignalActions:
+class SignalActions(_Host):
     """`!` and `V`; mixed into the Dashboard (uses its wapp, scheduler, write, notify, prompt)."""
+
+    if TYPE_CHECKING:   # what the Dashboard provides
+        incident: Any
+        _snapshots: dict[str, Any]
+
+        @property
+        def wapp(self) -> WarroomApp: ...
+        def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+        def write_system(self, items: list[tuple[str, dict[str, Any] | None]], *, source: str) -> Any: ...
+        async def _ready(self, widget: Widget) -> Any: ...
+        def _prompt_widget(self) -> Any: ...
 
     _silence_pending: tuple[Any, int, str] | None = None
     _silences_listed = False          # at resolution, once per dashboard
@@ -27,6 +51,17 @@ class SignalActions:
 
     def _silence_comment(self, reason: str) -> str:
         return f"incident #{self.wapp.incident_id}: {reason}"
+
+    def _alerts_pane(self) -> AlertsPane | None:
+        from widgets.alerts import AlertsPane
+
+        pane = self.wapp.panes.get("alerts")
+        return pane if isinstance(pane, AlertsPane) else None
+
+    def _timeline_entries(self) -> list[Any]:
+        from widgets.timeline import TimelineView
+
+        return list(self.query_one(TimelineView).entries)
 
     def _origin(self, name: str) -> Any:
         scheduler = getattr(self, "scheduler", None)
@@ -36,7 +71,7 @@ class SignalActions:
     # -- `!`: silence the selected alert group -------------------------------------
 
     def action_silence_alert(self) -> None:
-        pane = self.wapp.panes.get("alerts")
+        pane = self._alerts_pane()
         if pane is None:
             self.notify("No alerts pane: add [alertmanager] url to warroom.toml", severity="warning", markup=False)
             return
@@ -124,7 +159,7 @@ class SignalActions:
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
     def _verify_worker(self) -> None:
-        found = {}
+        found: dict[str, Any] = {}
         for name in ("metrics", "alerts"):
             origin = self._origin(name)
             if origin is None:
@@ -159,7 +194,7 @@ class SignalActions:
     # -- copying the selected alert's links -------------------------------------------
 
     def action_copy_alert_link(self) -> None:
-        pane = self.wapp.panes.get("alerts")
+        pane = self._alerts_pane()
         group = pane.selected() if pane is not None else None
         url = group and (group.runbook_url or group.dashboard_url)
         if not url:
@@ -179,7 +214,7 @@ class SignalActions:
 
         if incident.status is Status.RESOLVED and not self._silences_listed and self._origin("alerts") is not None:
             self._silences_listed = True
-            if not any("silences_active" in e.meta for e in self.query_one("TimelineView").entries):
+            if not any("silences_active" in e.meta for e in self._timeline_entries()):
                 self._silences_worker()
 
     @work(thread=True, group="silences", exit_on_error=False)
@@ -213,7 +248,7 @@ class SignalActions:
         self._detection_offered = True
         if not early:
             return
-        if any("detection_offer" in e.meta for e in self.query_one("TimelineView").entries):
+        if any("detection_offer" in e.meta for e in self._timeline_entries()):
             return      # another dashboard (or an earlier run) offered it already
         first = min(early, key=lambda g: g.starts_at)
         self.write_system([(f"First alert fired before the incident was declared: {first.name} at "
