@@ -99,6 +99,10 @@ def build_panes(config: Any, *, kube_context: str | None = None) -> dict:
         from widgets.metrics import MetricsPane
 
         signals.append(("metrics", MetricsPane()))
+    if config.logs:
+        from widgets.logs import LogsPane
+
+        signals.append(("logs", LogsPane()))
     for name, pane in signals:
         pane.set_class(len(signals) == 1, "-wide")
         panes[name] = pane
@@ -188,7 +192,14 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
 
 
 def _signal_sources(config: Any, bundle: LiveBundle, started: datetime) -> None:
-    """Alertmanager's alerts and Prometheus' metrics, when configured (checks.alerts, checks.metrics)."""
+    """Alertmanager's alerts and Prometheus' metrics, when configured (checks.alerts, checks.metrics);
+    the [[logs]] files followed (checks.logs)."""
+    if config.logs:
+        from checks import logs
+
+        group = logs.LogGroup(config.logs)
+        bundle.sources.append(LiveSource("logs", group.poll, group.interval, logs.changes,
+                                         _error(logs.LogsSnapshot), close=group.close, origin=group))
     if config.alertmanager is not None:
         from checks import alerts
 
@@ -207,9 +218,9 @@ def _signal_sources(config: Any, bundle: LiveBundle, started: datetime) -> None:
 def error_snapshot(pane: str, why: str) -> Any:
     """A snapshot that turns pane ``pane`` red with ``why`` (for sources that could not be
     built); None for a pane this module does not make."""
-    from checks import alerts, deploys, health, host, metrics, pods
+    from checks import alerts, deploys, health, host, logs, metrics, pods
 
-    cls = {"health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
+    cls = {"logs": logs.LogsSnapshot, "health": health.HealthSnapshot, "host": host.HostSnapshot, "pods": pods.PodsSnapshot,
            "deploys": deploys.DeploysSnapshot, "alerts": alerts.AlertsSnapshot,
            "metrics": metrics.MetricsSnapshot}.get(pane)
     return None if cls is None else _error(cls)(why)

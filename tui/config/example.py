@@ -66,6 +66,7 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #kubeconfig = "~/.kube/config"        # default: $KUBECONFIG, else ~/.kube/config
 #interval = 1                         # seconds between pane refreshes
 #enabled = true                       # false switches the pane off
+#error_pattern = '(?i)\\b(error|fatal|panic|exception|oomkilled)\\b'   # log lines highlighted by l (pods)
 
 # ---- Recent deploys: one [[repos]] block per git repository ----------------
 # Without any, warroom uses the current directory if it is a git repository.
@@ -119,4 +120,14 @@ top_interval = 3        # seconds between process scans (every process is read; 
 #warn = 0.5                           # default: none
 #crit = 2                             # default: none
 #better = "lower"                     # above the thresholds is worse; "higher" flips it
+
+# ---- Log files: error lines, for machines without Kubernetes ---------------
+# One [[logs]] block per log: the logs pane shows its error lines per minute and
+# the last ones (select with shift+up/down, p pins them to the timeline).
+# Files are followed like tail -F (rotation and truncation too), never read whole.
+#[[logs]]
+#name = "api"                         # required, unique
+#path = "/var/log/api/*.log"          # required: a file or a glob
+#error_pattern = '(?i)\\b(error|fatal|panic|exception|critical)\\b'   # a Python regex
+#interval = 1                         # seconds between reads
 """

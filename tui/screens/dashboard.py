@@ -333,7 +333,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, EvidenceAction
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
         self.set_class(not self.wapp.panes, "-no-live")
-        self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
+        self.query_one("#live").set_class(any(n in self.wapp.panes for n in ("alerts", "metrics", "logs")), "-signals")
 
     # -- the store -------------------------------------------------------------
 
