@@ -22,7 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.actions import SkipAction
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -61,6 +61,8 @@ class LogLines(ScrollView, can_focus=True):
         self.cursor = -1                    # index into the view
         self.mark_at: int | None = None      # sequence number where the selection started
         self.following = True               # cursor on the last line: keep it there
+        self._strips: dict[tuple, Strip] = {}   # drawn lines (render_line)
+        self._base: Style | None = None
 
     # -- content --------------------------------------------------------------
     @property
@@ -192,13 +194,39 @@ class LogLines(ScrollView, can_focus=True):
         self.refresh()
 
     # -- drawing --------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style walks its ancestors (~0.2 ms): once per pass, not once per line.
+        self._base = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         index = int(self.scroll_y) + y
-        base = self.rich_style
+        base = self._base if self._base is not None else self.rich_style
         if not 0 <= index < self.count:
             return Strip.blank(width, base)
         seq = self._seq(index)
+        selected = False
+        if self.mark_at is not None and 0 <= self.cursor < self.count:
+            low, high = sorted((self.mark_at, self._seq(self.cursor)))
+            selected = low <= seq <= high
+        cursor = index == self.cursor and self.has_focus
+        # A followed log scrolls a line or more per pull: the lines still on screen are drawn
+        # from this cache (a line's look depends only on these), not styled and measured again.
+        # (Presenter mode masks hosts: the same line is drawn differently while it is on.)
+        key = (seq, selected, cursor, width, self._query, base, getattr(self.app, "masking_hosts", None))
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw(seq, selected, cursor, width, base)
+            if len(self._strips) > 4 * max(self.size.height, 10):
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def _draw(self, seq: int, selected: bool, cursor: bool, width: int, base: Style) -> Strip:
         raw = self._line(seq)
         text = Text(one_line(self.redact(raw)), style=base, no_wrap=True, end="")
         if self.pattern is not None and self.pattern.search(raw):
@@ -209,11 +237,9 @@ class LogLines(ScrollView, can_focus=True):
             while at >= 0 and q:
                 text.stylize(Style(underline=True), at, at + len(q))
                 at = fold.find(q, at + len(q))
-        if self.mark_at is not None and 0 <= self.cursor < self.count:
-            low, high = sorted((self.mark_at, self._seq(self.cursor)))
-            if low <= seq <= high:
-                text.stylize(Style(bgcolor="blue"))
-        if index == self.cursor and self.has_focus:
+        if selected:
+            text.stylize(Style(bgcolor="blue"))
+        if cursor:
             text.stylize(Style(reverse=True))
         segments = [Segment(s.text, s.style) for s in text.render(self.app.console) if s.text != "\n"]
         return Strip(segments).crop_extend(0, width, base)

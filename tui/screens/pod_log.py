@@ -11,34 +11,40 @@ Keys: ``/`` filters (as you type; Enter keeps it, Esc drops it), ``p`` pins the 
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from widgets.log_lines import LogLines
 
 from ..incident.safe_text import one_line
+from ..textual_hooks import use_dirty_lines_compositor
+from ..textual_hooks.pacing import FramePacing
 
 if TYPE_CHECKING:
     from checks.pod_logs import PodLogStream
 
 PULL_S = 0.1
+HEAD_EVERY_S = 1.0
 HINT = "/ filter · shift+↑↓ or v select · p pin to timeline · End follow · Esc close"
 
 
-class PodLogScreen(ModalScreen[None]):
+class PodLogScreen(FramePacing, Screen[None]):
+    # A full screen, not a modal: a modal's frames composite the dashboard beneath it too.
+    # Paced like the dashboard: frames of new lines wait for their beat, a key's is drawn at once;
+    # a frame renders only the lines that changed.
     DEFAULT_CSS = """
-    PodLogScreen { align: center middle; }
     PodLogScreen > Vertical {
         width: 100%; height: 100%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    PodLogScreen #pod-log-head { height: auto; text-style: bold; }
+    PodLogScreen #pod-log-head { height: 1; text-style: bold; }
     PodLogScreen #pod-log-filter { display: none; }
     PodLogScreen #pod-log-filter.-open { display: block; }
     PodLogScreen #pod-log-hint { height: 1; color: $text-muted; }
@@ -52,12 +58,14 @@ class PodLogScreen(ModalScreen[None]):
     def __init__(self, stream: PodLogStream, *, pattern: re.Pattern[str], redact: Callable[[str], str],
                  on_pin: Callable[[list[str], str], bool]) -> None:
         super().__init__()
+        use_dirty_lines_compositor(self)
         self.stream = stream
         self.pattern = pattern
         self.redact = redact
         self.on_pin = on_pin
         self._seen = 0
         self._head = ""
+        self._head_at = 0.0
 
     @property
     def origin(self) -> str:
@@ -85,7 +93,11 @@ class PodLogScreen(ModalScreen[None]):
         self.run_worker(self.stream.run, thread=True, name="pod-log", exit_on_error=False)
         self.set_interval(PULL_S, self.pull, name="pod-log-pull")
 
+    def frame_is_urgent(self) -> bool:
+        return bool(getattr(self.app, "input_recent", lambda: True)())
+
     def on_unmount(self) -> None:
+        self.stop_frames()
         self.stream.close()
 
     def pull(self) -> None:
@@ -108,7 +120,11 @@ class PodLogScreen(ModalScreen[None]):
         parts.append(state)
         parts.append(f"{self.lines.count:,} lines" + (f" matching {self.lines.filter_text!r}" if self.lines.filter_text else ""))
         head = one_line(self.redact(" · ".join(parts)))
-        if head != self._head:
+        # Updating a Static lays the screen out again: a followed log's count changes every pull,
+        # so the head follows it once a second (the state and the filter at once).
+        now = time.monotonic()
+        if head != self._head and (now - self._head_at >= HEAD_EVERY_S or head.split(" · ")[:-1] != self._head.split(" · ")[:-1]):
+            self._head_at = now
             self._head = head
             self.query_one("#pod-log-head", Static).update(Text(head, style="bold red" if s.error else ""))
 
