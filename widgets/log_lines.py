@@ -33,7 +33,7 @@ __all__ = ["LogLines"]
 
 class LogLines(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    LogLines { height: 1fr; overflow-x: hidden; }
+    LogLines { height: 1fr; overflow-x: hidden; overflow-y: scroll; }
     """
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False),
@@ -138,7 +138,13 @@ class LogLines(ScrollView, can_focus=True):
         return [self._line(s) for s in self._view if low <= s <= high]
 
     def _resized(self) -> None:
-        self.virtual_size = Size(self.size.width, self.count)
+        size = Size(self.size.width, self.count)
+        if size != self.virtual_size:
+            # Not ``self.virtual_size = size``: that reactive lays the whole screen out again, and a
+            # followed log or a filter being typed changes it several times a second. The vertical
+            # scrollbar is always there (CSS), so only its range and the scroll limits change.
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
         if self.following:
             # force: before the layout has shown the scrollbar, scrolling counts as not allowed.
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
@@ -163,10 +169,17 @@ class LogLines(ScrollView, can_focus=True):
     def _go(self, index: int) -> None:
         if not self.count:
             return
+        before, top = self.cursor, int(self.scroll_y)
         self.cursor = max(0, min(self.count - 1, index))
         self.following = self.cursor == self.count - 1
         self._keep_cursor_visible()
-        self.refresh()
+        if int(self.scroll_y) != top or self.mark_at is not None:
+            self.refresh()          # scrolled (all lines move), or a selection grew: every line may change
+        else:
+            # Only the old and the new cursor lines look different: redraw those two.
+            for index in {before, self.cursor}:
+                if top <= index < top + self.size.height:
+                    self.refresh_lines(index)
 
     def action_move(self, delta: int) -> None:
         self._go(self.cursor + delta)

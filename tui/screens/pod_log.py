@@ -45,8 +45,8 @@ class PodLogScreen(FramePacing, Screen[None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     PodLogScreen #pod-log-head { height: 1; text-style: bold; }
-    PodLogScreen #pod-log-filter { display: none; }
-    PodLogScreen #pod-log-filter.-open { display: block; }
+    /* Always there (one line): showing and hiding it would lay the screen out twice per filter. */
+    PodLogScreen #pod-log-filter { height: 1; border: none; padding: 0 1; }
     PodLogScreen #pod-log-hint { height: 1; color: $text-muted; }
     """
     BINDINGS = [
@@ -80,7 +80,7 @@ class PodLogScreen(FramePacing, Screen[None]):
             yield Static("", id="pod-log-head", markup=False)
             yield LogLines(keep=self.stream.lines.maxlen or 5000, pattern=self.pattern, redact=self.redact,
                            id="pod-log-lines")
-            yield Input(placeholder="filter: lines containing…", id="pod-log-filter")
+            yield Input(placeholder="/ filter: lines containing…", id="pod-log-filter")
             yield Static(Text(HINT), id="pod-log-hint", markup=False)
 
     @property
@@ -133,24 +133,19 @@ class PodLogScreen(FramePacing, Screen[None]):
         field = self.query_one("#pod-log-filter", Input)
         if field.has_focus:
             field.value = ""
-            field.remove_class("-open")
             self.lines.set_filter("")
             self.lines.focus()
             return
         self.dismiss(None)
 
     def action_filter(self) -> None:
-        field = self.query_one("#pod-log-filter", Input)
-        field.add_class("-open")
-        field.focus()
+        self.query_one("#pod-log-filter", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.lines.set_filter(event.value)
         self._show_head()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.value:
-            event.input.remove_class("-open")
         self.lines.focus()
 
     def action_pin(self) -> None:
