@@ -61,7 +61,7 @@ def choose_target(pod: Any, container: str | None = None) -> LogTarget:
         when = f" at {term.finished_at:%H:%M:%S}" if getattr(term, "finished_at", None) else ""
         return LogTarget(meta.namespace, meta.name, cs.name, previous=True, follow=False,
                          why=f"{cs.name}: previous instance ({term.reason or 'terminated'}, exit "
-                             f"{term.exit_code}{when}; {cs.restart_count} restarts)")
+                             f"{term.exit_code}{when}; {cs.restart_count} restart{'' if cs.restart_count == 1 else 's'})")
     names = [cs.name for cs in statuses] or [c.name for c in pod.spec.containers]
     name = container or names[0]
     cs = next((c for c in statuses if c.name == name), None)
