@@ -86,3 +86,22 @@ async def test_check_config_reports_bad_logs_block_with_file_and_line(tmp_path):
         assert f"{path}:4" in str(exc) and "error_pattern" in str(exc)
     else:
         raise AssertionError("a bad pattern was accepted")
+
+
+async def test_read_only_dashboard_pins_nothing(tmp_path, store):
+    from tui.incident.stores import ReadOnlyStore
+
+    log = tmp_path / "api.log"
+    append(log, "ERROR one", "ERROR two")
+    config = Config(host=HostSpec(interval=5), repos=(RepoSpec(path=str(tmp_path), interval=30),),
+                    logs=(LogSpec(name="api", path=str(log), interval=0.5),))
+    inc = store.declare("api errors", Severity.SEV2, author="ic")
+    before = store.entries(inc.id)
+    app = make_app(ReadOnlyStore(store), config, inc)
+    async with app.run_test(size=(160, 48)) as pilot:
+        lines = app.panes["logs"].lines
+        assert await wait_for(pilot, lambda: lines.count == 2)
+        lines.focus()
+        await pilot.press("shift+up", "p")
+        assert await wait_for(pilot, lambda: any("Read-only" in n.message for n in app._notifications))
+    assert store.entries(inc.id) == before
