@@ -93,7 +93,7 @@ async def test_crashed_pod_shows_previous_log_filter_and_pin(world):
         assert "\x1b" not in hostile and "\x07" not in hostile and "[bold red]not markup[/]" in hostile
         assert "sekrit-token-123" not in hostile
         # `/` filters as you type.
-        await pilot.press("slash", *"fatal")
+        await pilot.press("slash", *"pool")       # "p" is typed into the filter, not a pin
         assert await wait_for(pilot, lambda: lines.count == 1)
         await pilot.press("enter")
         assert lines.has_focus
