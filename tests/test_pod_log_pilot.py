@@ -159,3 +159,15 @@ def test_pinned_finding_is_capped_and_redacted():
     assert meta["lines_dropped"] == 1000 - len(meta["lines"])
     assert sum(len(x) for x in meta["lines"]) <= 64 * 1024 and "hunter2" not in str(meta)
     assert text.startswith("Pinned 1000 log lines from file api: ")
+
+
+def test_kubernetes_error_pattern_is_checked_with_file_and_line(tmp_path):
+    from tui.config import ConfigError, load_config
+
+    path = tmp_path / "warroom.toml"
+    path.write_text('[kubernetes]\ncontext = "prod"\nerror_pattern = "([unclosed"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert f"{path}:3" in str(err.value) and "error_pattern" in str(err.value) and "\n" not in str(err.value)
+    path.write_text('[kubernetes]\nerror_pattern = "OOM|panic"\n', encoding="utf-8")
+    assert load_config(path, env={}).kubernetes.error_pattern == "OOM|panic"
