@@ -328,7 +328,9 @@ def _logs(r: dict) -> list[Row]:
             Row("logs", f"{what}: RSS growth over {fmt(v.get('seconds'), 's')}", "<= 50 MB",
                 fmt(v.get("rss_growth_mb"), "MB"),
                 f"kept {fmt(v.get('kept_lines'))} of at most {fmt(v.get('keep'))} lines", verdict(v.get("memory_ok"))),
-            Row("logs", f"{what}: lines received per second", "", fmt(v.get("lines_received_per_s"))),
+            Row("logs", f"{what}: " + ("lines received per second" if mode == "pod" else
+                                        "error lines shown per second (the last 50 of each read)"), "",
+                fmt(v.get("lines_received_per_s"))),
             _stalls("logs", what, v),
         ]
     return rows
