@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .base import Level, Snapshot
+from .base import Event, Level, Snapshot
 from .specs import LogSpec
 
 # On first sight of a file, how much of its end to read (recent context, bounded).
@@ -31,6 +31,7 @@ LINE_BYTES = 4096
 KEEP_LINES = 50
 MINUTES = 30
 _CHUNK = 256 * 1024
+_MARK_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class LogSnapshot(Snapshot):
     lines_read: int = 0
     bytes_skipped: int = 0
     missing: tuple[str, ...] = field(default_factory=tuple)
+    errors_seen: int = 0            # matching lines ever: a reader's cursor into last_errors
 
 
 class _Followed:
@@ -57,6 +59,9 @@ class _Followed:
         # Started mid-file: the first (partial) line is not a line.
         self.skip_first = self.offset > 0
         self.partial = b""
+        # The last bytes read, up to the offset: still there next time unless the file was
+        # truncated and rewritten past where we were (its size alone would not show it).
+        self.mark = b""
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -78,6 +83,7 @@ class LogSource:
         self.lines_read = 0
         self.bytes_read = 0
         self.bytes_skipped = 0
+        self.errors_seen = 0
 
     # -- the files -------------------------------------------------------------
 
@@ -141,15 +147,19 @@ class LogSource:
             error=("no such file: " + ", ".join(missing)) if missing and not self._files else None,
             files=tuple(sorted(self._files)), errors_per_minute=tuple(counts), last_errors=tuple(self._last),
             lines_read=self.lines_read, bytes_skipped=self.bytes_skipped, missing=tuple(missing),
+            errors_seen=self.errors_seen,
         )
 
     def _read(self, followed: _Followed) -> None:
         size = os.fstat(followed.fd).st_size
-        if size < followed.offset:
-            # Truncated in place (copytruncate): what is there now is new.
+        mark = followed.mark
+        if size < followed.offset or (size > followed.offset and mark and os.pread(
+                followed.fd, len(mark), followed.offset - len(mark)) != mark):
+            # Truncated in place (copytruncate), perhaps rewritten past our offset since: what is there now is new.
             followed.offset = 0
             followed.partial = b""
             followed.skip_first = False
+            followed.mark = b""
         if size - followed.offset > POLL_BYTES:
             # Falling behind: skip to what fits rather than buffer it.
             skipped = size - followed.offset - POLL_BYTES
@@ -157,11 +167,13 @@ class LogSource:
             followed.offset += skipped
             followed.partial = b""
             followed.skip_first = True
+            followed.mark = b""
         while followed.offset < size:
             data = os.pread(followed.fd, min(_CHUNK, size - followed.offset), followed.offset)
             if not data:
                 break
             followed.offset += len(data)
+            followed.mark = (followed.mark + data[-_MARK_BYTES:])[-_MARK_BYTES:]
             self.bytes_read += len(data)
             self._feed(followed, data)
 
@@ -190,6 +202,7 @@ class LogSource:
             else:
                 self._buckets.append((minute, 1))
             self._last.append(line)
+            self.errors_seen += 1
 
     def _per_minute(self) -> list[int]:
         now = int(self._clock() // 60)
@@ -200,3 +213,40 @@ class LogSource:
         for followed in self._files.values():
             followed.close()
         self._files.clear()
+
+
+@dataclass(frozen=True)
+class LogsSnapshot(Snapshot):
+    """Every [[logs]] entry at one poll (the logs pane's snapshot)."""
+    logs: tuple[LogSnapshot, ...] = ()
+
+
+class LogGroup:
+    """All the [[logs]] entries as one source: one poll, one snapshot, one pane."""
+
+    def __init__(self, specs: tuple[LogSpec, ...] | list[LogSpec], *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.sources = [LogSource(spec, clock=clock) for spec in specs]
+
+    @property
+    def interval(self) -> float:
+        return min((s.spec.interval for s in self.sources), default=1.0)
+
+    def poll(self) -> LogsSnapshot:
+        snaps = tuple(source.poll() for source in self.sources)
+        level = max((s.level for s in snaps), default=Level.OK)
+        errors = sum(sum(s.errors_per_minute[-5:]) for s in snaps)
+        broken = [s for s in snaps if s.error]
+        summary = f"{errors} error lines in 5 min" if errors else "logs quiet"
+        if broken:
+            summary += f" · {len(broken)} unreadable"
+        return LogsSnapshot(level=level, summary=summary, logs=snaps)
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()
+
+
+def changes(prev: LogsSnapshot | None, cur: LogsSnapshot) -> list[Event]:
+    """None: error lines are evidence to pin (`p`), not state changes for the timeline."""
+    return []

@@ -49,6 +49,7 @@ class KubeSpec:
     kubeconfig: str | None = None       # None: $KUBECONFIG, else ~/.kube/config
     interval: float = 1.0               # how often the pane re-renders from the watch cache
     enabled: bool = True
+    error_pattern: str | None = None    # regex of log lines shown as errors in the pod log viewer
 
 
 @dataclass(frozen=True)

@@ -559,7 +559,11 @@ def test_example_with_every_setting_switched_on_loads(tmp_path: Path, monkeypatc
     assert service.name == "payments" and service.headers == (("Authorization", "Bearer tok-payments-123"),)
     assert service.json_field == "status" and service.json_equals == "UP"
     assert config.kubernetes == KubeSpec(context="prod-eu", namespaces=("payments", "edge"),
-                                         kubeconfig=str(home / ".kube" / "config"))
+                                         kubeconfig=str(home / ".kube" / "config"),
+                                         error_pattern=r"(?i)\b(error|fatal|panic|exception|oomkilled)\b")
+    (log,) = config.logs
+    assert (log.name, log.path, log.interval) == ("api", "/var/log/api/*.log", 1)
+    assert re.compile(log.error_pattern).search("a FATAL line") and not re.compile(log.error_pattern).search("terror")
     assert config.repos == (RepoSpec(path=str(home / "src" / "payments"), branch="main"),)
     assert config.notify == (NotifySpec(kind="slack", url=ENV["SLACK_WEBHOOK_URL"], name="slack"),)
     assert config.alertmanager.url == "http://alertmanager:9093" and config.alertmanager.filter == ('team="payments"',)

@@ -149,3 +149,18 @@ def test_config_logs_problems_are_one_line_with_file_and_line(tmp_path, body, ex
         load_config(tmp_path / "w.toml")
     assert expected in str(err.value), str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_truncated_and_rewritten_past_the_offset_is_still_read_from_the_start(tmp_path):
+    # copytruncate, then the service writes more than was there before the next poll: the
+    # size alone says "grew", the bytes before our offset say "not the same file content".
+    log = tmp_path / "api.log"
+    append(log, "ERROR one")
+    src, _ = source(log)
+    src.poll()
+    with open(log, "w", encoding="utf-8") as f:
+        f.write("ERROR after truncation, longer than before\n")
+    assert src.poll().last_errors[-1] == "ERROR after truncation, longer than before"
+    append(log, "ERROR next")
+    assert src.poll().last_errors[-2:] == ("ERROR after truncation, longer than before", "ERROR next")
+    src.close()

@@ -260,6 +260,9 @@ class WarroomApp(App):
             ("pageup, pagedown", "Timeline: scroll a page"),
             ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
             ("enter", "Timeline: the selected entry in full: every revision, a command's exit status and output"),
+            ("shift+↑/↓, v", "Log viewer (l), logs pane: select lines (v marks where a selection starts)"),
+            ("p", "Log viewer (l), logs pane: pin the selected lines into the timeline as a finding"),
+            ("/", "Log viewer (l): filter lines as you type (Enter keeps the filter, Esc drops it)"),
         ]
         app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "
                                         "ctrl+c in the entry prompt cancels the line")]

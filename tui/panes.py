@@ -25,6 +25,7 @@ PODS = "pods"
 DEPLOYS = "deploys"
 ALERTS = "alerts"
 METRICS = "metrics"
+LOGS = "logs"
 
 
 def _always(config: Any) -> bool:
@@ -40,6 +41,10 @@ def _alertmanager_set(config: Any) -> bool:
     return config.alertmanager is not None
 
 
+def _logs_set(config: Any) -> bool:
+    return bool(config.logs)
+
+
 def _metrics_set(config: Any) -> bool:
     return config.prometheus is not None and bool(config.metrics)
 
@@ -52,7 +57,7 @@ class Pane:
     source: str             # "module:function": function(config, build context) -> LiveSource (tui/sources.py)
     sections: tuple[str, ...]   # the warroom.toml sections that configure it (tui/config/schemas.py, the README)
     shown: Callable[[Any], bool] = _always   # config -> does the pane exist at all
-    signal: bool = False    # alerts and metrics: take room only when configured, after the four, one row
+    signal: bool = False    # alerts, metrics and logs: take room only when configured, after the four, one row
 
     def widget_class(self) -> Any:
         return load(self.widget)
@@ -76,6 +81,8 @@ PANES: tuple[Pane, ...] = (
          ("alertmanager",), shown=_alertmanager_set, signal=True),
     Pane(METRICS, "widgets.metrics:MetricsPane", "checks.metrics:MetricsSnapshot", "tui.sources:metrics_source",
          ("prometheus", "metrics"), shown=_metrics_set, signal=True),
+    Pane(LOGS, "widgets.logs:LogsPane", "checks.logs:LogsSnapshot", "tui.sources:logs_source", ("logs",),
+         shown=_logs_set, signal=True),
 )
 _BY_NAME = {pane.name: pane for pane in PANES}
 

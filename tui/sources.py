@@ -240,6 +240,14 @@ def alerts_source(config: Any, ctx: BuildContext) -> LiveSource:
                       _error(alerts.AlertsSnapshot), close=bound.close, origin=bound)
 
 
+def logs_source(config: Any, ctx: BuildContext) -> LiveSource:
+    from checks import logs
+
+    group = logs.LogGroup(config.logs)
+    return LiveSource(panes.LOGS, group.poll, group.interval, logs.changes, _error(logs.LogsSnapshot),
+                      close=group.close, origin=group)
+
+
 def metrics_source(config: Any, ctx: BuildContext) -> LiveSource:
     from checks import metrics
 

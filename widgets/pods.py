@@ -166,6 +166,14 @@ class PodsPane(LazyChildren, Vertical):
         """Row keys ("namespace/name") in display order."""
         return list(self._order)
 
+    @property
+    def selected_key(self) -> str | None:
+        """The row key ("namespace/name") under the table's cursor, None with no rows."""
+        if self.existing_child("table") is None or not self._order:
+            return None
+        row = self.table.cursor_row
+        return self._order[row] if 0 <= row < len(self._order) else None
+
     def show(self, snapshot: PodsSnapshot) -> None:
         self._snapshot = snapshot
         if not self.is_mounted:

@@ -61,6 +61,8 @@ BENCHES = [
                  "big": 20_000, "idle_s": 10.0, "warmup": 5.0}, timeout=600),
     Bench("signals", "tests.bench.bench_signals", quick={"presses": 60, "window_s": 15.0, "idle_s": 8.0},
           timeout=240),
+    # Following a log growing by 5,000 lines/s: the pod log viewer (stand-in, real client) and a [[logs]] file.
+    Bench("logs", "tests.bench.bench_logs", quick={"seconds": 6.0}, timeout=240),
     Bench("idle", "tests.bench.bench_idle", full={"seconds": 60.0, "warmup": 10.0},
           quick={"seconds": 10.0, "warmup": 5.0}, timeout=600),
     # Each Textual hook against stock Textual: 11 CPU configurations x 4 rounds x 35 s, and

@@ -317,7 +317,29 @@ def _hooks(r: dict) -> list[Row]:
     return rows
 
 
+def _logs(r: dict) -> list[Row]:
+    rows = []
+    for mode, what in (("pod", "pod log viewer (l), follow=true"), ("file", "[[logs]] pane, file rotated every 5 s")):
+        v = r.get(mode) or {}
+        rate = f"{fmt(v.get('rate'))} lines/s"
+        if v.get("error"):
+            rows.append(Row("logs", f"{what}: {v['error']}", "", "-", "", ERROR))
+            continue
+        rows += [
+            _keys("logs", f"{what}, {rate}", v),
+            Row("logs", f"{what}: RSS growth over {fmt(v.get('seconds'), 's')}", "<= 50 MB",
+                fmt(v.get("rss_growth_mb"), "MB"),
+                f"kept {fmt(v.get('kept_lines'))} of at most {fmt(v.get('keep'))} lines", verdict(v.get("memory_ok"))),
+            Row("logs", f"{what}: " + ("lines received per second" if mode == "pod" else
+                                        "error lines shown per second (the last 50 of each read)"), "",
+                fmt(v.get("lines_received_per_s"))),
+            _stalls("logs", what, v),
+        ]
+    return rows
+
+
 ROWS: dict[str, Callable[[dict], list[Row]]] = {
+    "logs": _logs,
     "shared": _shared,
     "store": _store,
     "health": _health,

@@ -98,8 +98,9 @@ top_interval = @        # seconds between process scans (every process is read; 
 #kubeconfig = "~/.kube/config"        # default: $KUBECONFIG, else ~/.kube/config
 #interval = @                         # seconds between pane refreshes
 #enabled = @                          # false switches the pane off
+#error_pattern = '(?i)\\b(error|fatal|panic|exception|oomkilled)\\b'   # log lines highlighted by l (pods)
 
-# ---- Actions: commands run on the selected row (key A) ---------------------
+# ---- Actions: commands run on the selected row (key X) ---------------------
 # Built in for a pod owned by a Deployment: rollout restart and scale, through
 # the Kubernetes API, each dry-run on the server first. Add your own: argv is a
 # list of words, never given to a shell; ${pod}, ${namespace}, ${deployment}
@@ -164,6 +165,16 @@ top_interval = @        # seconds between process scans (every process is read; 
 #warn = 0.5                           # default: none
 #crit = 2                             # default: none
 #better = @                           # above the thresholds is worse; "higher" flips it
+
+# ---- Log files: error lines, for machines without Kubernetes ---------------
+# One [[logs]] block per log: the logs pane shows its error lines per minute and
+# the last ones (select with shift+up/down, p pins them to the timeline).
+# Files are followed like tail -F (rotation and truncation too), never read whole.
+#[[logs]]
+#name = "api"                         # required, unique
+#path = "/var/log/api/*.log"          # required: a file or a glob
+#error_pattern = '(?i)\\b(error|fatal|panic|exception|critical)\\b'   # a Python regex
+#interval = 1                         # seconds between reads
 """
 
 _HEADER = re.compile(r"^#?\[\[?([\w.]+)\]\]?")

@@ -90,6 +90,7 @@ _KUBE_SCHEMA: dict[str, _Parser] = {
     "kubeconfig": _kubeconfig,
     "interval": _num(KubeSpec.interval, MIN_INTERVAL_S, MAX_INTERVAL_S, unit="s"),
     "enabled": _flag,
+    "error_pattern": _error_pattern,      # lines highlighted in the pod log viewer (`l`)
 }
 _REPO_SCHEMA: dict[str, _Parser] = {
     "path": _repo_path,

@@ -91,6 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
         # /api/v1/pods | /api/v1/namespaces/{ns}/pods | /api/v1/namespaces/{ns}/pods/{name}
         if segs[:3] == ["", "api", "v1"] and segs[3:] == ["pods"]:
             namespace = None
+        elif segs[:4] == ["", "api", "v1", "namespaces"] and len(segs) == 8 and segs[5:8:2] == ["pods", "log"]:
+            from .kubeapi_logs import serve_log  # /api/v1/namespaces/{ns}/pods/{name}/log
+
+            serve_log(self, s, segs[4], segs[6], query)
+            return
         elif segs[:4] == ["", "api", "v1", "namespaces"] and len(segs) in (6, 7) and segs[5] == "pods":
             namespace = segs[4]
             if len(segs) == 7:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 
 from .kubeapi_apps import AppsModel
 from .kubeapi_http import _Handler, _QuietServer
+from .kubeapi_logs import PodLogs
 from .kubeapi_pods import _container_spec, _find_status, _sync_conditions, _terminated, _waiting_message
 from .kubeapi_wire import _DUMPS, _event_line, _shutdown, _status, _Watch, rfc3339
 
@@ -76,6 +77,7 @@ class KubeApiStandin(AppsModel):
         self._ev_lines: list[tuple[str, bytes]] = []         # (namespace, event line)
         self._floor = 0            # watches from a resourceVersion below this get 410
         self._faults: list[tuple[int, str | None]] = []      # one-shot (status, message)
+        self.logs = PodLogs(self._lock)                      # containers' current and previous logs
         self._sticky_fault: tuple[int, str | None] | None = None
         self.forbidden_namespaces: set[str] = set()
         self._watches: set[_Watch] = set()
@@ -116,6 +118,7 @@ class KubeApiStandin(AppsModel):
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+            self.logs.cond.notify_all()
             conns = list(self._conns)
         for sock in conns:
             _shutdown(sock)
@@ -347,7 +350,18 @@ class KubeApiStandin(AppsModel):
                 cs["ready"] = False
                 cs["started"] = False
 
-        return self.update_pod(namespace, name, mutate)
+        pod = self.update_pod(namespace, name, mutate)
+        if not init:
+            self.logs.restarted((namespace, name, container or pod["spec"]["containers"][0]["name"]))
+        return pod
+
+    def write_log(self, namespace: str, name: str, *lines: str, container: str | None = None,
+                  at: datetime | None = None) -> None:
+        """Append lines to the container's current log (``at``: their time, default now)."""
+        with self._lock:
+            pod = self._pods[(namespace, name)]
+            container = container or pod["spec"]["containers"][0]["name"]
+        self.logs.write((namespace, name, container), list(lines), None if at is None else at.timestamp())
 
     def set_waiting(
         self,

@@ -22,6 +22,7 @@ from checks.specs import HostSpec, KubeSpec, RepoSpec, ServiceSpec
 from ..incident import review as rv
 from ..incident.model import Incident, Kind, Phase, Severity, Status
 from ..incident.store import Store
+from . import pod_logs
 from .services import DemoServices
 
 if TYPE_CHECKING:
@@ -129,6 +130,8 @@ def populate_pods(standin, now: datetime) -> None:
             standin.add_pod(ns, name, containers=containers, init_containers=inits, node=f"node-{(n + i) % 4 + 1}",
                             created=now - timedelta(days=2, hours=n, minutes=i * 7),
                             labels={"app": deployment.split("-")[0]}, owner=owner)
+            for container in containers:     # what `l` shows (tui/demo/pod_logs.py)
+                pod_logs.started(standin, ns, name, container, f"registry.local/{container}:1", now - timedelta(hours=1))
 
 
 def demo_deployment(workload: str) -> str | None:
@@ -169,7 +172,15 @@ class Scenario:
             return lambda: [store.toggle_check(inc, phase, i, author=who, source="demo") for i in indexes]
 
         def crash(then: str | None = "CrashLoopBackOff") -> Callable[[], object]:
-            return lambda: s.restart_container(*CRASHER, "app", reason="Error", exit_code=1, then=then)
+            def step() -> None:
+                pod_logs.before_crash(s, *CRASHER)
+                s.restart_container(*CRASHER, "app", reason="Error", exit_code=1, then=then)
+
+            return step
+
+        def oom() -> None:
+            pod_logs.before_oom(s, *OOM)
+            s.restart_container(*OOM, "worker", reason="OOMKilled", exit_code=137)
 
         def review(build: Callable[[], tuple], who: str = IC) -> Callable[[], object]:
             """A `warroom set`/`mark` entry for the postmortem (tui/incident/review.py)."""
@@ -195,6 +206,8 @@ class Scenario:
             s.delete_pod(*CRASHER)
             s.add_pod("payments", "payments-api-6c4b1-r8t2w", containers=("app", "envoy"), init_containers=("migrate",),
                       node="node-3", labels={"app": "payments"}, owner="payments-api")
+            for container in ("app", "envoy"):
+                pod_logs.started(s, "payments", "payments-api-6c4b1-r8t2w", container, f"registry.local/{container}:1")
 
         return [
             (3, log(Kind.NOTE, SCRIBE, "Support: customers report failed card payments at checkout")),
@@ -211,7 +224,7 @@ class Scenario:
             (35, crash()),
             (36, lambda: store.set_status(inc, Status.IDENTIFIED, author=IC, source="demo")),
             (38, log(Kind.DECISION, IC, "Roll back payments to v2.3.0 (suspect deploy 7 min before first failure)")),
-            (40, lambda: s.restart_container(*OOM, "worker", reason="OOMKilled", exit_code=137)),
+            (40, oom),
             (42, lambda: store.set_phase(inc, Phase.MITIGATE, author=IC, source="demo")),
             (44, lambda: store.record_update_sent(
                 inc, "Status page: we are investigating failed card payments at checkout", author=COMMS, source="demo")),

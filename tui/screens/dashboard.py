@@ -41,6 +41,7 @@ from ..textual_hooks.pacing import FramePacing
 from .actions import DashboardActions
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
+from .evidence import EvidenceActions
 from .signals import SignalActions
 
 if TYPE_CHECKING:
@@ -98,7 +99,8 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActions, FramePacing, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActions, EvidenceActions, FramePacing,
+                Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
@@ -125,6 +127,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         Binding("Z", "zoom", "Zoom pane", show=False),
         Binding("P", "presenter", "Presenter", show=False),
         Binding("H", "hide_healthy", "Hide healthy pods", show=False),
+        Binding("l", "pod_log", "Pod log", show=False),
         Binding("y", "copy_revert", "Copy git revert", show=False),
         Binding("D", "diffstat", "Deploy diffstat", show=False),
         Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
@@ -157,6 +160,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         "zoom": "Maximize the focused pane / restore",
         "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
         "hide_healthy": "Pods: hide / show pods that are healthy",
+        "pod_log": "Pods: the selected pod's log (a restarted container's previous one), followed live; "
+                   "/ filters, p pins the selected lines to the timeline",
         "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
         "diffstat": "Deploys: show the selected deploy's diffstat",
         "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
