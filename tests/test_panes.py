@@ -8,7 +8,7 @@ import pytest
 from textual.widget import Widget
 
 from checks.base import Level, Snapshot
-from checks.specs import AlertmanagerSpec, KubeSpec, MetricSpec, PrometheusSpec
+from checks.specs import AlertmanagerSpec, KubeSpec, LogSpec, MetricSpec, PrometheusSpec
 from tui import panes
 from tui.config import Config
 from tui.config.schemas import _SECTIONS
@@ -18,14 +18,15 @@ from tui.sources import build_panes, build_sources, error_snapshot
 
 from .servers import LocalHTTPServer
 
-ORDER = ["health", "host", "pods", "deploys", "alerts", "metrics"]
+ORDER = ["health", "host", "pods", "deploys", "alerts", "metrics", "logs"]
 
 
 def full_config(url: str) -> Config:
     # Unreachable or local servers only: building a source connects to nothing.
     return Config(kubernetes=KubeSpec(kubeconfig="/nonexistent/kubeconfig"),
                   alertmanager=AlertmanagerSpec(url=url), prometheus=PrometheusSpec(url=url),
-                  metrics=(MetricSpec(name="errors", query="sum(up)"),))
+                  metrics=(MetricSpec(name="errors", query="sum(up)"),),
+                  logs=(LogSpec(name="api", path="/nonexistent/api.log"),))
 
 
 def test_every_record_resolves_to_a_widget_a_snapshot_and_a_factory():
@@ -62,9 +63,9 @@ def test_panes_and_sources_are_built_from_the_records(store, tmp_path):
         assert list(built) == ORDER
         for record in panes.PANES:
             assert type(built[record.name]) is record.widget_class()
-        # Two signal panes share their row; neither is wide.
+        # Signal panes share their row; none is wide (one alone is).
         assert not built["alerts"].has_class("-wide") and not built["metrics"].has_class("-wide")
-        assert build_panes(replace(config, prometheus=None))["alerts"].has_class("-wide")
+        assert build_panes(replace(config, prometheus=None, logs=()))["alerts"].has_class("-wide")
 
         bundle = build_sources(config, incident=incident, cwd=tmp_path)
         try:
