@@ -13,6 +13,17 @@ from .samples import feed_samples, health_snapshot, sample_panes
 SECRET = "s3cr3t-T0KEN-8c1f"
 
 
+async def _screen_until(pilot, app, text: str, timeout: float = 10.0) -> str:
+    """The screenshot once ``text`` is drawn (the last one if it never is: the assert says so).
+    Drawing is paced, so one pause is not a frame under load."""
+    for _ in range(int(timeout / 0.05)):
+        svg = app.export_screenshot().replace("&#160;", " ")
+        if text in svg:
+            return svg
+        await pilot.pause(0.05)
+    return app.export_screenshot().replace("&#160;", " ")
+
+
 async def test_secret_is_in_no_screenshot_and_no_draft(store):
     from tui.app import WarroomApp
 
@@ -30,8 +41,7 @@ async def test_secret_is_in_no_screenshot_and_no_draft(store):
         # Maximize health so its reason column is wide enough to hold the whole reason.
         app.screen.query_one("HealthPane").focus()
         app.screen.maximize(app.screen.query_one("#pane-health"), container=False)
-        await pilot.pause()
-        svg = app.export_screenshot().replace("&#160;", " ")
+        svg = await _screen_until(pilot, app, "HTTP 401: invalid key")
         assert "HTTP 401: invalid key" in svg      # the row is there …
         assert SECRET not in svg                    # … without the secret
         app.screen.minimize()
