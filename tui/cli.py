@@ -182,14 +182,20 @@ def _add_db_commands(sub, common) -> None:
     q.set_defaults(func=cmd_db_migrate)
 
 
-def _incident(store, args: argparse.Namespace):
+def _incident_number(args: argparse.Namespace) -> int | None:
+    """--incident as a number (None: the active one); bad input is a UsageError."""
     ref = getattr(args, "incident", None)
-    if ref:
-        text = str(ref).upper().removeprefix("INC-")
-        if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
-            raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
-        return store.incident(int(text))
-    return store.require_active()
+    if not ref:
+        return None
+    text = str(ref).upper().removeprefix("INC-")
+    if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
+        raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
+    return int(text)
+
+
+def _incident(store, args: argparse.Namespace):
+    number = _incident_number(args)
+    return store.require_active() if number is None else store.incident(number)
 
 
 def _load_config(args: argparse.Namespace):
@@ -269,9 +275,8 @@ def cmd_log(args: argparse.Namespace) -> int:
     with _open_store(args, offline_ok=True) as store:
         # A shared store whose server cannot be reached queues the entry (for the incident given, or
         # the one active when it is sent); reading the incident first would need the server.
-        incident = None if getattr(store, "offline", False) else _incident(store, args)
-        incident_id = incident.id if incident else (int(str(args.incident).upper().removeprefix("INC-"))
-                                                    if args.incident else None)
+        incident = None if getattr(store, "offline", False) else _incident_unless_unreachable(store, args)
+        incident_id = incident.id if incident else _incident_number(args)
         if kind is Kind.TODO and args.follow_up:
             entry = store.add_todo(incident_id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
         else:
@@ -284,6 +289,16 @@ def cmd_log(args: argparse.Namespace) -> int:
     assert incident is not None  # read above unless the store was offline, and then the entry was queued
     print(f"{incident.ref} #{entry.entry_id} {entry.ts:%H:%M:%S} UTC {entry.kind.value}: logged")
     return 0
+
+
+def _incident_unless_unreachable(store, args: argparse.Namespace):
+    """The incident, or None when the shared server went away just now (the entry is then queued)."""
+    from .incident.store_pg import Unreachable
+
+    try:
+        return _incident(store, args)
+    except Unreachable:
+        return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -210,10 +210,17 @@ class PgStore(Store):
         except Unreachable:
             if not offline_ok:
                 raise
+        # Checked on the first connection that answers (now, or when an offline CLI's server is back).
+        self._schema_due = require_schema
         if self._conn is not None:
             self._backend_pid = self._conn.info.backend_pid
-            if require_schema:
-                self._check_schema()
+            try:
+                self._check_schema_once()
+            except Unreachable:  # the server went away between connecting and reading (a restart)
+                if not offline_ok:
+                    raise
+                self._conn.close()
+                self._conn = None
         self.state_since = time.monotonic()
         self._start_listener()
         if self._conn is not None and self.outbox.count():
@@ -244,7 +251,11 @@ class PgStore(Store):
             if fix.startswith("is the server running"):
                 raise Unreachable(str(error)) from None
             raise error from None
-        self._measure_skew(conn)
+        try:
+            self._measure_skew(conn)
+        except psycopg.Error as exc:  # the server went away just after letting us in (a restart)
+            conn.close()
+            raise Unreachable(str(self._fail("cannot connect", exc, "is the server running and reachable?"))) from None
         return conn
 
     def _measure_skew(self, conn) -> None:
@@ -275,9 +286,17 @@ class PgStore(Store):
                 if exists is None:
                     return None
                 row = self._conn.execute(f"SELECT max(version) FROM {SCHEMA_TABLE}").fetchone()
+            except psycopg.OperationalError as exc:
+                raise Unreachable(str(self._fail("cannot read the schema version", exc,
+                                                 "is the server running and reachable?"))) from None
             except psycopg.Error as exc:
                 raise self._fail("cannot read the schema version", exc) from None
             return row[0] or 0
+
+    def _check_schema_once(self) -> None:
+        if self._schema_due:
+            self._check_schema()
+            self._schema_due = False
 
     def _check_schema(self) -> None:
         version = self.schema_version()
@@ -344,6 +363,7 @@ class PgStore(Store):
                 self._conn.close()
             self._conn = self._connect()
             self._backend_pid = self._conn.info.backend_pid
+            self._check_schema_once()
 
     def _write(self, fn: Callable[[_Conn], T]) -> T:
         """Run ``fn`` in one transaction, after every earlier writer's commit (the advisory lock)."""
