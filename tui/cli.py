@@ -40,11 +40,16 @@ def _one_line_parser() -> type:
     return OneLineParser
 
 
-def _author(args: argparse.Namespace) -> str:
+def _author(args: argparse.Namespace, config=None) -> str:
+    """--author, else $WARROOM_AUTHOR, else [user] name in the config, else the login name."""
     if getattr(args, "author", None):
         return args.author
     if os.environ.get("WARROOM_AUTHOR"):
         return os.environ["WARROOM_AUTHOR"]
+    if hasattr(args, "config"):  # the config is read only when the two above say nothing
+        name = (config if config is not None else _load_config(args)).user_name
+        if name:
+            return name
     try:
         return getpass.getuser()
     except Exception:
@@ -220,7 +225,7 @@ def cmd_declare(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         still_open = store.active_incident()
         incident = store.declare(
-            args.title, severity, author=_author(args), source="cli",
+            args.title, severity, author=_author(args, config), source="cli",
             started_at=_parse_time(args.started) if args.started else None, roles=roles,
             cadence=_cadence(config), escalate_after=_escalate_after(config), checklists=_checklists(config),
         )
@@ -423,15 +428,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     # nothing. The app resumes it once its first frame is drawn (WarroomApp.gc_paused).
     gc.disable()
     try:
-        return run_dashboard(args, _load_config(args), _author(args))
+        config = _load_config(args)
+        return run_dashboard(args, config, _author(args, config))
     finally:
         gc.enable()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .config import Config
     from .launch import run_demo
 
-    return run_demo(args, _author(args))
+    return run_demo(args, _author(args, Config()))  # the demo reads no config, not even a broken one
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -443,10 +450,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_update(args: argparse.Namespace) -> int:
     from .launch import run_update
 
-    return run_update(args, _load_config(args), _author(args))
+    config = _load_config(args)
+    return run_update(args, config, _author(args, config))
 
 
 # -- parser ---------------------------------------------------------------------
+
+
+_AUTHOR_HELP = "default $WARROOM_AUTHOR, [user] name in the config, else the login name"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -469,6 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--context", default=argparse.SUPPRESS, help="kubernetes context (as kubectl --context)")
     parser.add_argument("--redact-hosts", action="store_true", default=argparse.SUPPRESS,
                         help="mask hostnames and IPs on screen (for screen sharing)")
+    parser.add_argument("--author", default=argparse.SUPPRESS,
+                        help="who this dashboard is (entries' author, the header's presence list); " + _AUTHOR_HELP)
     parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                         help="a view that writes nothing (for stakeholders and the screen-share audience)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
@@ -488,11 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--started", help="when impact started (ISO 8601, UTC), if before now")
     for role in ("commander", "deputy", "scribe", "comms"):
         p.add_argument(f"--{role}", metavar="NAME")
-    p.add_argument("--author", help="who declares (default $WARROOM_AUTHOR or the login name)")
+    p.add_argument("--author", default=argparse.SUPPRESS, help="who declares; " + _AUTHOR_HELP)
 
     p = add("log", "append an entry to the active incident's timeline", cmd_log)
     p.add_argument("--kind", default="note", help="note, action, decision, finding, mitigation, comms, todo")
-    p.add_argument("--author", help="default $WARROOM_AUTHOR or the login name")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     p.add_argument("--at", help="when it happened, if not now (ISO 8601, UTC)")
     p.add_argument("--follow-up", type=float, metavar="MIN", help="with --kind todo: alert after MIN minutes")
@@ -501,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", "run a command here and record it in the timeline: warroom run [--kind K] -- COMMAND …", cmd_run)
     p.add_argument("--kind", default="action", help="action (default) or mitigation")
     p.add_argument("--note", metavar="TEXT", help="why it was run, added to the entry")
-    p.add_argument("--author", help="default $WARROOM_AUTHOR or the login name")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
@@ -510,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("incidents", "list every incident", cmd_incidents)
     p = add("resolve", "mark the active incident resolved", cmd_resolve)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
-    p.add_argument("--author")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
 
     p = add("export", "write the postmortem draft (md) or the timeline (json, csv)", cmd_export)
     p.add_argument("--format", choices=("md", "json", "csv"), default="md")
@@ -523,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="with --post: also retry a post that timed out after sending (it may show twice)")
     p.add_argument("--incident", help="INC-N (default: the active incident)")
-    p.add_argument("--author")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
 
     p = add("init", "write a commented example warroom.toml", cmd_init)
     p.add_argument("file", nargs="?", default="warroom.toml")
@@ -533,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database"}
+_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database",
+                      "--author": "author"}
 
 
 def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:
