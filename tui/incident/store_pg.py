@@ -27,13 +27,10 @@ The URL's password never leaves this module: messages use :func:`safe_url`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -43,6 +40,7 @@ from .model import Entry, Kind, to_ms, utcnow
 from .outbox import Outbox, Queued
 
 # Re-exported: the CLI and tests import these from here.
+from .pg_deadline import deadline as _deadline
 from .pg_url import _connect_fix as _connect_fix
 from .pg_url import _one_line as _one_line
 from .pg_url import _password_of as _password_of
@@ -87,7 +85,7 @@ KEEPALIVE = {"keepalives": 1, "keepalives_idle": 3, "keepalives_interval": 2, "k
 SKEW_WARN = timedelta(seconds=2)
 SKEW_NOISE_MS = 50
 HEARTBEAT_S = 3.0     # an idle listening connection is pinged this often…
-PING_TIMEOUT_S = 4.0  # …and given up when the answer takes longer: a black-holed network is noticed in ~7 s
+PING_TIMEOUT_S = 4.0  # …and given up when the answer takes longer (+0.5 s): a black hole is noticed in ~8 s
 OP_TIMEOUT_S = 15.0   # a read or write on the main connection that hangs this long is cut (black hole)
 LISTEN_WAKE_S = 0.5   # how often the listening thread looks up from notifies() (to stop promptly)
 OFFLINE_AFTER_S = 10  # RECONNECTING for longer than this is OFFLINE
@@ -150,31 +148,6 @@ def _row_to_entry(row: tuple[Any, ...]) -> Entry:
     if row[11]:  # nul_escaped: author and text (module docstring)
         row = (*row[:6], _unescape_nul(row[6]), _unescape_nul(row[7]), *row[8:])
     return _entry_of_row(row[:11])
-
-
-@contextmanager
-def _deadline(conn: PgConnection, seconds: float) -> Iterator[None]:
-    """Cut ``conn``'s socket if the block takes longer than ``seconds``.
-
-    A black-holed network (packets dropped, no RST) leaves a query waiting for an answer
-    that never comes; TCP keepalive only probes idle sockets. Shutting the socket down
-    makes the waiting call fail at once (psycopg raises OperationalError).
-    """
-    def cut() -> None:
-        try:
-            fd = conn.pgconn.socket
-            with socket.socket(fileno=os.dup(fd)) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
-        except Exception:
-            pass
-
-    timer = threading.Timer(seconds, cut)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 def _psycopg() -> ModuleType:
@@ -375,7 +348,10 @@ class PgStore(Store):
         with self._lock:
             try:
                 self._reconnect_if_closed()
-                with _deadline(self._conn, OP_TIMEOUT_S), self._conn.transaction():
+                # Pipeline mode: BEGIN, the lock and the first statements go in one round trip
+                # (a result read sends what is queued), COMMIT in another: an append costs two
+                # round trips, not four, and the lock every writer waits for is held that much shorter.
+                with _deadline(self._conn, OP_TIMEOUT_S), self._conn.pipeline(), self._conn.transaction():
                     self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                     return fn(_Conn(self._conn))
             except psycopg.errors.UniqueViolation as exc:
