@@ -51,6 +51,7 @@ from .store import (
     StoreError,
     _check_unicode,
     _gc_paused,
+    check_entry_text,
     default_data_dir,
 )
 from .store_pg_schema import _NOW_MS as _NOW_MS
@@ -132,6 +133,10 @@ class _Conn:
             cur.executemany(sql.replace("?", "%s"), list(rows))
 
 
+# The write lock, taken inside the one statement of an append: the volatile lock call in a
+# subquery of its own is run before the row that draws the sequence number (PostgreSQL does
+# not pull a subquery with a volatile function up into its parent).
+_LOCK_FIRST = " FROM (SELECT pg_advisory_xact_lock(%s)) AS l"
 _ENTRY_COLUMNS = "seq, entry_id, rev, incident_id, ts_ms, kind, author, text, source, recorded_ms, meta, nul_escaped"
 
 
@@ -342,15 +347,22 @@ class PgStore(Store):
             self._backend_pid = self._conn.info.backend_pid
             self._check_schema_once()
 
-    def _write(self, fn: Callable[[_Conn], T]) -> T:
-        """Run ``fn`` in one transaction, after every earlier writer's commit (the advisory lock)."""
+    def _write(self, fn: Callable[[_Conn], T], *, one_statement: bool = False) -> T:
+        """Run ``fn`` in one transaction, after every earlier writer's commit (the advisory lock).
+
+        ``one_statement``: ``fn`` runs a single statement that takes the lock itself (an append):
+        it is its own transaction, one round trip, and the lock is held only while the server
+        runs it, never while this client waits for the CPU between two round trips (50 writers
+        on one machine made every writer queue behind such waits)."""
         psycopg = _psycopg()
         with self._lock:
             try:
                 self._reconnect_if_closed()
+                if one_statement:
+                    with _deadline(self._conn, OP_TIMEOUT_S):
+                        return fn(_Conn(self._conn))
                 # Pipeline mode: BEGIN, the lock and the first statements go in one round trip
-                # (a result read sends what is queued), COMMIT in another: an append costs two
-                # round trips, not four, and the lock every writer waits for is held that much shorter.
+                # (a result read sends what is queued), COMMIT in another.
                 with _deadline(self._conn, OP_TIMEOUT_S), self._conn.pipeline(), self._conn.transaction():
                     self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                     return fn(_Conn(self._conn))
@@ -407,8 +419,9 @@ class PgStore(Store):
     def _insert_entry(
         self, conn: _Conn, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
         ts: datetime | None = None, meta: Mapping[str, Any] | None = None, entry_id: int | None = None, rev: int = 1,
-        recorded: datetime | None = None, client_id: uuid.UUID | None = None,
+        recorded: datetime | None = None, client_id: uuid.UUID | None = None, lock: bool = False,
     ) -> Entry:
+        """``lock``: the statement takes the write lock itself (see _write's one_statement)."""
         _check_unicode(text, "entry text")
         _check_unicode(author, "author")
         if client_id is None:  # the change's id goes on its first entry (one per transaction)
@@ -421,13 +434,22 @@ class PgStore(Store):
             f"INSERT INTO entries (seq, entry_id, incident_id, rev, ts_ms, kind, author, text, source, recorded_ms, "
             f"meta, nul_escaped, client_id) "
             f"SELECT s, COALESCE(%s, s), %s, %s, COALESCE(%s, r), %s, %s, %s, %s, COALESCE(%s, r), %s, %s, %s "
-            f"FROM (SELECT nextval('entries_seq') AS s, {_NOW_MS} AS r) AS t RETURNING {_ENTRY_COLUMNS}",
+            f"FROM (SELECT nextval('entries_seq') AS s, {_NOW_MS} AS r{_LOCK_FIRST if lock else ''}) AS t "
+            f"RETURNING {_ENTRY_COLUMNS}",
             (entry_id, incident_id, rev, None if ts is None else to_ms(ts), kind.value, author, text, source,
              None if recorded is None else to_ms(recorded), json.dumps(dict(meta), default=str) if meta else None,
-             escaped, client_id),
+             escaped, client_id, *((WRITE_LOCK_KEY,) if lock else ())),  # the lock's %s comes last
         ).fetchone()
         assert row is not None  # INSERT … RETURNING one row
         return _row_to_entry(row)
+
+    def _append_now(self, incident_id: int, kind: Kind, text: str, *, author: str = "", source: str = "cli",
+                    ts: datetime | None = None, meta: Mapping[str, Any] | None = None) -> Entry:
+        """Store.append in one statement (one round trip) that takes the write lock first."""
+        check_entry_text(text)
+        return self._write(lambda conn: self._insert_entry(
+            conn, incident_id, kind, text, author=author, source=source, ts=ts, meta=meta, lock=True),
+            one_statement=True)
 
     def last_seq(self) -> int:
         seq: int = self._read("SELECT COALESCE(MAX(seq), 0) FROM entries")[0][0]
@@ -575,7 +597,7 @@ class PgStore(Store):
     # -- the outbox: nothing typed is lost ---------------------------------------------
 
     def _send(self, operation: str, client_id: uuid.UUID, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        base = getattr(Store, operation)
+        base = PgStore._append_now if operation == "append" else getattr(Store, operation)
         if operation in ("append", "add_todo") and args and args[0] is None:
             args = (self.require_active().id, *args[1:])  # queued by `warroom log` for "the active incident"
         for attempt in (1, 2):
