@@ -341,6 +341,8 @@ def test_as_a_real_process(tmp_path):
     ["--redact-hosts", "--context", "prod-eu", "--data-dir=/x y/z"],
     ["--data-dir", "d", "--redact-hosts", "--config", "a.toml", "--context=c"],
     ["--config="],
+    ["--author", "alice", "--read-only"],
+    ["--author=alice bob"],
 ])
 def test_dashboard_arguments_read_without_argparse_match_argparse(argv):
     from tui.cli import _dashboard_only, build_parser
@@ -349,13 +351,13 @@ def test_dashboard_arguments_read_without_argparse_match_argparse(argv):
     assert fast is not None
     full = build_parser().parse_args(argv)
     assert not hasattr(full, "func"), "no subcommand: the dashboard"
-    for name in ("config", "data_dir", "context", "redact_hosts"):
+    for name in ("config", "data_dir", "context", "redact_hosts", "author", "read_only"):
         assert getattr(fast, name, None) == getattr(full, name, None), name
 
 
 @pytest.mark.parametrize("argv", [
     ["status"], ["--help"], ["--conf", "w.toml"], ["--config"], ["--config", "--redact-hosts"],
-    ["--author", "alice"], ["demo"], ["--config", "w.toml", "log", "x"], ["-h"],
+    ["--author"], ["demo"], ["--config", "w.toml", "log", "x"], ["-h"],
 ])
 def test_anything_else_goes_to_the_full_parser(argv):
     from tui.cli import _dashboard_only

@@ -17,6 +17,7 @@ from . import __version__
 from .cmdline import UsageError
 from .cmdline import chosen_incident as _incident
 from .cmdline import database_url as _database_url
+from .cmdline import incident_number as _incident_number
 from .cmdline import load_config as _load_config
 from .cmdline import open_store as _open_store
 
@@ -37,11 +38,16 @@ def _one_line_parser() -> type:
     return OneLineParser
 
 
-def _author(args: argparse.Namespace) -> str:
+def _author(args: argparse.Namespace, config=None) -> str:
+    """--author, else $WARROOM_AUTHOR, else [user] name in the config, else the login name."""
     if getattr(args, "author", None):
         return args.author
     if os.environ.get("WARROOM_AUTHOR"):
         return os.environ["WARROOM_AUTHOR"]
+    if hasattr(args, "config"):  # the config is read only when the two above say nothing
+        name = (config if config is not None else _load_config(args)).user_name
+        if name:
+            return name
     try:
         return getpass.getuser()
     except Exception:
@@ -171,7 +177,7 @@ def cmd_declare(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         still_open = store.active_incident()
         incident = store.declare(
-            args.title, severity, author=_author(args), source="cli",
+            args.title, severity, author=_author(args, config), source="cli",
             started_at=_parse_time(args.started) if args.started else _impact_start(args), roles=roles,
             cadence=config.incident.cadence(), escalate_after=config.incident.escalate_after(),
             checklists=config.incident.phase_checklists(),
@@ -219,9 +225,8 @@ def cmd_log(args: argparse.Namespace) -> int:
     with _open_store(args, offline_ok=True) as store:
         # A shared store whose server cannot be reached queues the entry (for the incident given, or
         # the one active when it is sent); reading the incident first would need the server.
-        incident = None if getattr(store, "offline", False) else _incident(store, args)
-        incident_id = incident.id if incident else (int(str(args.incident).upper().removeprefix("INC-"))
-                                                    if args.incident else None)
+        incident = None if getattr(store, "offline", False) else _incident_unless_unreachable(store, args)
+        incident_id = incident.id if incident else _incident_number(args)
         if kind is Kind.TODO and args.follow_up:
             entry = store.add_todo(incident_id, text, follow_up_minutes=args.follow_up, author=_author(args), source="cli")
         else:
@@ -234,6 +239,16 @@ def cmd_log(args: argparse.Namespace) -> int:
     assert incident is not None  # read above unless the store was offline, and then the entry was queued
     print(f"{incident.ref} #{entry.entry_id} {entry.ts:%H:%M:%S} UTC {entry.kind.value}: logged")
     return 0
+
+
+def _incident_unless_unreachable(store, args: argparse.Namespace):
+    """The incident, or None when the shared server went away just now (the entry is then queued)."""
+    from .incident.store_pg import Unreachable
+
+    try:
+        return _incident(store, args)
+    except Unreachable:
+        return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -371,15 +386,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     # nothing. The app resumes it once its first frame is drawn (WarroomApp.gc_paused).
     gc.disable()
     try:
-        return run_dashboard(args, _load_config(args), _author(args))
+        config = _load_config(args)
+        return run_dashboard(args, config, _author(args, config))
     finally:
         gc.enable()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .config import Config
     from .launch import run_demo
 
-    return run_demo(args, _author(args))
+    return run_demo(args, _author(args, Config()))  # the demo reads no config, not even a broken one
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -391,10 +408,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_update(args: argparse.Namespace) -> int:
     from .launch import run_update
 
-    return run_update(args, _load_config(args), _author(args))
+    config = _load_config(args)
+    return run_update(args, config, _author(args, config))
 
 
 # -- parser ---------------------------------------------------------------------
+
+
+_AUTHOR_HELP = "default $WARROOM_AUTHOR, [user] name in the config, else the login name"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -417,6 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--context", default=argparse.SUPPRESS, help="kubernetes context (as kubectl --context)")
     parser.add_argument("--redact-hosts", action="store_true", default=argparse.SUPPRESS,
                         help="mask hostnames and IPs on screen (for screen sharing)")
+    parser.add_argument("--author", default=argparse.SUPPRESS,
+                        help="who this dashboard is (entries' author, the header's presence list); " + _AUTHOR_HELP)
     parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                         help="a view that writes nothing (for stakeholders and the screen-share audience)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
@@ -437,11 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--impact-start", metavar="TIME", help="when impact started: HH:MM (UTC), '10m ago' or ISO 8601")
     for role in ("commander", "deputy", "scribe", "comms"):
         p.add_argument(f"--{role}", metavar="NAME")
-    p.add_argument("--author", help="who declares (default $WARROOM_AUTHOR or the login name)")
+    p.add_argument("--author", default=argparse.SUPPRESS, help="who declares; " + _AUTHOR_HELP)
 
     p = add("log", "append an entry to the active incident's timeline", cmd_log)
     p.add_argument("--kind", default="note", help="note, action, decision, finding, mitigation, comms, todo")
-    p.add_argument("--author", help="default $WARROOM_AUTHOR or the login name")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     p.add_argument("--at", help="when it happened, if not now (ISO 8601, UTC)")
     p.add_argument("--follow-up", type=float, metavar="MIN", help="with --kind todo: alert after MIN minutes")
@@ -450,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", "run a command here and record it in the timeline: warroom run [--kind K] -- COMMAND …", cmd_run)
     p.add_argument("--kind", default="action", help="action (default) or mitigation")
     p.add_argument("--note", metavar="TEXT", help="why it was run, added to the entry")
-    p.add_argument("--author", help="default $WARROOM_AUTHOR or the login name")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
@@ -459,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("incidents", "list every incident", cmd_incidents)
     p = add("resolve", "mark the active incident resolved", cmd_resolve)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
-    p.add_argument("--author")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
 
     p = add("export", "write the postmortem draft (md) or the timeline (json, csv)", cmd_export)
     p.add_argument("--format", choices=("md", "json", "csv"), default="md")
@@ -472,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="with --post: also retry a post that timed out after sending (it may show twice)")
     p.add_argument("--incident", help="INC-N (default: the active incident)")
-    p.add_argument("--author")
+    p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
 
     p = add("init", "write a commented example warroom.toml", cmd_init)
     p.add_argument("file", nargs="?", default="warroom.toml")
@@ -485,7 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database"}
+_DASHBOARD_OPTIONS = {"--config": "config", "--data-dir": "data_dir", "--context": "context", "--database": "database",
+                      "--author": "author"}
 
 
 def _dashboard_only(argv: Sequence[str]) -> SimpleNamespace | None:

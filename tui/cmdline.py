@@ -51,12 +51,18 @@ def open_store(args: argparse.Namespace, config: Any = None, *, offline_ok: bool
                     read_only=read_only)
 
 
+def incident_number(args: argparse.Namespace) -> int | None:
+    """--incident as a number (None: the active one); bad input is a UsageError."""
+    ref = getattr(args, "incident", None)
+    if not ref:
+        return None
+    text = str(ref).upper().removeprefix("INC-")
+    if not text.isdigit() or not 0 < int(text) <= MAX_INCIDENT_ID:
+        raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
+    return int(text)
+
+
 def chosen_incident(store: Any, args: argparse.Namespace) -> Any:
     """--incident N (or INC-N), else the active incident (the store says, in one line, if none)."""
-    ref = getattr(args, "incident", None)
-    if ref:
-        text = str(ref).upper().removeprefix("INC-")
-        if not text.isdigit() or not 0 < int(text) <= MAX_INCIDENT_ID:
-            raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
-        return store.incident(int(text))
-    return store.require_active()
+    number = incident_number(args)
+    return store.require_active() if number is None else store.incident(number)

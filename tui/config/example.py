@@ -141,6 +141,12 @@ top_interval = @        # seconds between process scans (every process is read; 
 #[store]
 #url = "postgresql://warroom_app@db.internal:5432/warroom?sslmode=verify-full"
 
+# ---- Who you are -------------------------------------------------------------
+# The author of what you log, and your name in the header's "here:" list on a
+# shared store. --author and $WARROOM_AUTHOR come first; default: the login name.
+#[user]
+#name = "alice"
+
 # ---- Alerts: what Alertmanager says is firing ------------------------------
 # The alerts pane (grouped by alertname) appears only with this section.
 #[alertmanager]

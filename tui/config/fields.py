@@ -327,6 +327,28 @@ def _better(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
 
 
 
+MAX_USER_NAME = 64
+
+
+def _user_name(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
+    """[user] name: who this machine's warroom writes as (entries' author, the presence list)."""
+    if not isinstance(value, str):
+        ld.wrong_type(path, "a string", value, '"alice"')
+        return _BAD
+    name = value.strip()
+    if not name:
+        ld.report(path, "user.name is empty", 'write name = "alice" (or remove it: the login name is used)')
+        return _BAD
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        ld.report(path, "user.name has a control character (a newline, a tab…)", 'write one plain line, e.g. "alice"')
+        return _BAD
+    if len(name) > MAX_USER_NAME:
+        ld.report(path, f"user.name is {len(name)} characters long (at most {MAX_USER_NAME})",
+                  "use the short name people know you by")
+        return _BAD
+    return name
+
+
 def _store_url(ld: _Checker, path: tuple[Any, ...], value: Any) -> Any:
     """The shared store's PostgreSQL URL; ${NAME} for the password, which becomes a secret."""
     if not isinstance(value, str):

@@ -39,6 +39,7 @@ from .schemas import (
     _SECTIONS,
     _SERVICE_SCHEMA,
     _STORE_SCHEMA,
+    _USER_SCHEMA,
     _section_header,
 )
 from .values import _Parser
@@ -96,6 +97,7 @@ class _Loader(_Checker):
         repos = self.repos(data["repos"]) if "repos" in data else ()
         notify = self.notify(data["notify"]) if "notify" in data else ()
         store_url = self.store(data["store"]) if "store" in data else None
+        user_name = self.user(data["user"]) if "user" in data else None
         alertmanager = self.alertmanager(data["alertmanager"]) if "alertmanager" in data else None
         prometheus = self.prometheus(data["prometheus"]) if "prometheus" in data else None
         metrics = self.metrics(data["metrics"]) if "metrics" in data else ()
@@ -122,6 +124,7 @@ class _Loader(_Checker):
             secrets=frozenset(self.secrets),
             template_dir=file.parent / "templates",
             store_url=store_url,
+            user_name=user_name,
         )
 
     def store(self, value: Any) -> str | None:
@@ -130,6 +133,13 @@ class _Loader(_Checker):
             return None
         got = self.fields(("store",), table, _STORE_SCHEMA, "[store]")
         return (got or {}).get("url")
+
+    def user(self, value: Any) -> str | None:
+        table = self.table("user", value)
+        if table is None:
+            return None
+        got = self.fields(("user",), table, _USER_SCHEMA, "[user]")
+        return (got or {}).get("name")
 
     def table(self, name: str, value: Any) -> dict[str, Any] | None:
         if isinstance(value, dict):

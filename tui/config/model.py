@@ -54,3 +54,4 @@ class Config:
     secrets: frozenset[str] = frozenset()
     template_dir: Path | None = None     # <config dir>/templates; may not exist
     store_url: str | None = None         # [store] url: the shared PostgreSQL store (a secret: its password)
+    user_name: str | None = None         # [user] name: the author (after --author and $WARROOM_AUTHOR)

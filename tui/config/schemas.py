@@ -39,6 +39,7 @@ from .fields import (
     _store_url,
     _threshold,
     _unit,
+    _user_name,
     _verify,
 )
 from .values import (
@@ -110,6 +111,7 @@ _NOTIFY_SCHEMA: dict[str, _Parser] = {
 }
 
 _STORE_SCHEMA: dict[str, _Parser] = {"url": _store_url}
+_USER_SCHEMA: dict[str, _Parser] = {"name": _user_name}
 
 _ALERTMANAGER_SCHEMA: dict[str, _Parser] = {
     "url": _server_url,
@@ -148,12 +150,13 @@ _LOG_SCHEMA: dict[str, _Parser] = {
 
 # Section -> is it a list of [[blocks]]?
 _SECTIONS = {"incident": False, "services": True, "host": False, "kubernetes": False, "repos": True, "notify": True,
-             "store": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True,
+             "store": False, "user": False, "alertmanager": False, "prometheus": False, "metrics": True, "logs": True,
              "hosts": True}
 _SECTIONS["actions"] = True
 _SECTION_KEYS = {
     "incident": _INCIDENT_SCHEMA, "services": _SERVICE_SCHEMA, "host": _HOST_SCHEMA,
     "kubernetes": _KUBE_SCHEMA, "repos": _REPO_SCHEMA, "notify": _NOTIFY_SCHEMA, "store": _STORE_SCHEMA,
+    "user": _USER_SCHEMA,
     "alertmanager": _ALERTMANAGER_SCHEMA, "prometheus": _PROMETHEUS_SCHEMA, "metrics": _METRIC_SCHEMA,
     "logs": _LOG_SCHEMA, "hosts": _HOSTS_SCHEMA,
 }

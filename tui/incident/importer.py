@@ -9,6 +9,8 @@ All of it is one transaction: imported whole, or not at all.
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
 
 from .export import IncidentRecord
 from .model import Incident, to_ms
@@ -18,7 +20,7 @@ from .store import Store
 def import_record(store: Store, record: IncidentRecord) -> Incident:
     inc = record.incident
 
-    def txn(conn) -> int:
+    def txn(conn: Any) -> int:  # a sqlite3.Connection, or store_pg's adapter of a psycopg one
         cur = conn.execute(
             "INSERT INTO incidents (title, severity, status, phase, started_ms, detected_ms, mitigated_ms, resolved_ms, "
             "roles, next_update_ms, cadence_minutes, escalate_after_minutes, demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -26,7 +28,7 @@ def import_record(store: Store, record: IncidentRecord) -> Incident:
              _opt(inc.detected_at), _opt(inc.mitigated_at), _opt(inc.resolved_at), json.dumps(dict(inc.roles)),
              _opt(inc.next_update_at), inc.cadence_minutes, inc.escalate_after_minutes, int(inc.demo)),
         )
-        incident_id = cur.lastrowid
+        incident_id: int = cur.lastrowid
         conn.executemany(
             "INSERT INTO checklist (incident_id, phase, idx, text, done_ms, done_by) VALUES (?,?,?,?,?,?)",
             [(incident_id, it.phase.value, it.index, it.text, _opt(it.done_at), it.done_by) for it in record.checklist],
@@ -46,5 +48,5 @@ def import_record(store: Store, record: IncidentRecord) -> Incident:
     return store.incident(store._write(txn))
 
 
-def _opt(when) -> int | None:
+def _opt(when: datetime | None) -> int | None:
     return None if when is None else to_ms(when)

@@ -31,7 +31,7 @@ def _unescape(field: str) -> str:
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
 
 
-def filesystem_type(path: str | os.PathLike, mounts_text: str | None = None) -> str | None:
+def filesystem_type(path: str | os.PathLike[str], mounts_text: str | None = None) -> str | None:
     """The type of the filesystem holding ``path`` (``None`` when there is no mount table)."""
     if mounts_text is None:
         try:
@@ -57,7 +57,7 @@ def is_network_type(fs_type: str) -> bool:
     return fs_type in NETWORK_TYPES or fs_type.startswith("fuse.")
 
 
-def network_filesystem(path: str | os.PathLike, mounts_text: str | None = None) -> str | None:
+def network_filesystem(path: str | os.PathLike[str], mounts_text: str | None = None) -> str | None:
     """The filesystem type when ``path`` is on a network or FUSE filesystem, else ``None``."""
     fs_type = filesystem_type(path, mounts_text)
     return fs_type if fs_type and is_network_type(fs_type) else None

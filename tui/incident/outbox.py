@@ -41,8 +41,8 @@ class Pending:
     row_id: int
     client_id: uuid.UUID
     operation: str
-    args: tuple
-    kwargs: dict
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
 
 
 def encode(value: Any) -> Any:
@@ -89,14 +89,15 @@ class Outbox:
             self._conn = conn
         return self._conn
 
-    def put(self, client_id: uuid.UUID, operation: str, args: tuple, kwargs: dict) -> int:
+    def put(self, client_id: uuid.UUID, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         """Durably queue one change; returns how many now wait for this server."""
         payload = json.dumps({"args": encode(list(args)), "kwargs": encode(kwargs)}, default=str)
         with self._lock:
             db = self._db()
             db.execute("INSERT INTO outbox (server, client_id, operation, args) VALUES (?,?,?,?)",
                        (self.server, str(client_id), operation, payload))
-            return db.execute("SELECT COUNT(*) FROM outbox WHERE server = ?", (self.server,)).fetchone()[0]
+            count: int = db.execute("SELECT COUNT(*) FROM outbox WHERE server = ?", (self.server,)).fetchone()[0]
+            return count
 
     def pending(self) -> list[Pending]:
         if self._conn is None and not self.path.exists():
@@ -114,7 +115,8 @@ class Outbox:
         if self._conn is None and not self.path.exists():
             return 0
         with self._lock:
-            return self._db().execute("SELECT COUNT(*) FROM outbox WHERE server = ?", (self.server,)).fetchone()[0]
+            count: int = self._db().execute("SELECT COUNT(*) FROM outbox WHERE server = ?", (self.server,)).fetchone()[0]
+            return count
 
     def done(self, row_id: int) -> None:
         with self._lock:

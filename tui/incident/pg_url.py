@@ -62,6 +62,9 @@ def _connect_fix(message: str) -> str:
     if any(what in low for what in ("connection refused", "could not connect", "timeout", "timed out", "reset by peer",
                                     "is the server running", "no route to host", "network is unreachable",
                                     "could not translate host name", "server closed the connection",
-                                    "starting up", "shutting down", "recovery mode", "terminating connection")):
+                                    "starting up", "shutting down", "recovery mode", "terminating connection",
+                                    # a restart's later stages, and a server briefly full: all pass, so queue
+                                    "not yet accepting connections", "the database system is", "in recovery",
+                                    "too many clients", "closed the connection unexpectedly")):
         return "is the server running and reachable? check the host and port in the URL"
     return "check the URL (postgresql://USER@HOST:PORT/DB) and that the server is reachable"

@@ -11,16 +11,14 @@ so a shared server backend can replace it later.
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 # Re-exported: callers and tests import these from here.
 from .entry_rules import MAX_ENTRY_CHARS as MAX_ENTRY_CHARS
@@ -49,6 +47,7 @@ from .model import (
 )
 from .store_rows import _ENTRY_COLUMNS as _ENTRY_COLUMNS
 from .store_rows import _KINDS as _KINDS
+from .store_rows import _gc_paused as _gc_paused
 from .store_rows import _opt_ms as _opt_ms
 from .store_rows import _row_to_entry as _row_to_entry
 from .store_sqlite_schema import MIGRATIONS as MIGRATIONS
@@ -56,6 +55,9 @@ from .store_sqlite_schema import MIGRATIONS as MIGRATIONS
 DB_NAME = "warroom.db"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
+# What a write transaction's function is given: a sqlite3.Connection here; in store_pg an adapter
+# of a psycopg connection taking the same SQL subset (execute, executemany, lastrowid).
+TxnConn = Any
 
 
 class StoreError(RuntimeError):
@@ -89,24 +91,6 @@ _RECOVER_HINT = "the file may be corrupt: copy it aside and run 'sqlite3 warroom
 def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
     msg = str(exc)
     return "not a database" in msg or "malformed" in msg or "corrupt" in msg
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    Loading 100k entries allocates a few hundred thousand tracked objects, and the
-    collector's full passes over that growing heap cost as much as the loading
-    itself. Nothing built here forms a cycle, so nothing is left for it to find.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Store:
@@ -222,7 +206,8 @@ class Store:
         delay = 0.001
         while True:
             try:
-                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode: str = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                return mode
             except sqlite3.OperationalError as exc:
                 if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
                     raise
@@ -268,7 +253,7 @@ class Store:
 
     # -- plumbing --------------------------------------------------------------
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, fn: Callable[[TxnConn], T]) -> T:
         """Run ``fn`` in one durable transaction; the data is on disk when this returns."""
         with self._lock:
             conn = self._conn
@@ -290,14 +275,14 @@ class Store:
                     raise self._fail("write failed, nothing was saved", exc, fix) from None
                 raise
 
-    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise self._read_failed(exc) from None
 
-    def _read_entries(self, where: str, params: Sequence = ()) -> list[Entry]:
+    def _read_entries(self, where: str, params: Sequence[Any] = ()) -> list[Entry]:
         # Rows are converted as they stream from the cursor (no list of raw rows
         # held alongside the entries) with the cyclic GC paused: see _gc_paused.
         with self._lock, _gc_paused():
@@ -312,7 +297,8 @@ class Store:
 
     def _data_version(self) -> int:
         with self._lock:
-            return self._conn.execute("PRAGMA data_version").fetchone()[0]
+            version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return version
 
     def changed(self) -> bool:
         """True when another connection committed since the last call (cheap: no I/O)."""
@@ -325,7 +311,7 @@ class Store:
     # -- incidents -------------------------------------------------------------
 
     @staticmethod
-    def _row_to_incident(row: tuple) -> Incident:
+    def _row_to_incident(row: tuple[Any, ...]) -> Incident:
         (id_, title, sev, status, phase, started, detected, mitigated, resolved, roles,
          next_update, cadence, escalate, demo) = row
         return Incident(
@@ -377,6 +363,7 @@ class Store:
                  minutes, escalate_after.total_seconds() / 60, int(demo)),
             )
             incident_id = cur.lastrowid
+            assert incident_id is not None  # an INSERT sets it
             conn.executemany(
                 "INSERT INTO checklist (incident_id, phase, idx, text) VALUES (?,?,?,?)",
                 [(incident_id, phase.value, i, text) for phase, items in lists.items() for i, text in enumerate(items)],
@@ -416,8 +403,8 @@ class Store:
     # -- entries ---------------------------------------------------------------
 
     def _insert_entry(
-        self, conn: sqlite3.Connection, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
-        ts: datetime | None = None, meta: Mapping | None = None, entry_id: int | None = None, rev: int = 1,
+        self, conn: TxnConn, incident_id: int, kind: Kind, text: str, *, author: str, source: str,
+        ts: datetime | None = None, meta: Mapping[str, Any] | None = None, entry_id: int | None = None, rev: int = 1,
         recorded: datetime | None = None,
     ) -> Entry:
         """Insert one revision inside the caller's transaction; returns it as it will read back."""
@@ -451,14 +438,14 @@ class Store:
 
     def append(
         self, incident_id: int, kind: Kind, text: str, *, author: str = "", source: str = "cli",
-        ts: datetime | None = None, meta: Mapping | None = None,
+        ts: datetime | None = None, meta: Mapping[str, Any] | None = None,
     ) -> Entry:
         """Durably append an entry; returns it once it is committed."""
         check_entry_text(text)
         return self._write(lambda conn: self._insert_entry(
             conn, incident_id, kind, text, author=author, source=source, ts=ts, meta=meta))
 
-    def append_many(self, incident_id: int, items: Sequence[tuple[Kind, str, Mapping | None]], *,
+    def append_many(self, incident_id: int, items: Sequence[tuple[Kind, str, Mapping[str, Any] | None]], *,
                     author: str = "", source: str = "cli") -> list[Entry]:
         """Durably append several entries in one transaction (one fsync): all or none.
 
@@ -475,7 +462,7 @@ class Store:
 
     def edit(
         self, entry_id: int, *, text: str | None = None, ts: datetime | None = None, kind: Kind | None = None,
-        author: str = "", source: str = "tui", meta: Mapping | None = None,
+        author: str = "", source: str = "tui", meta: Mapping[str, Any] | None = None,
     ) -> Entry:
         """Append a new revision of an entry; the earlier revisions stay (audit trail).
 
@@ -512,12 +499,13 @@ class Store:
         return current_revisions(self.entries(incident_id))
 
     def last_seq(self) -> int:
-        return self._read("SELECT COALESCE(MAX(seq), 0) FROM entries")[0][0]
+        seq: int = self._read("SELECT COALESCE(MAX(seq), 0) FROM entries")[0][0]
+        return seq
 
     # -- incident changes: each is also a timeline entry -------------------------
 
     def _change(self, incident_id: int, sets: Mapping[str, object], kind: Kind, text: str, *, author: str,
-                source: str, meta: Mapping | None = None) -> Incident:
+                source: str, meta: Mapping[str, Any] | None = None) -> Incident:
         def txn(conn: sqlite3.Connection) -> None:
             if sets:
                 cols = ", ".join(f"{col} = ?" for col in sets)
@@ -600,7 +588,7 @@ class Store:
     # -- stakeholder updates ---------------------------------------------------
 
     def record_update_sent(self, incident_id: int, text: str = "Status update sent", *, author: str = "",
-                           source: str = "tui", meta: Mapping | None = None) -> Incident:
+                           source: str = "tui", meta: Mapping[str, Any] | None = None) -> Incident:
         inc = self.incident(incident_id)
         now = self.now()
         next_update = now + timedelta(minutes=inc.cadence_minutes) if inc.cadence_minutes and not inc.resolved else None

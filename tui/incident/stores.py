@@ -6,6 +6,7 @@ resolves that order); no URL means the SQLite file in the data directory, as alw
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .store import Store
 
@@ -40,9 +41,9 @@ class ReadOnlyStore:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name in WRITES:
-            def refused(*args, **kwargs):
+            def refused(*args: Any, **kwargs: Any) -> NoReturn:
                 from .store import StoreError
 
                 raise StoreError("this is a read-only view (--read-only): nothing is written — "

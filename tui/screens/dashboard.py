@@ -452,10 +452,15 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         sent = [cid for cid in self._queued_shown if cid not in waiting]
         self.query_one(TimelineView).remove(self._queued_shown.pop(cid).entry_id for cid in sent)
 
-    def sync_store(self) -> None:
+    def sync_store(self, written: Entry | None = None) -> None:
         self._drop_sent_stand_ins()
         store = self.wapp.store
-        new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
+        if written is not None and written.seq == self._last_seq + 1 and written.incident_id == self.wapp.incident_id:
+            # Our own write, right after the last entry seen: nothing else can be in between
+            # (seq order is commit order), so no read (a round trip to a shared server).
+            new = [written]
+        else:
+            new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
         if new:
             self._last_seq = new[-1].seq
             self.query_one(TimelineView).upsert(new)
@@ -487,7 +492,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
             self._show_queued(fn, args, kwargs, result)
             self.tick()
             return result
-        self.sync_store()
+        self.sync_store(written=result if isinstance(result, Entry) else None)
         return result
 
     # -- the clock ---------------------------------------------------------------
