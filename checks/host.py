@@ -261,8 +261,8 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
     """Threshold crossings and clearings between two snapshots.
 
     Keys: "host:cpu", "host:memory", "host:swap", "host:disk:<mount>". On first
-    sight (no previous snapshot) metrics already above a threshold are reported
-    as crossings — the IC wants "disk / at 96%" in the timeline even if it was
+    sight (no previous snapshot) metrics other than CPU already above a threshold
+    are reported as crossings — the IC wants "disk / at 96%" in the timeline even if it was
     already full when the dashboard opened. A snapshot with an error reports
     nothing (a failed poll is not "back to normal").
     """
@@ -273,6 +273,10 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
         before = {key: lvl for key, _, _, lvl, _, _ in prev.gauges()}
     events: list[Event] = []
     for key, label, pct, lvl, warn, crit in cur.gauges():
+        if prev is None and key == "host:cpu":
+            # CPU is a rate over the first moments, which are the dashboard's own start-up:
+            # not a state of the host worth a timeline entry (levels such as a full disk are).
+            continue
         was = before.get(key, Level.OK)
         if lvl == was:
             continue
@@ -315,6 +319,7 @@ class HostSource:
         self._partitions_at = 0.0
         self._primed = False
         self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
+        self._cpu_seen = False
 
     def _prime(self) -> None:
         try:
@@ -373,6 +378,10 @@ class HostSource:
 
     def _sustained(self, cpu: Gauge) -> Gauge:
         # CPU spikes for a second all the time; only a level held for several polls is news.
+        # The first sample (taken over PRIME_S while the dashboard itself starts) never counts.
+        if not self._cpu_seen:
+            self._cpu_seen = True
+            return replace(cpu, level=Level.OK)
         self._cpu_levels.append(cpu.level)
         held = min(self._cpu_levels) if len(self._cpu_levels) == CPU_SUSTAIN_POLLS else Level.OK
         return replace(cpu, level=min(cpu.level, held))
