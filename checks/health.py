@@ -616,6 +616,9 @@ class HealthChecker:
         self._env_proxies = False
         # Checks still running, by task -> service index; they outlive the poll that started them.
         self._inflight: dict[asyncio.Task[None], int] = {}
+        self._finished: list[asyncio.Task[None]] = []      # ended, not yet collected by a poll
+        self._waiter: asyncio.Future[None] | None = None   # the waiting poll's wake-up
+        self._wake_on_any = True
         # A service always uses the same client, so its keep-alive connection is reused.
         group_size: dict[VerifyKey, int] = {}
         for spec in specs:
@@ -701,12 +704,24 @@ class HealthChecker:
         for n, i in enumerate(due):
             if n and n % START_GROUP == 0:
                 await asyncio.sleep(0)
-            self._inflight[asyncio.create_task(self._check(i))] = i
+            task = asyncio.create_task(self._check(i))
+            self._inflight[task] = i
+            task.add_done_callback(self._task_done)
 
-    def _collect(self, done: set[asyncio.Task[None]]) -> None:
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._finished.append(task)
+        waiter = self._waiter
+        # The poll waits for the first result, then (REPORT_WITHIN_S at most) for the last.
+        if waiter is not None and not waiter.done() and (
+                self._wake_on_any or len(self._finished) >= len(self._inflight)):
+            waiter.set_result(None)
+
+    def _collect(self, done: list[asyncio.Task[None]]) -> None:
         """Checks that ended: a check that raised is a failed check, not a failed poll."""
         for task in done:
-            index = self._inflight.pop(task)
+            index = self._inflight.pop(task, None)
+            if index is None:
+                continue
             if task.cancelled():
                 continue
             exc = task.exception()
@@ -775,8 +790,20 @@ class HealthChecker:
                 wait = self._idle_due_in(now, started)
                 if report_at is not None:
                     wait = min(wait, max(0.0, report_at - loop.time()))
-                done, _ = await asyncio.wait(self._inflight, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-                if done:
+                if not self._finished:
+                    # One future woken by the tasks' done callbacks: asyncio.wait() over a
+                    # thousand tasks, again after each completion, cost more CPU than the checks.
+                    self._wake_on_any = report_at is None
+                    self._waiter = loop.create_future()
+                    try:
+                        async with asyncio.timeout(wait):
+                            await self._waiter
+                    except TimeoutError:
+                        pass
+                    finally:
+                        self._waiter = None
+                if self._finished:
+                    done, self._finished = self._finished, []
                     self._collect(done)
                     if report_at is None:
                         report_at = loop.time() + REPORT_WITHIN_S
@@ -799,7 +826,7 @@ class HealthChecker:
         return max(0.0, min(dues) - now) if dues else IDLE_POLL_S
 
     async def aclose(self) -> None:
-        tasks, self._inflight = list(self._inflight), {}
+        tasks, self._inflight, self._finished = list(self._inflight), {}, []
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
