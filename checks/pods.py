@@ -245,7 +245,8 @@ def _baseline(created: datetime | None, containers: tuple[tuple[int, datetime | 
     return total
 
 
-def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = None) -> Level:
+def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = None,
+              resolved_at: datetime | None = None) -> Level:
     if p.waiting_reason in CRIT_WAITING:
         return Level.CRIT
     if p.phase == "Failed":
@@ -255,7 +256,9 @@ def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = Non
                          and p.last_termination_at < incident_start)
         return Level.WARN if failed_before else Level.CRIT
     if (p.last_termination_reason == "OOMKilled" and p.last_termination_at is not None
-            and now - p.last_termination_at <= OOM_RECENT):
+            and now - p.last_termination_at <= OOM_RECENT
+            # An OOM kill of an incident resolved since is that incident's story, not red now.
+            and (resolved_at is None or p.last_termination_at > resolved_at)):
         return Level.CRIT
     if p.restarts_since_incident > 0:
         return Level.WARN
@@ -486,6 +489,7 @@ class PodsSource:
         self._clock = clock
         self._created = clock()
         self._incident_started = incident_started
+        self._resolved_at: datetime | None = None
         self._watch_timeout = max(1, int(watch_timeout))
         self._backoff = backoff
         self._lock = threading.Lock()
@@ -522,6 +526,20 @@ class PodsSource:
         """What 'since the incident' means: its start, or when we began watching."""
         return self._incident_started or self._created
 
+    def set_incident_resolved(self, when: datetime | None) -> None:
+        """The incident was resolved at ``when`` (None: it is open again): what happened to
+        pods before then (an OOM kill) no longer turns them red."""
+        with self._lock:
+            if when == self._resolved_at:
+                return
+            self._resolved_at = when
+            now = self._clock()
+            for p in list(self._pods.values()):
+                level = _classify(p, now, self.incident_start, when)
+                if level != p.level:
+                    self._store_locked(replace(p, level=level))
+            self._resort = True
+
     def set_incident_started(self, when: datetime | None) -> None:
         """The incident was declared (or changed) after the source started."""
         with self._lock:
@@ -531,7 +549,7 @@ class PodsSource:
             for p in list(self._pods.values()):
                 since = max(0, p.restarts - self._baseline_for_locked(p.uid, None, ()))
                 p = replace(p, restarts_since_incident=since)
-                self._store_locked(replace(p, level=_classify(p, now, self.incident_start)))
+                self._store_locked(replace(p, level=_classify(p, now, self.incident_start, self._resolved_at)))
             self._resort = True
 
     def start(self) -> None:
@@ -577,7 +595,7 @@ class PodsSource:
             # OOM kills stop being "recent" with time alone; re-judge just those pods.
             for key in list(self._oom_keys):
                 p = self._pods[key]
-                level = _classify(p, now, self.incident_start)
+                level = _classify(p, now, self.incident_start, self._resolved_at)
                 if level != p.level:
                     self._store_locked(replace(p, level=level))
                 if p.last_termination_at is None or now - p.last_termination_at > OOM_RECENT:
@@ -668,7 +686,7 @@ class PodsSource:
         partial, uid, created, containers = facts
         since = max(0, partial.restarts - self._baseline_for_locked(uid, created, containers))
         p = replace(partial, restarts_since_incident=since) if since else partial
-        level = _classify(p, now, self.incident_start)
+        level = _classify(p, now, self.incident_start, self._resolved_at)
         return replace(p, level=level) if level != p.level else p
 
     def _account_locked(self, p: PodStatus, sign: int) -> None:

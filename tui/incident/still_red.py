@@ -28,8 +28,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
 
 
-def from_timeline(entries: Iterable[Entry]) -> list[str]:
-    """Keys whose last detector entry is critical ("api DOWN", "payments/api-1 OOMKilled")."""
+def from_timeline(entries: Iterable[Entry], live: Iterable[str] = ()) -> list[str]:
+    """Keys whose last detector entry is critical ("api DOWN", "payments/api-1 OOMKilled");
+    keys of the groups in ``live`` ("health", "pod") are left to the live panes, which know better."""
+    skip = set(live)
     last: dict[str, tuple[int, str]] = {}
     for entry in entries:
         if entry.kind is not Kind.SYSTEM:
@@ -39,6 +41,8 @@ def from_timeline(entries: Iterable[Entry]) -> list[str]:
         for change in changes:
             key, state, level = (list(change) + [None, None, None])[:3]
             if not isinstance(key, str) or ":" not in key or key.endswith(":*") or state == "FLAPPING":
+                continue
+            if key.split(":", 1)[0] in skip:
                 continue
             if not isinstance(level, int):
                 continue
