@@ -614,14 +614,18 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         return meta
 
     def _recently_written(self, event) -> bool:
-        """Another dashboard on the same incident may have written this change already."""
+        """Another dashboard on the same incident may have written this change already (the
+        same words: a second DOWN of the minute, "api still DOWN after 25s", is not the first)."""
         now = self.wapp.clock()
         timeline = self.query_one(TimelineView).entries
+        text = None
         for entry in reversed(timeline[-200:]):
             if now - entry.ts > timedelta(minutes=1):
                 break
             if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
-                return True
+                text = self.wapp.redactor.text(event.text) if text is None else text
+                if entry.text == text:
+                    return True
         return False
 
     # -- scribe actions ----------------------------------------------------------
