@@ -46,8 +46,10 @@ def _specs(n: int, slowest_s: float, url) -> list[ServiceSpec]:  # url(i, path) 
             name=f"svc{i}",
             url=url(i, f"/delay/{delays_ms[i]}"),
             # Due again after a round, not during it: a poll returns before the slowest check
-            # ends, and a service re-checked within the round being measured would add to it.
-            interval=2 * slowest_s + 1,
+            # ends, and a service re-checked within the round being measured would add its CPU
+            # to it. Not much later either: the warm round must find its connections kept
+            # (httpx drops a connection idle for 5 s), so the rounds are ~4.5 s apart.
+            interval=max(4.5, slowest_s * 2 + 1),
             timeout=slowest_s * 3 + 5,
             degraded_ms=slowest_s * 1000 * 10,
             fail_threshold=1,
