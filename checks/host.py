@@ -3,9 +3,13 @@
 :class:`HostSource` is polled about once a second (in a thread: psutil blocks on
 /proc reads), so a poll must stay cheap — a few milliseconds:
 
-* CPU percentages come from ``cpu_percent(interval=None)``, i.e. the time since
-  the previous call; the first poll primes it and waits :data:`PRIME_S` so even
-  the first figure is meaningful. Never a blocking interval after that.
+* CPU percentages are the source's own deltas of ``cpu_times()`` since its previous
+  sample, not ``cpu_percent(interval=None)``, whose baseline is one per process: any
+  other caller (a second source, the demo) made the next figure span milliseconds,
+  0 % or 100 % ("cpu at 100 %", "back to 0 %" in the timeline). A sample spanning
+  less than :data:`MIN_CPU_SPAN_S` keeps the previous figure. The first poll primes
+  and waits :data:`PRIME_S` so even the first figure is meaningful. Never a blocking
+  interval after that.
   (Not primed in ``__init__``: the source is built on the UI thread before the
   dashboard's first frame, and psutil is imported only by the first poll.)
 * Process CPU percentages work the same way per ``Process`` object, so the source
@@ -299,6 +303,23 @@ _TOP_SLACK_S = 0.1
 PRIME_S = 0.2
 
 
+# A CPU sample spanning less CPU time than this (per CPU) is noise: /proc/stat counts in 10 ms ticks.
+MIN_CPU_SPAN_S = 0.1
+
+
+def _cpu_total(t: object) -> float:
+    # As psutil counts it: guest time is already inside user time on Linux.
+    return sum(t) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)   # type: ignore[call-overload]
+
+
+def _busy_pct(a: object, b: object) -> float:
+    total = _cpu_total(b) - _cpu_total(a)
+    if total <= 0:
+        return 0.0
+    idle = (b.idle - a.idle) + (getattr(b, "iowait", 0.0) - getattr(a, "iowait", 0.0))   # type: ignore[attr-defined]
+    return round(min(100.0, max(0.0, 100.0 * (total - idle) / total)), 1)
+
+
 class HostSource:
     """Polls this machine's metrics; ``poll()`` is synchronous and never raises."""
 
@@ -320,11 +341,26 @@ class HostSource:
         self._primed = False
         self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
         self._cpu_seen = False
+        self._cpu_prev: tuple | None = None                      # (cpu_times, per-cpu cpu_times)
+        self._cpu_last: tuple[float, tuple[float, ...]] = (0.0, ())
+
+    def _cpu_sample(self) -> tuple[float, tuple[float, ...]]:
+        """CPU busy % overall and per CPU since this source's previous sample."""
+        now = (psutil.cpu_times(), tuple(psutil.cpu_times(percpu=True)))
+        prev, self._cpu_prev = self._cpu_prev, now
+        if prev is None:
+            return self._cpu_last
+        span = (_cpu_total(now[0]) - _cpu_total(prev[0])) / max(1, len(now[1]))
+        if span < MIN_CPU_SPAN_S or len(prev[1]) != len(now[1]):
+            self._cpu_prev = prev          # too short to mean anything: measure from the older sample
+            return self._cpu_last
+        self._cpu_last = (_busy_pct(prev[0], now[0]),
+                          tuple(_busy_pct(a, b) for a, b in zip(prev[1], now[1])))
+        return self._cpu_last
 
     def _prime(self) -> None:
         try:
-            psutil.cpu_percent(interval=None)
-            psutil.cpu_percent(interval=None, percpu=True)
+            self._cpu_sample()
         except Exception:  # noqa: BLE001 - priming is best effort
             pass
         self._prime_processes()
@@ -349,8 +385,7 @@ class HostSource:
             self._prime()
             time.sleep(PRIME_S)
         spec = self.spec
-        cpu_pct = psutil.cpu_percent(interval=None)
-        per_cpu = tuple(float(p) for p in psutil.cpu_percent(interval=None, percpu=True))
+        cpu_pct, per_cpu = self._cpu_sample()
         cpu = self._sustained(gauge("cpu", cpu_pct, spec.cpu))
         try:
             load = tuple(float(x) for x in psutil.getloadavg())

@@ -400,3 +400,18 @@ def test_cpu_level_needs_to_be_held_for_several_polls():
     levels = [src.poll().cpu.level for _ in range(CPU_SUSTAIN_POLLS)]
     assert levels[: CPU_SUSTAIN_POLLS - 1] == [Level.OK] * (CPU_SUSTAIN_POLLS - 1)
     assert levels[-1] == Level.CRIT
+
+
+def test_a_cpu_sample_too_short_to_mean_anything_keeps_the_last_figure():
+    # psutil.cpu_percent(interval=None) has one baseline per process: another caller in
+    # between made the next figure span milliseconds (0 % or 100 %, "cpu back to 0 %").
+    # The source measures its own deltas, and a span under MIN_CPU_SPAN_S is no new figure.
+    import psutil
+
+    src = HostSource()
+    first = src.poll()
+    psutil.cpu_percent(interval=None)        # someone else samples in between
+    second = src.poll()                       # milliseconds later
+    assert second.cpu.percent == first.cpu.percent
+    assert second.per_cpu == first.per_cpu and len(first.per_cpu) == (psutil.cpu_count() or len(first.per_cpu))
+    assert 0.0 <= first.cpu.percent <= 100.0
