@@ -512,11 +512,14 @@ PoolKey = tuple[VerifyKey, int]
 # single client (the usual case); beyond that, POOL_SHARD services per client.
 ONE_CLIENT_UP_TO = 32
 POOL_SHARD = 4
-# Checks started per turn of the event loop (see HealthChecker._run_checks). Measured on
+# Checks started per turn of the event loop (see HealthChecker._start_checks). Measured on
 # 1,000 services through the worker, cold / warm round over the slowest: 8 -> 1.35-1.38 /
 # 1.05, 32 -> 1.32-1.34 / 1.05, 128 -> 1.27-1.38 / 1.05, 256 -> 1.29-1.30 / 1.07, all at
 # once -> 1.30-1.31 / 1.10: fewer turns cost the cold round less, more delay the warm one.
 START_GROUP = 128
+# A poll returns at most this long after the first check it saw end, even with others still
+# in flight: a result is on screen within it, whatever the neighbours do (issue 17).
+REPORT_WITHIN_S = 0.3
 
 
 def _verify_key(verify: bool | str) -> VerifyKey:
@@ -545,6 +548,11 @@ class HealthChecker:
         self._tls: dict[VerifyKey, ssl.SSLContext | str] = {}   # context, or why there is none
         self._semaphore: asyncio.Semaphore | None = None
         self._env_proxies = False
+        # Checks still running, by task -> service index; they outlive the poll that started them.
+        self._inflight: dict[asyncio.Task[None], int] = {}
+        self._finished: list[asyncio.Task[None]] = []      # ended, not yet collected by a poll
+        self._waiter: asyncio.Future[None] | None = None   # the waiting poll's wake-up
+        self._wake_on_any = True
         # A service always uses the same client, so its keep-alive connection is reused.
         group_size: dict[VerifyKey, int] = {}
         for spec in specs:
@@ -564,6 +572,9 @@ class HealthChecker:
         """Seconds until the next service is due (0 when one is due now)."""
         if not self._tracks:
             return IDLE_POLL_S
+        if self._inflight:
+            # Checks in flight: the next poll waits for them (and starts what falls due).
+            return 0.0
         return max(0.0, min(t.next_due for t in self._tracks) - self._clock())
 
     # -- clients --
@@ -616,25 +627,41 @@ class HealthChecker:
                 probe = await _probe(client, track.spec, track.request_url)
         track.apply(probe, utcnow())
 
-    async def _run_checks(self, due: list[int]) -> list[object]:
-        """Run the checks in ``due`` order, a group of START_GROUP started per turn of the loop.
+    async def _start_checks(self, due: list[int]) -> None:
+        """Start the checks in ``due`` order, a group of START_GROUP started per turn of the loop.
 
         Started all at once, every check passes its first await (a lock, a connect) before
         any request is written, so the first request in the order went out only after
         every check's set-up (measured: ~0.1 s into a warm 1,000-check round). Started in
         groups, the first requests are on the wire within milliseconds and the slowest-first
         order decides when each is sent."""
-        tasks: list[asyncio.Task[None]] = []
-        try:
-            for n, i in enumerate(due):
-                if n and n % START_GROUP == 0:
-                    await asyncio.sleep(0)
-                tasks.append(asyncio.create_task(self._check(i)))
-            return await asyncio.gather(*tasks, return_exceptions=True)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            raise
+        for n, i in enumerate(due):
+            if n and n % START_GROUP == 0:
+                await asyncio.sleep(0)
+            task = asyncio.create_task(self._check(i))
+            self._inflight[task] = i
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._finished.append(task)
+        waiter = self._waiter
+        # The poll waits for the first result, then (REPORT_WITHIN_S at most) for the last.
+        if waiter is not None and not waiter.done() and (
+                self._wake_on_any or len(self._finished) >= len(self._inflight)):
+            waiter.set_result(None)
+
+    def _collect(self, done: list[asyncio.Task[None]]) -> None:
+        """Checks that ended: a check that raised is a failed check, not a failed poll."""
+        for task in done:
+            index = self._inflight.pop(task, None)
+            if index is None:
+                continue
+            if task.cancelled():
+                continue
+            exc = task.exception()
+            if exc is not None:
+                self._tracks[index].apply(
+                    _Probe(ok=False, reason=f"check failed ({type(exc).__name__})"), utcnow())
 
     def restore(self, services: Sequence[ServiceStatus]) -> None:
         """Carry state over from another checker's snapshot of the same specs (a restarted
@@ -664,31 +691,79 @@ class HealthChecker:
                 self._client_for(pool)
 
     async def poll(self) -> HealthSnapshot:
-        """Check every due service in parallel; services not due keep their last result."""
+        """Start every due service's check and return once results are worth showing.
+
+        Each service keeps its own pace: a check runs as a task of its own and a poll
+        never waits for the slowest one. A poll returns when every check in flight has
+        ended, or REPORT_WITHIN_S after the first one ended (whatever is still in flight,
+        a neighbour answering in 3 s or a timeout, stays in flight and is reported by a
+        later poll); services falling due while it waits are started on time.
+        Services not checked keep their last result."""
         try:
             self.prepare()
-            now = self._clock()
-            due = [i for i, t in enumerate(self._tracks) if t.next_due - now <= _DUE_SLACK_S]
-            # Slowest first (by last latency; never-answered and timed-out ones, the
-            # likeliest to take their full timeout, before all): with hundreds due,
-            # just sending the requests takes a noticeable slice of CPU, and a slow
-            # service started last would stretch the round by that slice.
-            due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
-            for i in due:
-                self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
-            results = await self._run_checks(due)
-            for t, result in zip((self._tracks[i] for i in due), results):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                if isinstance(result, BaseException):
-                    t.apply(_Probe(ok=False, reason=f"check failed ({type(result).__name__})"), utcnow())
-            return self.snapshot()
+            loop = asyncio.get_running_loop()
+            report_at: float | None = None
+            started: set[int] = set()     # at most one check per service per poll (interval 0)
+            while True:
+                now = self._clock()
+                skip = self._busy | started
+                due = [i for i, t in enumerate(self._tracks)
+                       if t.next_due - now <= _DUE_SLACK_S and i not in skip]
+                if due:
+                    # Slowest first (by last latency; never-answered and timed-out ones, the
+                    # likeliest to take their full timeout, before all): with hundreds due,
+                    # just sending the requests takes a noticeable slice of CPU, and a slow
+                    # service started last would stretch the round by that slice.
+                    due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
+                    for i in due:
+                        self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
+                    started.update(due)
+                    await self._start_checks(due)
+                if not self._inflight:
+                    return self.snapshot()
+                wait = self._idle_due_in(now, started)
+                if report_at is not None:
+                    wait = min(wait, max(0.0, report_at - loop.time()))
+                if not self._finished:
+                    # One future woken by the tasks' done callbacks: asyncio.wait() over a
+                    # thousand tasks, again after each completion, cost more CPU than the checks.
+                    self._wake_on_any = report_at is None
+                    self._waiter = loop.create_future()
+                    try:
+                        async with asyncio.timeout(wait):
+                            await self._waiter
+                    except TimeoutError:
+                        pass
+                    finally:
+                        self._waiter = None
+                if self._finished:
+                    done, self._finished = self._finished, []
+                    self._collect(done)
+                    if report_at is None:
+                        report_at = loop.time() + REPORT_WITHIN_S
+                if not self._inflight or (report_at is not None and loop.time() >= report_at):
+                    return self.snapshot()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a poll never raises
             return self.snapshot(error=f"health checks failed: {type(exc).__name__}")
 
+    @property
+    def _busy(self) -> set[int]:
+        return set(self._inflight.values())
+
+    def _idle_due_in(self, now: float, started: set[int]) -> float:
+        """Seconds until a service not in flight, nor checked by this poll, falls due
+        (IDLE_POLL_S if none will)."""
+        busy = self._busy | started
+        dues = [t.next_due for i, t in enumerate(self._tracks) if i not in busy]
+        return max(0.0, min(dues) - now) if dues else IDLE_POLL_S
+
     async def aclose(self) -> None:
+        tasks, self._inflight, self._finished = list(self._inflight), {}, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             try:

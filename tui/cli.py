@@ -189,7 +189,21 @@ def _incident(store, args: argparse.Namespace):
         if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
             raise UsageError(f"not an incident id: {ref!r} — use the number or INC-N from 'warroom incidents'")
         return store.incident(int(text))
-    return store.require_active()
+    from .incident.store import NoActiveIncident
+
+    try:
+        return store.require_active()
+    except NoActiveIncident:
+        latest = store.incidents()[-1:]
+        if not latest or not latest[0].resolved:
+            raise
+    # Not "declare one": that invites a duplicate of the incident just resolved.
+    from .incident.safe_text import one_line
+
+    inc = latest[0]
+    when = f" at {inc.resolved_at:%H:%M} UTC" if inc.resolved_at is not None else ""
+    raise UsageError(f"no active incident: {inc.ref} ({one_line(inc.title)}) was resolved{when} — add to it with "
+                     f"--incident {inc.ref}, or declare a new one with 'warroom declare --title T --sev N'")
 
 
 def _load_config(args: argparse.Namespace):
@@ -369,9 +383,24 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .incident.model import Status
+    from .incident.still_red import describe, from_followups, from_timeline, still_red
 
     with _open_store(args) as store:
         inc = _incident(store, args)
+        reds = [] if inc.resolved else still_red(from_timeline(store.timeline(inc.id)),
+                                                 from_followups(store.followups(inc.id)))
+        if reds and not args.yes:
+            what = f"{inc.ref} still has red: {describe(reds)}"
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                raise UsageError(f"{what} — resolve anyway with 'warroom resolve --yes', or clear them first")
+            print(what, file=sys.stderr)
+            try:
+                answer = input("Resolve anyway? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print(f"{inc.ref} not resolved")
+                return 1
         store.set_status(inc.id, Status.RESOLVED, author=_author(args), source="cli")
     print(f"{inc.ref} resolved")
     return 0
@@ -493,8 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("status", "print the active incident's state", cmd_status)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     add("incidents", "list every incident", cmd_incidents)
-    p = add("resolve", "mark the active incident resolved", cmd_resolve)
+    p = add("resolve", "mark the active incident resolved (asks first while something is still red)", cmd_resolve)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
+    p.add_argument("--yes", action="store_true",
+                   help="resolve although services are DOWN, pods crash-loop or follow-ups are open")
     p.add_argument("--author")
 
     p = add("export", "write the postmortem draft (md) or the timeline (json, csv)", cmd_export)

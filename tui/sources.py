@@ -161,7 +161,8 @@ def build_sources(config: Any, *, incident: Any, kube_context: str | None = None
     if kube.enabled:
         pod_source = pods.PodsSource(kube, incident_started=started)
         bundle.sources.append(LiveSource("pods", pod_source.poll, kube.interval, pods.changes,
-                                         _error(pods.PodsSnapshot), start=pod_source.start, close=pod_source.close))
+                                         _error(pods.PodsSnapshot), start=pod_source.start, close=pod_source.close,
+                                         origin=pod_source))
 
     repos = config.repos
     if not repos:

@@ -33,7 +33,8 @@ class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.title_text}  (1-{len(self.options)}, Enter, Esc cancels)")
+            # Not markup: a title may name outside things (a service, a pod: "still red: …").
+            yield Label(f"{self.title_text}  (1-{len(self.options)}, Enter, Esc cancels)", markup=False)
             yield OptionList(*[
                 Option(f"{i + 1}  {text}" + ("  ◀ current" if i == self.current else ""), id=str(i))
                 for i, text in enumerate(self.options)

@@ -308,6 +308,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
                 if snapshot is not None:
                     self.post_message(SnapshotReady(name, snapshot, 0.0))
         self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
+        if self.incident is not None:
+            self._tell_sources_resolved()
         self.scheduler.start()
 
     def frame_is_urgent(self) -> bool:
@@ -448,6 +450,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
     def refresh_incident(self) -> None:
         store, incident_id = self.wapp.store, self.wapp.incident_id
         self.incident = store.incident(incident_id)
+        self._tell_sources_resolved()
         self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
         self.followups = store.followups(incident_id)
         self.incident_refreshed(self.incident)
@@ -514,8 +517,21 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         if self._damper is not None:     # fed nothing yet: nothing to roll up or settle
             self._write_system(self._damper.tick(now), "detector")
 
+    def _tell_sources_resolved(self) -> None:
+        """Pods red for what happened during the incident (an OOM kill) stop being red once it
+        is resolved (the small layout's strip showed ✖ Pods … OOMKilled after resolving)."""
+        resolved_at = self.incident.resolved_at if self.incident.resolved else None
+        for source in (self.scheduler.sources.values() if self.scheduler else ()):
+            tell = getattr(source.origin, "set_incident_resolved", None)
+            if tell is not None:
+                tell(resolved_at)
+
     def _show_alerts(self, now: datetime) -> None:
         alerts = []
+        if self.incident.resolved:
+            # A resolved incident nags about nothing: no escalation, no follow-up banners.
+            self._show_alert_lines([])
+            return
         progress = self._last_progress or self.incident.detected_at or self.incident.started_at
         if (self.incident.detected_at or self.incident.started_at) > progress:
             progress = self.incident.detected_at or self.incident.started_at
@@ -528,6 +544,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             if followup.id not in self._alerted_followups:
                 self._alerted_followups.add(followup.id)
                 self.app.bell()
+        self._show_alert_lines(alerts)
+
+    def _show_alert_lines(self, alerts: list[str]) -> None:
         widget = self._alerts
         if alerts:
             self._mount_hidden(widget)
@@ -614,9 +633,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         self.tick()
 
     def _write_system(self, events: list, source: str) -> None:
-        """One transaction for all of a snapshot's state changes, however many pods restarted."""
+        """One transaction for all of a snapshot's state changes, however many pods restarted.
+        Nothing once the incident is resolved: detector entries stop at resolution (a new
+        incident the commander declares gets them)."""
         if getattr(self.wapp.store, "read_only", False):
             return  # a read-only view (--read-only) records nothing, not even what its detector sees
+        if self.incident is not None and self.incident.resolved:
+            return
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
             self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
@@ -639,14 +662,18 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         return meta
 
     def _recently_written(self, event) -> bool:
-        """Another dashboard on the same incident may have written this change already."""
+        """Another dashboard on the same incident may have written this change already (the
+        same words: a second DOWN of the minute, "api still DOWN after 25s", is not the first)."""
         now = self.wapp.clock()
         timeline = self.query_one(TimelineView).entries
+        text = None
         for entry in reversed(timeline[-200:]):
             if now - entry.ts > timedelta(minutes=1):
                 break
             if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
-                return True
+                text = self.wapp.redactor.text(event.text) if text is None else text
+                if entry.text == text:
+                    return True
         return False
 
     # -- scribe actions ----------------------------------------------------------
@@ -738,8 +765,43 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
                      self.wapp.store.set_severity, cadence=self.wapp.cadence)
 
     def action_status(self) -> None:
+        from .choose import ChoiceScreen
+
         statuses = list(Status)
-        self._choose("Status", statuses, [s.value for s in statuses], self.incident.status, self.wapp.store.set_status)
+
+        def set_status(status: Status) -> None:
+            self.write(self.wapp.store.set_status, self.wapp.incident_id, status, author=self.wapp.author,
+                       source="tui")
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            status = statuses[index]
+            reds = self.still_red() if status is Status.RESOLVED and not self.incident.resolved else []
+            if not reds:
+                set_status(status)
+                return
+            from ..incident.still_red import describe
+
+            # Resolving while something is red is asked twice, naming what is red; "keep it open" first.
+            title = self.wapp.redact(f"Resolve {self.incident.ref}? Still red: {describe(reds)}")
+            self.app.push_screen(ChoiceScreen(title, ["Keep it open", "Resolve anyway"], 0),
+                                 lambda i: set_status(status) if i == 1 else None)
+
+        self.app.push_screen(ChoiceScreen("Status", [s.value for s in statuses],
+                                          statuses.index(self.incident.status)), chosen)
+
+    def still_red(self) -> list[str]:
+        """Services DOWN and pods red in the live panes, critical detector entries of sources
+        without a live pane, open follow-ups."""
+        from ..incident.still_red import from_followups, from_snapshots, from_timeline, still_red
+
+        health, pods = self._snapshots.get("health"), self._snapshots.get("pods")
+        live = [group for group, snap in (("health", health), ("pod", pods))
+                if snap is not None and not getattr(snap, "error", None)]
+        return still_red(from_snapshots(health if "health" in live else None, pods if "pod" in live else None),
+                         from_timeline(self.query_one(TimelineView).entries, live),
+                         from_followups(self.followups))
 
     def action_phase(self) -> None:
         phases = list(Phase)
