@@ -61,3 +61,41 @@ def test_presenter_mode(snap_compare, store):
         await pilot.pause()
 
     assert snap_compare(sample_app(store), terminal_size=(160, 48), run_before=presenter)
+
+
+@pytest.mark.parametrize("presenter", [False, True])
+async def test_zoom_keeps_the_header_banners_and_keys(store, presenter):
+    """Issue 17: Z maximized a pane over the header: severity, status, the update countdown
+    and the follow-up banners went with it."""
+    from datetime import timedelta
+
+    from tui.incident.model import utcnow
+    from widgets.footer import KeyFooter
+
+    app = sample_app(store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await feed_samples(pilot)
+        screen = app.screen
+        store.add_todo(app.incident_id, "check replica lag", follow_up_minutes=1, author="bob")
+        app.clock = lambda: utcnow() + timedelta(minutes=2)        # the follow-up is due
+        screen.refresh_incident()
+        if presenter:
+            await pilot.press("P")
+        app.panes["pods"].table.focus()
+        await pilot.pause()
+        await pilot.press("Z")
+        await pilot.pause()
+        pods = app.panes["pods"]
+        assert screen.maximized is pods
+        top = screen.query_one("#banner" if presenter else "#topbar")
+        alerts = screen.query_one("#alerts")
+        footer = screen.query_one(KeyFooter)
+        assert top.region.height >= 1 and top.region.y == 0 and alerts.region.y == top.region.bottom
+        assert alerts.region.height >= 1 and "check replica lag" in str(alerts.render())
+        assert footer.region.y == 47
+        # The pane fills what is left, between the header and banners above and the keys below.
+        assert pods.region.y == alerts.region.bottom and pods.region.bottom == footer.region.y
+        assert pods.region.width == 160
+        await pilot.press("Z")
+        await pilot.pause()
+        assert screen.maximized is None and pods.region.width < 160

@@ -97,6 +97,9 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
+    # Z maximizes a pane, never the incident: severity, status, clocks, the follow-up
+    # banners, the entry prompt and the keys stay on screen (Textual keeps only the footer).
+    ALLOW_IN_MAXIMIZED_VIEW = "#banner, #topbar, #alerts, #prompt, Footer"
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("n", "entry('note')", "Note"),
@@ -269,6 +272,26 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         self._mounted = True
         self.query_one(TimelineView).focus()
         self._apply_size()
+
+    def arrange(self, size, _optimal: bool = False):  # noqa: ANN001, ANN201 - Screen.arrange's signature
+        """Textual lays a maximized widget out first, above the header and banners kept beside
+        it (ALLOW_IN_MAXIMIZED_VIEW); here it takes #body's place, under them."""
+        maximized = self.maximized
+        if maximized is None:
+            return super().arrange(size, _optimal)
+        from textual._arrange import arrange
+
+        cache_key = (size, self._nodes._updates, maximized)
+        cached = self._arrangement_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        kept = set(self.query_children(self.ALLOW_IN_MAXIMIZED_VIEW)) | set(self.query_children(".-textual-system"))
+        widgets = [maximized if child.id == "body" else child for child in self.children
+                   if child in kept or child.id == "body"]
+        if maximized not in widgets:
+            widgets.insert(0, maximized)
+        arrangement = self._arrangement_cache[cache_key] = arrange(self, widgets, size, self.size, False)
+        return arrangement
 
     def _compositor_refresh(self) -> None:
         super()._compositor_refresh()
