@@ -583,3 +583,22 @@ async def test_pane_with_a_real_repo(linear):
         assert pane.table.row_count == 5
         flags = [plain_row(pane, k)[2] for k in pane.row_keys()]
         assert flags == [" DURING ", " SUSPECT ", " SUSPECT ", "", ""]
+
+
+async def test_home_and_end_move_the_selection():
+    """README: Home/End move in the focused pane. DataTable's go to the first/last column,
+    which a row cursor does not have, so the selection stayed put."""
+    app = DeploysApp()
+    async with app.run_test(size=(100, 14)) as pilot:
+        pane = app.query_one(DeploysPane)
+        deploys = tuple(dep(c, 10 * i + 1, f"change {c}") for i, c in enumerate("abcdefghijkl"))
+        pane.show(dsnap(RepoDeploys("r", "/r", "main", deploys)))
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("down", "down")
+        assert pane.selected_deploy().subject == "change c"
+        await pilot.press("end")
+        assert pane.selected_deploy().subject == "change l"
+        assert pane.table.scroll_y == pane.table.max_scroll_y > 0        # the last row is in view
+        await pilot.press("home")
+        assert pane.selected_deploy().subject == "change a" and pane.table.scroll_y == 0
