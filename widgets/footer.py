@@ -48,6 +48,7 @@ class KeyBar(Widget):
         super().__init__()
         self.keys = keys
         self._spans: list[tuple[int, int, FooterKey]] = []
+        self.room: int | None = None     # columns for the keys; those past it are left out whole
 
     def render(self) -> Text:
         # FooterKey.render, once per key.
@@ -68,6 +69,8 @@ class KeyBar(Widget):
             else:
                 label = Text.assemble((key.key_display, key_style))
             label.stylize_before(self.rich_style + DIM if key.has_class("-disabled") else self.rich_style)
+            if self.room is not None and x + label.cell_len > self.room:
+                break
             self._spans.append((x, x + label.cell_len, key))
             x += label.cell_len
             row.append_text(label)
@@ -115,6 +118,41 @@ class KeyFooter(Footer):
                 # (The palette key is not bound: it stays compact.)
                 widget.set_reactive(FooterKey.compact, self.compact)
             yield widget
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fit_keys)
+
+    def on_resize(self) -> None:
+        self._fit_keys()
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show the keys that fit whole, in order, beside the palette key: at 80 columns the row
+        was cut mid-word (`t To▏^p palette`). `?` comes first and lists every key."""
+        width = self.size.width
+        if not width or not self.is_attached:
+            return
+        keys = list(self.query_children(FooterKey))
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        room = width - sum(self._width_of(k) for k in palette)
+        x = 0
+        for key in keys:
+            if key in palette:
+                continue
+            x += self._width_of(key)
+            key.display = x <= room
+        for bar in self.query_children(KeyBar):
+            if bar.room != room:
+                bar.room = room
+                bar.refresh(layout=True)
+
+    def _width_of(self, widget: Widget) -> int:
+        styles = widget.styles
+        content = widget.get_content_width(self.size, self.app.size)
+        return content + styles.gutter.width + styles.margin.width
 
     def add_key_widgets(self) -> None:
         """Replace the first frame's KeyBar with a FooterKey widget per key."""
