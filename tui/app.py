@@ -74,6 +74,7 @@ class WarroomApp(App):
         self.cadence = dict(cadence or DEFAULT_CADENCE)
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
+        self._hosts = None
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         # Builds more sources (and hooks) once the first frame is drawn: a tui.sources.LiveBundle.
         self._sources_later = sources_later
@@ -106,9 +107,17 @@ class WarroomApp(App):
         text = self._redact_secrets(text)
         if not self.masking_hosts:
             return text
-        from .presenter import mask_hosts  # imported when first needed: not before the first frame
+        return self.hosts.mask(text)
 
-        return mask_hosts(text)
+    @property
+    def hosts(self):  # noqa: ANN201 - tui.presenter.Hosts, imported when first needed
+        """The hosts of ours that masking hides: this machine's names, and the node, host and
+        service names the sources report (learned as their snapshots are masked)."""
+        if self._hosts is None:
+            from .presenter import Hosts  # imported when first needed: not before the first frame
+
+            self._hosts = Hosts()
+        return self._hosts
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.InputEvent, events.Resize)):

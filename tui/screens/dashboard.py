@@ -565,7 +565,10 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
     def _masked(self, source: str, snapshot: Any) -> Any:
         """mask_value, reusing last time's masked copy of each item the source handed on
         unchanged (valid while host masking stays on or off: redact's output depends on it)."""
-        state = self.wapp.masking_hosts
+        hosts = self.wapp.hosts
+        if self.wapp.masking_hosts:
+            hosts.learn(snapshot)      # its node, host and service names are ours: masked too
+        state = (self.wapp.masking_hosts, hosts.generation)
         last_state, last = self._mask_memo.get(source, (None, {}))
         this: dict = {}
         from ..presenter import mask_value
