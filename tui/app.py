@@ -246,7 +246,7 @@ class WarroomApp(App):
             ("left, right", "Checklist: show the previous / next phase"),
             ("space", "Checklist: tick / untick the selected item (logged with the time)"),
             ("pageup, pagedown", "Timeline: scroll a page"),
-            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll); deploys, pods: first / last row"),
         ]
         app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit (nothing is lost: every entry is already on disk)")]
         sections = [("Scribe", scribe), ("Commander", commander)]

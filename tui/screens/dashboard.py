@@ -144,7 +144,7 @@ class Dashboard(GuardedScreen, CommunicateActions, Screen):
         "export": "Write the postmortem draft (markdown) to a file in the current directory",
         "snooze": "Snooze the update countdown by 5 minutes",
         "followup_done": "Mark the oldest due follow-up as done",
-        "zoom": "Maximize the focused pane / restore",
+        "zoom": "Maximize the focused pane / restore (header, banners and keys stay)",
         "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
         "hide_healthy": "Pods: hide / show pods that are healthy",
         "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
