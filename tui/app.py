@@ -6,7 +6,7 @@ import inspect
 import os
 import time
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -21,6 +21,9 @@ from .incident.store import Store
 from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
+
+if TYPE_CHECKING:
+    from .presenter import Hosts
 
 # For screen sharing: pure black and white with saturated state colours survive video compression.
 HIGH_CONTRAST = Theme(
@@ -73,6 +76,7 @@ class WarroomApp(App):
         self.cadence = dict(cadence or DEFAULT_CADENCE)
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
+        self._hosts: Hosts | None = None
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         # Builds more sources (and hooks) once the first frame is drawn: a tui.sources.LiveBundle.
         self._sources_later = sources_later
@@ -103,16 +107,24 @@ class WarroomApp(App):
     def redact(self, text: str) -> str:
         """The display edge: every piece of text a widget shows from the store goes through here.
 
-        Secrets masked, hostnames too while presenting, then control characters and bidi
-        overrides made visible (tui/incident/safe_text.py): a title or an entry can never
+        Secrets masked, hosts of ours too while presenting (self.hosts), then control characters
+        and bidi overrides made visible (tui/incident/safe_text.py): a title or an entry can never
         retitle the terminal, write its clipboard or blank the screen. The store keeps the original.
         """
         text = self._redact_secrets(text)
         if self.masking_hosts:
-            from .presenter import mask_hosts  # imported when first needed: not before the first frame
-
-            text = mask_hosts(text)
+            text = self.hosts.mask(text)
         return visible(text)
+
+    @property
+    def hosts(self) -> Hosts:
+        """The hosts of ours that masking hides: this machine's names, and the node, host and
+        service names the sources report (learned as their snapshots are masked)."""
+        if self._hosts is None:
+            from .presenter import Hosts  # imported when first needed: not before the first frame
+
+            self._hosts = Hosts()
+        return self._hosts
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -256,7 +268,7 @@ class WarroomApp(App):
             ("left, right", "Checklist: show the previous / next phase"),
             ("space", "Checklist: tick / untick the selected item (logged with the time)"),
             ("pageup, pagedown", "Timeline: scroll a page"),
-            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll); deploys, pods: first / last row"),
             ("enter", "Timeline: the selected entry in full: every revision, a command's exit status and output"),
         ]
         app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
+from widgets.footer import WholeKeysFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView, time_text
@@ -36,6 +37,7 @@ from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
 from ..textual_hooks import use_dirty_lines_compositor
+from ..textual_hooks.maximize import BodyMaximize
 from ..textual_hooks.pacing import FramePacing
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
@@ -96,11 +98,14 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, BodyMaximize, Screen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
     FRAME_WAIT_S = FRAME_WAIT_S     # frames nobody's key asked for wait for their beat (textual_hooks/pacing.py)
+    # Z maximizes a pane, never the incident: severity, status, clocks, the follow-up
+    # banners, the entry prompt and the keys stay on screen (Textual keeps only the footer).
+    ALLOW_IN_MAXIMIZED_VIEW = "#banner, #topbar, #alerts, #prompt, Footer"
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("n", "entry('note')", "Note"),
@@ -148,7 +153,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
         "export": "Write the postmortem draft (markdown) to a file in the current directory",
         "snooze": "Snooze the update countdown by 5 minutes",
         "followup_done": "Mark the oldest due follow-up as done",
-        "zoom": "Maximize the focused pane / restore",
+        "zoom": "Maximize the focused pane / restore (header, banners and keys stay)",
         "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
         "hide_healthy": "Pods: hide / show pods that are healthy",
         "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
@@ -227,7 +232,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield Footer()
+        yield WholeKeysFooter()
 
     def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
@@ -603,15 +608,22 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, S
     def _displayable(self, source: str, snapshot: Any) -> Any:
         """The snapshot with every string made safe to show (mask_value), reusing last time's
         copy of each item the source handed on unchanged (valid while host masking stays on or
-        off: the function's output depends on it). Secrets can surface in remote text (an error
-        body, a commit subject): with secrets configured or hosts masked, through the app's whole
-        display edge; else only controls and bidi overrides are made visible (the cheap part)."""
-        state = self.wapp.masking_hosts
+        off and no host was learned: the function's output depends on both). Secrets can surface
+        in remote text (an error body, a commit subject): with secrets configured or hosts masked,
+        through the app's whole display edge; else only controls and bidi overrides are made
+        visible (the cheap part)."""
+        masking = self.wapp.masking_hosts
+        generation = 0
+        if masking:
+            hosts = self.wapp.hosts
+            hosts.learn(snapshot)      # its node, host and service names are ours: masked too
+            generation = hosts.generation
+        state = (masking, generation)
         last_state, last = self._mask_memo.get(source, (None, {}))
         this: dict = {}
         from ..presenter import mask_value
 
-        show = self.wapp.redact if state or self.wapp.config.secrets else visible
+        show = self.wapp.redact if masking or self.wapp.config.secrets else visible
         masked = mask_value(snapshot, show, (last if last_state == state else {}, this))
         self._mask_memo[source] = (state, this)
         return masked
