@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Static
 
@@ -36,9 +35,7 @@ from ..incident.timers import Urgency, due_followups, escalation_due, update_clo
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
-from ..textual_hooks import use_dirty_lines_compositor
-from ..textual_hooks.maximize import BodyMaximize
-from ..textual_hooks.pacing import FramePacing
+from ..textual_hooks.screen import PacedScreen
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
 from .signals import SignalActions
@@ -98,7 +95,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, BodyMaximize, Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
@@ -167,7 +164,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, FramePacing, B
 
     def __init__(self) -> None:
         super().__init__()
-        use_dirty_lines_compositor(self)
         self._damper: Damper | None = None
         self.incident = None
         self._last_seq = 0
