@@ -21,6 +21,7 @@ from .incident.store import Store
 from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
+from .session import Session
 
 if TYPE_CHECKING:
     from .presenter import Hosts
@@ -66,14 +67,9 @@ class WarroomApp(App):
         sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.store = store
-        self.incident_id = incident_id
         self.sources = list(sources)
         self.panes = dict(panes or {})
-        self.clock = clock
-        self.author = author
         self.demo = demo
-        self.cadence = dict(cadence or DEFAULT_CADENCE)
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
         self._hosts: Hosts | None = None
@@ -87,18 +83,52 @@ class WarroomApp(App):
             from .config import Config
 
             config = Config()
-        self.config = config
         from .incident.redact import Redactor
 
         # Secrets from the config (and URL credentials, tokens) never reach the screen, nor the
-        # store: the session's one Redactor (Dashboard.write_system uses it before every write).
-        self.redactor = Redactor(config.secrets)
-        self._redact_secrets = self.redactor.text
+        # store: the session's one Redactor (StoreSync.write_system uses it before every write).
+        # The dashboard is handed this session; the app's store, clock… below are its fields.
+        self.session = Session(store=store, incident_id=incident_id, author=author, clock=clock, config=config,
+                               redactor=Redactor(config.secrets), cadence=dict(cadence or DEFAULT_CADENCE))
+        self._redact_secrets = self.session.redactor.text
         self.first_frame_shown = False
         # Set when the app ends because it could not start (a corrupt store): the launcher
         # prints it as one line and exits 2.
         self.fatal_error: str | None = None
         self._last_unexpected: tuple[str, float] = ("", float("-inf"))
+
+    # The session's fields, as the CLI, the launcher and the other screens know them.
+    @property
+    def store(self) -> Any:
+        return self.session.store
+
+    @property
+    def incident_id(self) -> int:
+        return self.session.incident_id
+
+    @property
+    def author(self) -> str:
+        return self.session.author
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.session.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        self.session.clock = clock
+
+    @property
+    def config(self) -> Any:
+        return self.session.config
+
+    @property
+    def redactor(self) -> Any:
+        return self.session.redactor
+
+    @property
+    def cadence(self) -> Mapping[Severity, int | None]:
+        return self.session.cadence
 
     @property
     def masking_hosts(self) -> bool:
@@ -249,7 +279,7 @@ class WarroomApp(App):
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.
-        return Dashboard()
+        return Dashboard(self.session)
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)

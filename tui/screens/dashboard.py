@@ -6,10 +6,8 @@ another terminal sees exactly the same timeline.
 """
 from __future__ import annotations
 
-import asyncio
 import gc
 import re
-import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +26,15 @@ from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
 from widgets.timeline import TimelineView, time_text
 
-from ..incident.model import PROGRESS_KINDS, Entry, Kind, Phase, Severity, Status
+from ..incident.model import Entry, Kind, Phase, Severity, Status
 from ..incident.safe_text import visible
 from ..incident.store import StoreError
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
+from ..session import Session
+from ..store_sync import StoreSync
 from ..textual_hooks.screen import PacedScreen
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
 FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
 EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-# Other terminals' entries show within a second (ARCHITECTURE.md): the beat reads the store, and
-# once more half a beat later. A timer of its own at 4 Hz woke the loop 4 times a second,
-# and a wake-up costs ~0.1 ms of CPU whatever it does.
-STORE_POLL_S = 0.5
 
 
 def parse_follow_up(text: str) -> tuple[str, float | None]:
@@ -162,23 +158,20 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         "help": "This help",
     }
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
+        self.session = session          # store, incident, author, clock, config, redactor
         self._damper: Damper | None = None
-        self.incident = None
-        self._last_seq = 0
-        self._queued_shown: dict = {}  # client id -> the stand-in entry shown "(queued)" (shared store offline)
-        self._last_progress: datetime | None = None
+        # Load, poll, write: the store's side of the screen (tui/store_sync.py).
+        self.sync = StoreSync(session, self, alive=lambda: self.is_attached)
         self._overdue_rung_at: datetime | None = None
         self._snapshots: dict[str, Any] = {}
         self._frozen: set[str] = set()      # sources whose first full snapshot is out of the GC's way
         self._mask_memo: dict[str, tuple] = {}   # source -> (masking hosts?, mask_value memo)
         self._alerted_followups: set[int] = set()
-        self.followups: list = []
         self.scheduler: Scheduler | None = None
         self._sources_started = False
         self.beat = Beat()
-        self._store_poll = None         # the timer of the store read between two beats
         # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
         # entry prompt's Input and the banner's nine widgets): each is mounted just after the
         # first frame, or before it if that frame shows it (alerts due, a small terminal).
@@ -275,9 +268,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         self.query_one(IncidentHeader).redact = self.wapp.redact
         self.query_one(ChecklistView).redact = self.wapp.redact
         self.query_one(IncidentHeader).demo = self.wapp.demo
-        self.load_incident()
+        self.sync.load()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
-        self._listen_to_shared_store()
+        self.sync.listen()
         # The sources are built and started once the first frame is on the terminal: the
         # commander pane is usable at once, and the sources' modules, checkers and heavy imports
         # (kubernetes, in the pods watch thread) do not hold up the first frame or the GIL while
@@ -317,8 +310,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         return not self._sources_started or self.wapp.input_recent()
 
     async def on_unmount(self) -> None:
-        if self._store_poll is not None:
-            self._store_poll.cancel()
+        self.sync.stop()
         self.stop_frames()
         if self.scheduler is not None:
             await self.scheduler.stop()
@@ -334,174 +326,74 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         self.set_class(not self.wapp.panes, "-no-live")
         self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
 
-    # -- the store -------------------------------------------------------------
+    # -- the store (tui/store_sync.py): what it read, drawn -----------------------
 
-    def load_incident(self) -> None:
-        store, incident_id = self.wapp.store, self.wapp.incident_id
-        revisions = store.entries(incident_id)
-        self._last_seq = revisions[-1].seq if revisions else 0
-        from ..incident.store import current_revisions
+    @property
+    def incident(self) -> Any:
+        return self.sync.incident
 
-        timeline = current_revisions(revisions)
-        self.query_one(TimelineView).set_entries(timeline)
-        # 100k entries are ~1M long-lived objects: without this every full GC pass walks them all
-        # (100-180 ms pauses measured). They live as long as the dashboard does.
-        gc.freeze()
-        self._note_progress(timeline)
-        self.refresh_incident()
+    @property
+    def followups(self) -> list[Any]:
+        return self.sync.followups
 
-    def _note_progress(self, entries) -> None:
-        for entry in entries:
-            if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
-                self._last_progress = entry.ts
+    def entries_loaded(self, entries: list[Entry]) -> None:
+        self.query_one(TimelineView).set_entries(entries)
+
+    def entries_changed(self, entries: list[Entry]) -> None:
+        self.query_one(TimelineView).upsert(entries)
+
+    def entries_removed(self, entry_ids: Any) -> None:
+        self.query_one(TimelineView).remove(entry_ids)
+
+    def incident_read(self) -> None:
+        self._tell_sources_resolved()
+        self.query_one(ChecklistView).show(self.sync.checklist, self.incident.phase.value)
+        self.incident_refreshed(self.incident)
+        self.tick()
+
+    def report(self, message: str, severity: str) -> None:
+        self.notify(message, severity=severity, timeout=10)
+
+    def refresh_incident(self) -> None:
+        self.sync.refresh_incident()
+
+    def sync_store(self) -> None:
+        self.sync.sync()
+
+    def poll_store(self) -> None:
+        self.sync.poll()
+
+    def write(self, fn, *args, **kwargs):
+        """A store write (StoreSync.write): on failure one line says why and None is returned."""
+        return self.sync.write(fn, *args, **kwargs)
+
+    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
+        return self.sync.write_system(items, source=source)
 
     # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
     WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
                                "followup_done"})
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):
+        if action in self.WRITE_ACTIONS and self.session.read_only:
             return False
         return True
-
-    def _present(self) -> list[str]:
-        """Who has this incident open on a shared store: "alice IC", "bob read-only" …"""
-        present = getattr(self.wapp.store, "present", None)
-        if not present:
-            return []
-        roles = {person: role for role, person in self.incident.roles.items()}
-        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
-        out = []
-        for who, read_only in present:
-            role = short.get(roles.get(who, ""), "")
-            out.append(" ".join(part for part in (who, role, "read-only" if read_only else "") if part))
-        return out
-
-    def _listen_to_shared_store(self) -> None:
-        """A shared store's listening thread reports other machines' changes: read them at once
-        (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
-        if not hasattr(self.wapp.store, "on_change"):
-            return
-        loop = asyncio.get_running_loop()
-        scheduled = threading.Event()
-
-        def changed_elsewhere() -> None:  # on the store's thread
-            # One read at a time however fast others write (50 writers: 100 notifications/s):
-            # a read already scheduled picks up everything committed before it runs.
-            if not scheduled.is_set():
-                scheduled.set()
-                loop.call_soon_threadsafe(read)
-
-        def read() -> None:
-            scheduled.clear()  # before reading: a change committed from now on schedules another
-            self._poll_store_if_attached()
-
-        self.wapp.store.on_change = changed_elsewhere
-
-    def _poll_store_if_attached(self) -> None:
-        if self.is_attached:
-            self.poll_store()
-            self.tick()  # the header's connection state (back to LIVE after a catch-up) at once
-
-    def poll_store(self) -> None:
-        """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
-        try:
-            if self.wapp.store.changed():
-                self.sync_store()
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-
-    def _show_queued(self, fn, args: tuple, kwargs: dict, queued) -> None:
-        """A queued entry is shown at once, marked "(queued)", until the server has the real one."""
-        name = getattr(fn, "__name__", "")
-        if name == "append" and len(args) >= 3:
-            kind, text = args[1], args[2]
-        elif name == "add_todo" and len(args) >= 2:
-            kind, text = Kind.TODO, args[1]
-        else:
-            return  # other changes (a tick, a severity) show once sent; the header counts them meanwhile
-        now = self.wapp.clock()
-        self._queued_shown[queued.client_id] = stand_in = Entry(
-            seq=0, entry_id=-len(self._queued_shown) - 1, rev=1, incident_id=self.wapp.incident_id,
-            ts=kwargs.get("ts") or now, kind=kind, author=kwargs.get("author", ""), text=text, source="tui",
-            recorded_at=now, meta={"queued": True})
-        self.query_one(TimelineView).upsert([stand_in])
-
-    def _drop_sent_stand_ins(self) -> None:
-        if not self._queued_shown:
-            return
-        outbox = getattr(self.wapp.store, "outbox", None)
-        waiting = {p.client_id for p in outbox.pending()} if outbox is not None else set()
-        sent = [cid for cid in self._queued_shown if cid not in waiting]
-        self.query_one(TimelineView).remove(self._queued_shown.pop(cid).entry_id for cid in sent)
-
-    def sync_store(self) -> None:
-        self._drop_sent_stand_ins()
-        store = self.wapp.store
-        new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
-        if new:
-            self._last_seq = new[-1].seq
-            self.query_one(TimelineView).upsert(new)
-            self._note_progress(new)
-        # Incident, checklist and follow-ups change only with an entry that says so (meta "event" or a
-        # follow-up); a change with no new entry at all (a snoozed follow-up) also re-reads them.
-        if not new or any(e.meta.get("event") or e.meta.get("follow_up_at") for e in new):
-            self.refresh_incident()
-
-    def refresh_incident(self) -> None:
-        store, incident_id = self.wapp.store, self.wapp.incident_id
-        self.incident = store.incident(incident_id)
-        self._tell_sources_resolved()
-        self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
-        self.followups = store.followups(incident_id)
-        self.incident_refreshed(self.incident)
-        self.tick()
-
-    def write(self, fn, *args, **kwargs):
-        """Run a store write; on failure say why in one line and return None (nothing is dropped silently)."""
-        try:
-            result = fn(*args, **kwargs)
-        except (StoreError, ValueError) as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return None
-        if getattr(result, "queued", None) is not None and hasattr(result, "client_id"):
-            # A shared store's server is unreachable: the change waits in the local outbox (outbox.Queued).
-            self.notify(f"queued: the server cannot be reached; {result.queued} change(s) will be sent, "
-                        "in order, when it is back", severity="warning", timeout=10)
-            self._show_queued(fn, args, kwargs, result)
-            self.tick()
-            return result
-        self.sync_store()
-        return result
 
     # -- the clock ---------------------------------------------------------------
 
     def _on_beat(self) -> None:
         self.beat.tick()
-        self.poll_store()
+        self.sync.on_beat()
         self.tick()
-        if self._store_poll is None:
-            self._store_poll = asyncio.get_running_loop().call_later(STORE_POLL_S, self._poll_store_between_beats)
-
-    def _poll_store_between_beats(self) -> None:
-        self._store_poll = None
-        if self.is_attached:
-            self.poll_store()
 
     def tick(self) -> None:
         if self.incident is None:
             return
-        now = self.wapp.clock()
+        now = self.session.clock()
         self.query_one(TimelineView).set_today(now.date())
         header = self.query_one(IncidentHeader)
-        # A shared store's connection (LIVE / RECONNECTING 12s / OFFLINE …); the SQLite file has none.
-        label = getattr(self.wapp.store, "connection_label", None)
-        connection = label() if label is not None else None
-        if getattr(self.wapp.store, "read_only", False):
-            connection = ("READ-ONLY" + (f" · {connection[0]}" if connection else ""),
-                          connection[1] if connection and connection[1] != "ok" else "warn")
-        header.connection = connection
-        header.present = self._present()
+        header.connection = self.sync.connection()
+        header.present = self.sync.present()
         header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
@@ -533,7 +425,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
             # A resolved incident nags about nothing: no escalation, no follow-up banners.
             self._show_alert_lines([])
             return
-        progress = self._last_progress or self.incident.detected_at or self.incident.started_at
+        progress = self.sync.last_progress or self.incident.detected_at or self.incident.started_at
         if (self.incident.detected_at or self.incident.started_at) > progress:
             progress = self.incident.detected_at or self.incident.started_at
         stalled = escalation_due(self.incident, progress, now)
@@ -574,10 +466,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
             self._frozen.add(message.source)
             # What a source's first full snapshot built (5,000 pod rows; the kubernetes client,
             # imported by then) lives as long as the dashboard: keep it out of every full GC
-            # pass (150-180 ms each with 5,000 pods), as load_incident does for the timeline.
+            # pass (150-180 ms each with 5,000 pods), as StoreSync.load does for the timeline.
             gc.freeze()
         if source is not None:
-            self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
+            self._write_system(self.damper.feed(events, self.session.clock()), message.source)
             if message.source == "alerts":
                 self.alerts_seen(snapshot)
             hook = self.wapp.on_snapshot_hooks.get(message.source)
@@ -619,7 +511,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         this: dict = {}
         from ..presenter import mask_value
 
-        show = self.wapp.redact if masking or self.wapp.config.secrets else visible
+        show = self.wapp.redact if masking or self.session.config.secrets else visible
         masked = mask_value(snapshot, show, (last if last_state == state else {}, this))
         self._mask_memo[source] = (state, this)
         return masked
@@ -644,22 +536,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         """One transaction for all of a snapshot's state changes, however many pods restarted.
         Nothing once the incident is resolved: detector entries stop at resolution (a new
         incident the commander declares gets them)."""
-        if getattr(self.wapp.store, "read_only", False):
+        if self.session.read_only:
             return  # a read-only view (--read-only) records nothing, not even what its detector sees
         if self.incident is not None and self.incident.resolved:
             return
         fresh = [e for e in events if not self._recently_written(e)]
         if fresh:
             self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
-
-    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
-        """Every entry the dashboard writes on its own (detector changes, failed posts) goes
-        through here, redacted with the session's Redactor BEFORE the write: what a source said
-        (a redirect's Location with a ${ENV} token in it, an error body) reaches the store, and so
-        `warroom status` and every export, with its secrets masked."""
-        redactor = self.wapp.redactor
-        rows = [(Kind.SYSTEM, redactor.text(text), redactor.data(meta) if meta else meta) for text, meta in items]
-        return self.write(self.wapp.store.append_many, self.wapp.incident_id, rows, author="warroom", source=source)
 
     @staticmethod
     def _system_meta(e) -> dict:
@@ -672,14 +555,14 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     def _recently_written(self, event) -> bool:
         """Another dashboard on the same incident may have written this change already (the
         same words: a second DOWN of the minute, "api still DOWN after 25s", is not the first)."""
-        now = self.wapp.clock()
+        now = self.session.clock()
         timeline = self.query_one(TimelineView).entries
         text = None
         for entry in reversed(timeline[-200:]):
             if now - entry.ts > timedelta(minutes=1):
                 break
             if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
-                text = self.wapp.redactor.text(event.text) if text is None else text
+                text = self.session.redactor.text(event.text) if text is None else text
                 if entry.text == text:
                     return True
         return False
@@ -702,20 +585,20 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         prompt = await self._ready(self._prompt_widget())
         # The prompt shows the text made visible; submitted unchanged, the original is kept (below).
         prompt.open(entry.kind.value, value=visible(entry.text), entry_id=entry.entry_id,
-                    label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
+                    label=f"edit {time_text(entry.ts, self.session.clock().date())}")
 
     def on_timeline_view_opened(self, event: TimelineView.Opened) -> None:
         from .entry_detail import EntryDetailScreen
 
         try:
-            revisions = self.wapp.store.revisions(event.entry.entry_id)
+            revisions = self.session.store.revisions(event.entry.entry_id)
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=10, markup=False)
             return
         self.app.push_screen(EntryDetailScreen(revisions or [event.entry], self.wapp.redact))
 
     def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
-        store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
+        store, incident_id, author = self.session.store, self.session.incident_id, self.session.author
         prompt = self._prompt_widget()
         if event.kind == "silence":
             if self.silence_submitted(event.text):
@@ -725,7 +608,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         if event.entry_id is not None:
             original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
             try:
-                text, ts = parse_edit(event.text, original.ts if original else self.wapp.clock())
+                text, ts = parse_edit(event.text, original.ts if original else self.session.clock())
             except ValueError as exc:
                 self.notify(str(exc), severity="error")
                 return
@@ -753,8 +636,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
 
     @on(ChecklistView.Toggle)
     def on_checklist_toggle(self, event: ChecklistView.Toggle) -> None:
-        self.write(self.wapp.store.toggle_check, self.wapp.incident_id, event.item.phase, event.item.index,
-                   author=self.wapp.author, source="tui")
+        self.write(self.session.store.toggle_check, self.session.incident_id, event.item.phase, event.item.index,
+                   author=self.session.author, source="tui")
 
     def _choose(self, title: str, values: list, labels: list[str], current, setter, **extra) -> None:
         """Pick one of ``values`` in a ChoiceScreen; the choice is written with ``setter``."""
@@ -762,7 +645,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
 
         def chosen(index: int | None) -> None:
             if index is not None:
-                self.write(setter, self.wapp.incident_id, values[index], author=self.wapp.author, source="tui",
+                self.write(setter, self.session.incident_id, values[index], author=self.session.author, source="tui",
                            **extra)
 
         self.app.push_screen(ChoiceScreen(title, labels, values.index(current)), chosen)
@@ -770,7 +653,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     def action_severity(self) -> None:
         severities = list(Severity)
         self._choose("Severity", severities, [f"{s.name} — {s.meaning}" for s in severities], self.incident.severity,
-                     self.wapp.store.set_severity, cadence=self.wapp.cadence)
+                     self.session.store.set_severity, cadence=self.session.cadence)
 
     def action_status(self) -> None:
         from .choose import ChoiceScreen
@@ -778,7 +661,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         statuses = list(Status)
 
         def set_status(status: Status) -> None:
-            self.write(self.wapp.store.set_status, self.wapp.incident_id, status, author=self.wapp.author,
+            self.write(self.session.store.set_status, self.session.incident_id, status, author=self.session.author,
                        source="tui")
 
         def chosen(index: int | None) -> None:
@@ -813,25 +696,25 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
 
     def action_phase(self) -> None:
         phases = list(Phase)
-        self._choose("Phase", phases, [p.value for p in phases], self.incident.phase, self.wapp.store.set_phase)
+        self._choose("Phase", phases, [p.value for p in phases], self.incident.phase, self.session.store.set_phase)
 
     def action_update_sent(self) -> None:
-        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, "Status update sent",
-                      author=self.wapp.author, source="tui") is not None:
+        if self.write(self.session.store.record_update_sent, self.session.incident_id, "Status update sent",
+                      author=self.session.author, source="tui") is not None:
             self.notify("Update recorded; countdown restarted")
 
     def action_snooze(self) -> None:
         if self.incident.next_update_at is None:
             self.notify("No update is scheduled", severity="warning")
             return
-        self.write(self.wapp.store.snooze_update, self.wapp.incident_id, 5, author=self.wapp.author, source="tui")
+        self.write(self.session.store.snooze_update, self.session.incident_id, 5, author=self.session.author, source="tui")
 
     def action_followup_done(self) -> None:
-        due = due_followups(self.followups, self.wapp.clock())
+        due = due_followups(self.followups, self.session.clock())
         if not due:
             self.notify("No follow-up is due", severity="information")
             return
-        self.write(self.wapp.store.complete_followup, due[0].id, author=self.wapp.author, source="tui")
+        self.write(self.session.store.complete_followup, due[0].id, author=self.session.author, source="tui")
 
     def action_zoom(self) -> None:
         if self.maximized is not None:

@@ -19,14 +19,14 @@ VERIFY_TIMEOUT_S = 30.0
 
 
 class SignalActions:
-    """`!` and `V`; mixed into the Dashboard (uses its wapp, scheduler, write, notify, prompt)."""
+    """`!` and `V`; mixed into the Dashboard (uses its session, wapp, scheduler, write, notify, prompt)."""
 
     _silence_pending: tuple[Any, int, str] | None = None
     _silences_listed = False          # at resolution, once per dashboard
     _detection_offered = False
 
     def _silence_comment(self, reason: str) -> str:
-        return f"incident #{self.wapp.incident_id}: {reason}"
+        return f"incident #{self.session.incident_id}: {reason}"
 
     def _origin(self, name: str) -> Any:
         scheduler = getattr(self, "scheduler", None)
@@ -83,7 +83,7 @@ class SignalActions:
         try:
             if origin is None:
                 raise RuntimeError("the alerts source is not running yet")
-            silence_id = origin.run(origin.source.silence(group, minutes=minutes, created_by=self.wapp.author or "warroom",
+            silence_id = origin.run(origin.source.silence(group, minutes=minutes, created_by=self.session.author or "warroom",
                                                           comment=comment), VERIFY_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - the reason is shown; the typed text comes back
             why = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
@@ -103,13 +103,13 @@ class SignalActions:
         prompt.open("silence", value=reason, label="silence reason")
 
     def _silenced(self, group: Any, minutes: int, label: str, reason: str, silence_id: str) -> None:
-        ends = self.wapp.clock() + timedelta(minutes=minutes)
+        ends = self.session.clock() + timedelta(minutes=minutes)
         text = f"Silenced alert {group.name} for {label} (×{group.count}): {reason}"
         meta = {"silence": {"id": silence_id, "alertname": group.name, "minutes": minutes,
                             "ends_at": ends.isoformat(), "matchers": [list(m) for m in group.labels]}}
-        redactor = self.wapp.redactor
-        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.ACTION, redactor.text(text),
-                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+        redactor = self.session.redactor
+        if self.write(self.session.store.append, self.session.incident_id, Kind.ACTION, redactor.text(text),
+                      author=self.session.author, source="tui", meta=redactor.data(meta)) is not None:
             self.notify(f"Silenced for {label}", markup=False)
 
     # -- `V`: verify -----------------------------------------------------------------
@@ -141,7 +141,7 @@ class SignalActions:
     def _verified(self, metrics: Any, alerts: Any) -> None:
         from checks.metrics import verification
 
-        text, meta = verification(metrics, alerts, self.wapp.clock())
+        text, meta = verification(metrics, alerts, self.session.clock())
         if metrics is not None:
             # Each metric's sparkline over the incident, for the postmortem (tui/incident/signals_report.py).
             from widgets.metrics import downsample
@@ -149,9 +149,9 @@ class SignalActions:
 
             for figure, row in zip(meta["verify"]["metrics"], metrics.rows):
                 figure["sparkline"] = sparkline(downsample(row.history, 40)) if row.history else ""
-        redactor = self.wapp.redactor
-        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.NOTE, redactor.text(text),
-                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+        redactor = self.session.redactor
+        if self.write(self.session.store.append, self.session.incident_id, Kind.NOTE, redactor.text(text),
+                      author=self.session.author, source="tui", meta=redactor.data(meta)) is not None:
             clear = meta["verify"]["clear"]
             self.notify("Verified: back to normal" if clear else "Verified: NOT clear — see the timeline",
                         severity="information" if clear else "warning", markup=False)
