@@ -32,7 +32,8 @@ async def test_resolving_while_red_asks_then_detector_entries_stop_and_pods_turn
         assert await wait_for(pilot, lambda: pods_snap() is not None and pods_snap().total == 2)
         kube.restart_container("payments", "payments-api-1", "app", reason="OOMKilled")
         http.route("/healthz", status=503, body=b"upstream down")
-        assert await wait_for(pilot, lambda: str(screen._snapshots["health"].services[0].state) == "DOWN")
+        assert await wait_for(pilot, lambda: screen._snapshots.get("health") is not None      # not yet polled: not yet
+                              and str(screen._snapshots["health"].services[0].state) == "DOWN")
         assert await wait_for(pilot, lambda: "✖" in strip_line(app, "Pods") and "OOMKilled" in strip_line(app, "Pods"))
 
         # Status → Resolved: a question naming what is still red; "keep it open" keeps it open.

@@ -279,7 +279,7 @@ class WarroomApp(App):
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.
-        return Dashboard(self.session)
+        return Dashboard(self.session, self.panes, self)
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)

@@ -6,8 +6,8 @@ another terminal sees exactly the same timeline.
 """
 from __future__ import annotations
 
-import gc
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
 from ..scheduler import Scheduler
 from ..session import Session
+from ..snapshot_routing import DisplayEdge, SnapshotRouter
 from ..store_sync import StoreSync
 from ..textual_hooks.screen import PacedScreen
 from .boundary import GuardedScreen
@@ -158,16 +159,19 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         "help": "This help",
     }
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, panes: Mapping[str, Widget] | None = None,
+                 edge: DisplayEdge | None = None) -> None:
+        """``session``: the incident and store worked on; ``panes``: the live panes by source
+        name; ``edge``: what text may be shown now (the app: secrets, hosts while presenting)."""
         super().__init__()
         self.session = session          # store, incident, author, clock, config, redactor
-        self._damper: Damper | None = None
+        self.panes: Mapping[str, Widget] = panes or {}
         # Load, poll, write: the store's side of the screen (tui/store_sync.py).
         self.sync = StoreSync(session, self, alive=lambda: self.is_attached)
+        # Snapshots to their panes, the detector and the store (tui/snapshot_routing.py).
+        self.router = SnapshotRouter(self.sync, edge, self.panes, lambda: self.query_one(TimelineView).entries,
+                                     lambda: self.app.batch_update(), lambda text: self.log.error(text))
         self._overdue_rung_at: datetime | None = None
-        self._snapshots: dict[str, Any] = {}
-        self._frozen: set[str] = set()      # sources whose first full snapshot is out of the GC's way
-        self._mask_memo: dict[str, tuple] = {}   # source -> (masking hosts?, mask_value memo)
         self._alerted_followups: set[int] = set()
         self.scheduler: Scheduler | None = None
         self._sources_started = False
@@ -191,27 +195,19 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         ``[link=…]`` would crash the app or dress itself up. ``markup`` is ignored on purpose."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
-    @property
-    def damper(self) -> "Damper":
-        # Made (and its module imported) with the first snapshot, after the first frame.
-        if self._damper is None:
-            from ..detector import Damper
-
-            self._damper = Damper()
-        return self._damper
-
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # The DOM, once _mount_hidden has run: #banner, #topbar, #alerts, #body (#live, #strip,
         # #commander), #prompt, the footer.
-        self._strip = StatusStrip(list(self.wapp.panes), id="strip")   # holds snapshots before it is mounted
+        self._strip = StatusStrip(list(self.panes), id="strip")   # holds snapshots before it is mounted
+        self.router.strip = self._strip
         with Horizontal(id="topbar"):
             yield IncidentHeader(id="header")
             yield UpdateCountdown(id="countdown")
         with Horizontal(id="body"):
             with Container(id="live"):
-                for name, pane in self.wapp.panes.items():
+                for name, pane in self.panes.items():
                     # The pane is the grid cell itself, and what Z maximizes: a container around
                     # each was four more widgets to mount, lay out and paint before the first frame.
                     if pane.id is None:
@@ -297,7 +293,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
             from ..sources import error_snapshot
 
             why = f"could not start: {_why(exc)}"
-            for name in self.wapp.panes:
+            for name in self.panes:
                 snapshot = error_snapshot(name, why)
                 if snapshot is not None:
                     self.post_message(SnapshotReady(name, snapshot, 0.0))
@@ -320,11 +316,11 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
 
     def _apply_size(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
-        if compact and self.wapp.panes:
+        if compact and self.panes:
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
-        self.set_class(not self.wapp.panes, "-no-live")
-        self.query_one("#live").set_class("alerts" in self.wapp.panes or "metrics" in self.wapp.panes, "-signals")
+        self.set_class(not self.panes, "-no-live")
+        self.query_one("#live").set_class("alerts" in self.panes or "metrics" in self.panes, "-signals")
 
     # -- the store (tui/store_sync.py): what it read, drawn -----------------------
 
@@ -407,8 +403,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         else:
             self._overdue_rung_at = None
         self._show_alerts(now)
-        if self._damper is not None:     # fed nothing yet: nothing to roll up or settle
-            self._write_system(self._damper.tick(now), "detector")
+        self.router.tick(now)
 
     def _tell_sources_resolved(self) -> None:
         """Pods red for what happened during the incident (an OOM kill) stop being red once it
@@ -451,70 +446,24 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     @on(SnapshotReady)
     def on_snapshot(self, message: SnapshotReady) -> None:
         message.stop()
-        source = self.scheduler.sources.get(message.source) if self.scheduler else None
-        previous = self._snapshots.get(message.source)
-        snapshot = message.snapshot
-        self._snapshots[message.source] = snapshot
-        events: list = []
-        if source is not None and previous is not None:
-            try:
-                events = source.changes(previous, snapshot)
-            except Exception as exc:  # a detector bug must not stop the polling
-                self.log.error(f"changes() failed for {message.source}: {exc!r}")
-        self._show_snapshot(message.source, snapshot)
-        if message.source not in self._frozen and getattr(snapshot, "synced", True):
-            self._frozen.add(message.source)
-            # What a source's first full snapshot built (5,000 pod rows; the kubernetes client,
-            # imported by then) lives as long as the dashboard: keep it out of every full GC
-            # pass (150-180 ms each with 5,000 pods), as StoreSync.load does for the timeline.
-            gc.freeze()
-        if source is not None:
-            self._write_system(self.damper.feed(events, self.session.clock()), message.source)
-            if message.source == "alerts":
-                self.alerts_seen(snapshot)
-            hook = self.wapp.on_snapshot_hooks.get(message.source)
-            if hook is not None:
-                hook(snapshot, events)
-            self.scheduler.delivered(message)
-
-    def _show_snapshot(self, source: str, snapshot: Any) -> None:
-        pane = self.wapp.panes.get(source)
-        if pane is None:
+        events = self.router.route(message.source, message.snapshot, self.scheduler)
+        if events is None or self.scheduler is None:
             return
-        try:
-            # Every string of the snapshot, whichever pane or field shows it, crosses the display
-            # edge: pod names, reasons, commit subjects, error bodies are remote text.
-            snapshot = self._displayable(source, snapshot)
-            with self.app.batch_update():
-                pane.show(snapshot)
-                self._strip.show(source, snapshot)
-        except Exception as exc:  # a rendering bug turns its own pane red; the dashboard stays up
-            self.log.error(f"{source} pane failed to render: {exc!r}")
-            pane.border_subtitle = f"display error: {type(exc).__name__}"
-            pane.add_class("-error")
+        if message.source == "alerts":
+            self.alerts_seen(message.snapshot)
+        hook = self.wapp.on_snapshot_hooks.get(message.source)
+        if hook is not None:
+            hook(message.snapshot, events)
+        self.scheduler.delivered(message)
 
-    def _displayable(self, source: str, snapshot: Any) -> Any:
-        """The snapshot with every string made safe to show (mask_value), reusing last time's
-        copy of each item the source handed on unchanged (valid while host masking stays on or
-        off and no host was learned: the function's output depends on both). Secrets can surface
-        in remote text (an error body, a commit subject): with secrets configured or hosts masked,
-        through the app's whole display edge; else only controls and bidi overrides are made
-        visible (the cheap part)."""
-        masking = self.wapp.masking_hosts
-        generation = 0
-        if masking:
-            hosts = self.wapp.hosts
-            hosts.learn(snapshot)      # its node, host and service names are ours: masked too
-            generation = hosts.generation
-        state = (masking, generation)
-        last_state, last = self._mask_memo.get(source, (None, {}))
-        this: dict = {}
-        from ..presenter import mask_value
+    @property
+    def _snapshots(self) -> dict[str, Any]:
+        """Each source's last snapshot, as it came (communicate.py, signals.py, the tests)."""
+        return self.router.snapshots
 
-        show = self.wapp.redact if masking or self.session.config.secrets else visible
-        masked = mask_value(snapshot, show, (last if last_state == state else {}, this))
-        self._mask_memo[source] = (state, this)
-        return masked
+    @property
+    def damper(self) -> Damper:
+        return self.router.damper
 
     async def action_presenter(self) -> None:
         await self._ready(self._banner_widget())
@@ -527,45 +476,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
             app.theme = getattr(self, "_theme_before", "textual-dark")
         self.set_class(app.presenter, "-presenter")
         # Re-show what is on screen through (or without) the host mask.
-        for source, snapshot in self._snapshots.items():
-            self._show_snapshot(source, snapshot)
+        self.router.show_all()
         self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
         self.tick()
-
-    def _write_system(self, events: list, source: str) -> None:
-        """One transaction for all of a snapshot's state changes, however many pods restarted.
-        Nothing once the incident is resolved: detector entries stop at resolution (a new
-        incident the commander declares gets them)."""
-        if self.session.read_only:
-            return  # a read-only view (--read-only) records nothing, not even what its detector sees
-        if self.incident is not None and self.incident.resolved:
-            return
-        fresh = [e for e in events if not self._recently_written(e)]
-        if fresh:
-            self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
-
-    @staticmethod
-    def _system_meta(e) -> dict:
-        meta = {"key": e.key, "state": e.state, "level": int(e.level)}
-        if getattr(e, "events", None):
-            # A burst entry stands for many changes: every one of them stays on record.
-            meta["events"] = [[m.key, m.state, int(m.level), m.text] for m in e.events]
-        return meta
-
-    def _recently_written(self, event) -> bool:
-        """Another dashboard on the same incident may have written this change already (the
-        same words: a second DOWN of the minute, "api still DOWN after 25s", is not the first)."""
-        now = self.session.clock()
-        timeline = self.query_one(TimelineView).entries
-        text = None
-        for entry in reversed(timeline[-200:]):
-            if now - entry.ts > timedelta(minutes=1):
-                break
-            if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
-                text = self.session.redactor.text(event.text) if text is None else text
-                if entry.text == text:
-                    return True
-        return False
 
     # -- scribe actions ----------------------------------------------------------
 
@@ -721,7 +634,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
             self.minimize()
             return
         target = self.focused
-        panes = list(self.wapp.panes.values())
+        panes = list(self.panes.values())
         while target is not None and target not in panes and target.id != "commander":
             target = target.parent
         if target is None:
@@ -731,13 +644,13 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     # -- live pane keys ----------------------------------------------------------
 
     def action_hide_healthy(self) -> None:
-        pane = self.wapp.panes.get("pods")
+        pane = self.panes.get("pods")
         if pane is not None:
             hidden = pane.toggle_healthy()
             self.notify("Healthy pods hidden" if hidden else "All pods shown")
 
     def _selected_deploy(self):
-        pane = self.wapp.panes.get("deploys")
+        pane = self.panes.get("deploys")
         picked = pane.selected() if pane is not None else None
         if picked is None:
             self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
