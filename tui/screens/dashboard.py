@@ -6,14 +6,12 @@ another terminal sees exactly the same timeline.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Static
@@ -24,11 +22,9 @@ from widgets.countdown import UpdateCountdown
 from widgets.footer import WholeKeysFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
-from widgets.timeline import TimelineView, time_text
+from widgets.timeline import TimelineView
 
-from ..incident.model import Entry, Kind, Phase, Severity, Status
-from ..incident.safe_text import visible
-from ..incident.store import StoreError
+from ..incident.model import Entry
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
@@ -39,51 +35,20 @@ from ..store_sync import StoreSync
 from ..textual_hooks.screen import PacedScreen
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
+from .dashboard_host import DashboardHost
+from .dashboard_keys import BINDINGS, HELP_TEXT, WRITE_ACTIONS
+from .entry_text import parse_edit, parse_follow_up, parse_role  # noqa: F401 - the names tests and callers know
+from .pane_keys import PaneKeys
+from .scribe import ScribeActions
 from .signals import SignalActions
 
 if TYPE_CHECKING:
     from widgets.entry_prompt import EntryPrompt
+    from widgets.presenter_banner import PresenterBanner
 
-    from ..app import WarroomApp
     from ..detector import Damper
 
-FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
-EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-
-
-def parse_follow_up(text: str) -> tuple[str, float | None]:
-    """'check the db +10' -> ('check the db', 10.0)."""
-    match = FOLLOW_UP.search(text)
-    if not match:
-        return text, None
-    return text[: match.start()].rstrip(), float(match.group(1))
-
-
-ROLE_ALIASES = {"ic": "commander", "cmd": "commander", "incident-commander": "commander", "communications": "comms"}
-
-
-def parse_role(text: str) -> tuple[str, str]:
-    """'commander alice' -> ('commander', 'alice'); a role alone clears it ('scribe' -> ('scribe', ''))."""
-    from ..incident.model import ROLES
-
-    role, _, person = text.strip().partition(" ")
-    role = ROLE_ALIASES.get(role.lower(), role.lower())
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r} — type a role then a name, e.g. 'commander alice' "
-                         f"(roles: {', '.join(ROLES)}; a role alone clears it)")
-    return role, " ".join(person.split())
-
-
-def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
-    """'@14:05 new text' -> ('new text', that time on the entry's UTC date)."""
-    match = EDIT_TIME.match(text)
-    if not match:
-        return text, None
-    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"not a time: {match.group(0).strip()} — use @HH:MM or @HH:MM:SS (UTC)")
-    return text[match.end():], original.replace(hour=hour, minute=minute, second=second, microsecond=0)
 
 
 class CommanderPane(Vertical):
@@ -92,7 +57,7 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, ScribeActions, PaneKeys, PacedScreen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
@@ -100,64 +65,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     # Z maximizes a pane, never the incident: severity, status, clocks, the follow-up
     # banners, the entry prompt and the keys stay on screen (Textual keeps only the footer).
     ALLOW_IN_MAXIMIZED_VIEW = "#banner, #topbar, #alerts, #prompt, Footer"
-    BINDINGS = [
-        Binding("question_mark", "help", "Help"),
-        Binding("n", "entry('note')", "Note"),
-        Binding("a", "entry('action')", "Action"),
-        Binding("d", "entry('decision')", "Decision"),
-        Binding("f", "entry('finding')", "Finding"),
-        Binding("m", "entry('mitigation')", "Mitigation"),
-        Binding("c", "entry('comms')", "Comms", show=False),
-        Binding("t", "entry('todo')", "Todo"),
-        Binding("e", "edit", "Edit entry"),
-        Binding("s", "severity", "Severity"),
-        Binding("S", "status", "Status"),
-        Binding("p", "phase", "Phase", show=False),
-        Binding("R", "role", "Set role", show=False),
-        Binding("u", "update_sent", "Update sent"),
-        Binding("U", "update_draft", "Draft update"),
-        Binding("x", "export", "Export postmortem", show=False),
-        Binding("z", "snooze", "Snooze 5m", show=False),
-        Binding("F", "followup_done", "Follow-up done", show=False),
-        Binding("Z", "zoom", "Zoom pane", show=False),
-        Binding("P", "presenter", "Presenter", show=False),
-        Binding("H", "hide_healthy", "Hide healthy pods", show=False),
-        Binding("y", "copy_revert", "Copy git revert", show=False),
-        Binding("D", "diffstat", "Deploy diffstat", show=False),
-        Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
-        Binding("V", "verify", "Verify", show=False),
-        Binding("L", "copy_alert_link", "Copy alert link", show=False),
-    ]
-
-    HELP_TEXT = {
-        "entry('note')": "Add a note (one-line prompt; Enter saves, Esc cancels)",
-        "entry('action')": "Add an action taken",
-        "entry('decision')": "Add a decision",
-        "entry('finding')": "Add a finding (feeds the postmortem's root cause)",
-        "entry('mitigation')": "Add a mitigation (feeds the postmortem's resolution)",
-        "entry('comms')": "Add a communications entry",
-        "entry('todo')": "Add a todo; end with +10 to get a follow-up alert in 10 min",
-        "edit": "Edit the selected entry (text, or @HH:MM to change its time); the old revision is kept",
-        "severity": "Change severity (SEV1-SEV4); the update cadence follows",
-        "status": "Change status (Investigating … Resolved)",
-        "phase": "Move the incident to another phase",
-        "role": "Assign a role: e.g. 'commander alice' (commander, deputy, scribe, comms)",
-        "update_sent": "Record 'status update sent' and restart the update countdown",
-        "update_draft": "Draft a status update from the incident (edit, then copy / save / post to webhooks)",
-        "export": "Write the postmortem draft (markdown) to a file in the current directory",
-        "snooze": "Snooze the update countdown by 5 minutes",
-        "followup_done": "Mark the oldest due follow-up as done",
-        "zoom": "Maximize the focused pane / restore (header, banners and keys stay)",
-        "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
-        "hide_healthy": "Pods: hide / show pods that are healthy",
-        "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
-        "diffstat": "Deploys: show the selected deploy's diffstat",
-        "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
-                         "written to the timeline",
-        "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
-        "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
-        "help": "This help",
-    }
+    BINDINGS = BINDINGS
+    HELP_TEXT = HELP_TEXT
 
     def __init__(self, session: Session, panes: Mapping[str, Widget] | None = None,
                  edge: DisplayEdge | None = None) -> None:
@@ -182,11 +91,12 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         self._prompt: EntryPrompt | None = None
         self._alerts = Static("", id="alerts")
         self._strip: StatusStrip | None = None
-        self._banner: Widget | None = None
+        self._banner: PresenterBanner | None = None
 
     @property
-    def wapp(self) -> "WarroomApp":
-        return self.app  # type: ignore[return-value]
+    def wapp(self) -> DashboardHost:
+        """The hosting app, as far as the screen uses it (dashboard_host.py)."""
+        return cast(DashboardHost, self.app)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -212,26 +122,27 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
                     # each was four more widgets to mount, lay out and paint before the first frame.
                     if pane.id is None:
                         pane.id = f"pane-{name}"
-                    pane.ALLOW_MAXIMIZE = True
+                    pane.ALLOW_MAXIMIZE = True  # type: ignore[misc] # this pane, not its whole class
                     yield pane
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
         yield WholeKeysFooter()
 
-    def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
+    def _mount_hidden(self, widget: Widget | None) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
-        if widget.parent is not None:
+        if widget is None or widget.parent is not None:
             return None
-        if widget is self._banner:
+        # By id (banner, alerts, strip, prompt: one of each): where each goes in the DOM.
+        if widget.id == "banner":
             return self.mount(widget, before=self.query_one("#topbar"))
-        if widget is self._alerts:
+        if widget.id == "alerts":
             return self.mount(widget, after=self.query_one("#topbar"))
-        if widget is self._strip:
+        if widget.id == "strip":
             return self.query_one("#body").mount(widget, after=self.query_one("#live"))
         return self.mount(widget, before=self.query_one(Footer))
 
-    def _banner_widget(self) -> Widget:
+    def _banner_widget(self) -> PresenterBanner:
         if self._banner is None:
             from widgets.presenter_banner import PresenterBanner
 
@@ -356,9 +267,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     def sync_store(self) -> None:
         self.sync.sync()
 
-    def poll_store(self) -> None:
-        self.sync.poll()
-
     def write(self, fn, *args, **kwargs):
         """A store write (StoreSync.write): on failure one line says why and None is returned."""
         return self.sync.write(fn, *args, **kwargs)
@@ -366,9 +274,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
     def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
         return self.sync.write_system(items, source=source)
 
-    # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
-    WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
-                               "followup_done"})
+    WRITE_ACTIONS = WRITE_ACTIONS     # a read-only view (warroom --read-only) has none of these keys
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.WRITE_ACTIONS and self.session.read_only:
@@ -480,205 +386,11 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, PacedScreen):
         self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
         self.tick()
 
-    # -- scribe actions ----------------------------------------------------------
-
-    async def action_entry(self, kind: str) -> None:
-        prompt = await self._ready(self._prompt_widget())
-        prompt.open(kind)
-
-    async def action_role(self) -> None:
-        prompt = await self._ready(self._prompt_widget())
-        prompt.open("role", label="role")
-
-    async def action_edit(self) -> None:
-        entry = self.query_one(TimelineView).selected
-        if entry is None:
-            self.notify("Nothing to edit yet", severity="warning")
-            return
-        prompt = await self._ready(self._prompt_widget())
-        # The prompt shows the text made visible; submitted unchanged, the original is kept (below).
-        prompt.open(entry.kind.value, value=visible(entry.text), entry_id=entry.entry_id,
-                    label=f"edit {time_text(entry.ts, self.session.clock().date())}")
-
-    def on_timeline_view_opened(self, event: TimelineView.Opened) -> None:
-        from .entry_detail import EntryDetailScreen
-
-        try:
-            revisions = self.session.store.revisions(event.entry.entry_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=10, markup=False)
-            return
-        self.app.push_screen(EntryDetailScreen(revisions or [event.entry], self.wapp.redact))
-
-    def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
-        store, incident_id, author = self.session.store, self.session.incident_id, self.session.author
-        prompt = self._prompt_widget()
-        if event.kind == "silence":
-            if self.silence_submitted(event.text):
-                prompt.close()
-                self.query_one(TimelineView).focus()
-            return
-        if event.entry_id is not None:
-            original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
-            try:
-                text, ts = parse_edit(event.text, original.ts if original else self.session.clock())
-            except ValueError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            if original is not None and text == visible(original.text):
-                text = original.text        # not retyped: nothing of the original is lost
-            result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
-        elif event.kind == "role":
-            try:
-                role, person = parse_role(event.text)
-            except ValueError as exc:
-                self.notify(str(exc), severity="error", timeout=10, markup=False)
-                return      # the prompt stays open with the text: nothing typed is lost
-            result = self.write(store.set_role, incident_id, role, person, author=author, source="tui")
-        elif event.kind == Kind.TODO.value:
-            text, minutes = parse_follow_up(event.text)
-            result = self.write(store.add_todo, incident_id, text, follow_up_minutes=minutes, author=author, source="tui")
-        else:
-            result = self.write(store.append, incident_id, Kind(event.kind), event.text, author=author, source="tui")
-        if result is not None:
-            prompt.close()
-            self.query_one(TimelineView).focus()
-
-    def on_entry_prompt_cancelled(self) -> None:
-        self.query_one(TimelineView).focus()
-
+    # @on handlers are collected from a class's own body (Textual's metaclass): this one stays here.
     @on(ChecklistView.Toggle)
     def on_checklist_toggle(self, event: ChecklistView.Toggle) -> None:
         self.write(self.session.store.toggle_check, self.session.incident_id, event.item.phase, event.item.index,
                    author=self.session.author, source="tui")
-
-    def _choose(self, title: str, values: list, labels: list[str], current, setter, **extra) -> None:
-        """Pick one of ``values`` in a ChoiceScreen; the choice is written with ``setter``."""
-        from .choose import ChoiceScreen
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.write(setter, self.session.incident_id, values[index], author=self.session.author, source="tui",
-                           **extra)
-
-        self.app.push_screen(ChoiceScreen(title, labels, values.index(current)), chosen)
-
-    def action_severity(self) -> None:
-        severities = list(Severity)
-        self._choose("Severity", severities, [f"{s.name} — {s.meaning}" for s in severities], self.incident.severity,
-                     self.session.store.set_severity, cadence=self.session.cadence)
-
-    def action_status(self) -> None:
-        from .choose import ChoiceScreen
-
-        statuses = list(Status)
-
-        def set_status(status: Status) -> None:
-            self.write(self.session.store.set_status, self.session.incident_id, status, author=self.session.author,
-                       source="tui")
-
-        def chosen(index: int | None) -> None:
-            if index is None:
-                return
-            status = statuses[index]
-            reds = self.still_red() if status is Status.RESOLVED and not self.incident.resolved else []
-            if not reds:
-                set_status(status)
-                return
-            from ..incident.still_red import describe
-
-            # Resolving while something is red is asked twice, naming what is red; "keep it open" first.
-            title = self.wapp.redact(f"Resolve {self.incident.ref}? Still red: {describe(reds)}")
-            self.app.push_screen(ChoiceScreen(title, ["Keep it open", "Resolve anyway"], 0),
-                                 lambda i: set_status(status) if i == 1 else None)
-
-        self.app.push_screen(ChoiceScreen("Status", [s.value for s in statuses],
-                                          statuses.index(self.incident.status)), chosen)
-
-    def still_red(self) -> list[str]:
-        """Services DOWN and pods red in the live panes, critical detector entries of sources
-        without a live pane, open follow-ups."""
-        from ..incident.still_red import from_followups, from_snapshots, from_timeline, still_red
-
-        health, pods = self._snapshots.get("health"), self._snapshots.get("pods")
-        live = [group for group, snap in (("health", health), ("pod", pods))
-                if snap is not None and not getattr(snap, "error", None)]
-        return still_red(from_snapshots(health if "health" in live else None, pods if "pod" in live else None),
-                         from_timeline(self.query_one(TimelineView).entries, live),
-                         from_followups(self.followups))
-
-    def action_phase(self) -> None:
-        phases = list(Phase)
-        self._choose("Phase", phases, [p.value for p in phases], self.incident.phase, self.session.store.set_phase)
-
-    def action_update_sent(self) -> None:
-        if self.write(self.session.store.record_update_sent, self.session.incident_id, "Status update sent",
-                      author=self.session.author, source="tui") is not None:
-            self.notify("Update recorded; countdown restarted")
-
-    def action_snooze(self) -> None:
-        if self.incident.next_update_at is None:
-            self.notify("No update is scheduled", severity="warning")
-            return
-        self.write(self.session.store.snooze_update, self.session.incident_id, 5, author=self.session.author, source="tui")
-
-    def action_followup_done(self) -> None:
-        due = due_followups(self.followups, self.session.clock())
-        if not due:
-            self.notify("No follow-up is due", severity="information")
-            return
-        self.write(self.session.store.complete_followup, due[0].id, author=self.session.author, source="tui")
-
-    def action_zoom(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-            return
-        target = self.focused
-        panes = list(self.panes.values())
-        while target is not None and target not in panes and target.id != "commander":
-            target = target.parent
-        if target is None:
-            target = self.query_one("#commander")
-        self.maximize(target, container=False)
-
-    # -- live pane keys ----------------------------------------------------------
-
-    def action_hide_healthy(self) -> None:
-        pane = self.panes.get("pods")
-        if pane is not None:
-            hidden = pane.toggle_healthy()
-            self.notify("Healthy pods hidden" if hidden else "All pods shown")
-
-    def _selected_deploy(self):
-        pane = self.panes.get("deploys")
-        picked = pane.selected() if pane is not None else None
-        if picked is None:
-            self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
-        return picked
-
-    def action_copy_revert(self) -> None:
-        picked = self._selected_deploy()
-        if picked is not None:
-            from checks.deploys import revert_command
-
-            repo, deploy = picked
-            command = revert_command(deploy.sha, merge=getattr(deploy, "merge", False))
-            self.app.copy_to_clipboard(command)
-            self.notify(f"Copied: {command}  (repo {repo.path})")
-
-    def action_diffstat(self) -> None:
-        picked = self._selected_deploy()
-        if picked is not None:
-            self._diffstat_worker(*picked)
-
-    @work(thread=True, exclusive=True, group="diffstat", exit_on_error=False)
-    def _diffstat_worker(self, repo, deploy) -> None:
-        from checks.deploys import diffstat
-
-        text = diffstat(repo.path, deploy.sha)
-        # A commit subject is outside text: a "[/]" in it is not markup (nor a crash).
-        self.app.call_from_thread(
-            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20, markup=False)
 
     def action_help(self) -> None:
         from .help import HelpScreen

@@ -19,7 +19,7 @@ VERIFY_TIMEOUT_S = 30.0
 
 
 class SignalActions:
-    """`!` and `V`; mixed into the Dashboard (uses its session, wapp, scheduler, write, notify, prompt)."""
+    """`!` and `V`; mixed into the Dashboard (uses its session, panes, wapp, scheduler, write, notify, prompt)."""
 
     _silence_pending: tuple[Any, int, str] | None = None
     _silences_listed = False          # at resolution, once per dashboard
@@ -36,7 +36,7 @@ class SignalActions:
     # -- `!`: silence the selected alert group -------------------------------------
 
     def action_silence_alert(self) -> None:
-        pane = self.wapp.panes.get("alerts")
+        pane = self.panes.get("alerts")
         if pane is None:
             self.notify("No alerts pane: add [alertmanager] url to warroom.toml", severity="warning", markup=False)
             return
@@ -159,7 +159,7 @@ class SignalActions:
     # -- copying the selected alert's links -------------------------------------------
 
     def action_copy_alert_link(self) -> None:
-        pane = self.wapp.panes.get("alerts")
+        pane = self.panes.get("alerts")
         group = pane.selected() if pane is not None else None
         url = group and (group.runbook_url or group.dashboard_url)
         if not url:

@@ -1,0 +1,70 @@
+"""The live panes' keys on the dashboard: Z (maximize), H (hide healthy pods), y / D (a deploy's
+revert command, its diffstat).
+
+A mixin of the Dashboard (kept apart so the screen module stays about layout and wiring):
+it uses the screen's ``panes`` and Textual's public ``maximize`` / ``minimize``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+
+__all__ = ["PaneKeys"]
+
+
+class PaneKeys:
+    """Mixed into the Dashboard, before its Screen base."""
+
+    panes: Any
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        target = self.focused
+        panes = list(self.panes.values())
+        while target is not None and target not in panes and target.id != "commander":
+            target = target.parent
+        if target is None:
+            target = self.query_one("#commander")
+        self.maximize(target, container=False)
+
+    # -- live pane keys ----------------------------------------------------------
+
+    def action_hide_healthy(self) -> None:
+        pane = self.panes.get("pods")
+        if pane is not None:
+            hidden = pane.toggle_healthy()
+            self.notify("Healthy pods hidden" if hidden else "All pods shown")
+
+    def _selected_deploy(self):
+        pane = self.panes.get("deploys")
+        picked = pane.selected() if pane is not None else None
+        if picked is None:
+            self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
+        return picked
+
+    def action_copy_revert(self) -> None:
+        picked = self._selected_deploy()
+        if picked is not None:
+            from checks.deploys import revert_command
+
+            repo, deploy = picked
+            command = revert_command(deploy.sha, merge=getattr(deploy, "merge", False))
+            self.app.copy_to_clipboard(command)
+            self.notify(f"Copied: {command}  (repo {repo.path})")
+
+    def action_diffstat(self) -> None:
+        picked = self._selected_deploy()
+        if picked is not None:
+            self._diffstat_worker(*picked)
+
+    @work(thread=True, exclusive=True, group="diffstat", exit_on_error=False)
+    def _diffstat_worker(self, repo, deploy) -> None:
+        from checks.deploys import diffstat
+
+        text = diffstat(repo.path, deploy.sha)
+        # A commit subject is outside text: a "[/]" in it is not markup (nor a crash).
+        self.app.call_from_thread(
+            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20, markup=False)
