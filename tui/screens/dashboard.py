@@ -3,12 +3,17 @@
 Data flow: the store is the truth. Every scribe action writes the store first and
 the screen shows what it reads back, so a second dashboard or `warroom log` in
 another terminal sees exactly the same timeline.
+
+This module is the layout and the wiring (ARCHITECTURE.md has the map): the Session it is
+handed (tui/session.py), StoreSync (tui/store_sync.py, load/poll/write), SnapshotRouter
+(tui/snapshot_routing.py), PacedScreen (tui/textual_hooks/screen.py), the keys in
+dashboard_keys/scribe/pane_keys/communicate/signals, and DashboardHost for the app.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -46,9 +51,9 @@ if TYPE_CHECKING:
     from widgets.entry_prompt import EntryPrompt
     from widgets.presenter_banner import PresenterBanner
 
-    from ..detector import Damper
 
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
+_W = TypeVar("_W", bound=Widget)
 
 
 class CommanderPane(Vertical):
@@ -162,7 +167,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, ScribeActions,
         for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
             self._mount_hidden(widget)
 
-    async def _ready(self, widget: Widget) -> Widget:
+    async def _ready(self, widget: _W) -> _W:
         """The widget, mounted and composed (at once, unless a key came before the first frame)."""
         if not widget.is_mounted:
             self._mount_hidden(widget)
@@ -264,9 +269,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, ScribeActions,
     def refresh_incident(self) -> None:
         self.sync.refresh_incident()
 
-    def sync_store(self) -> None:
-        self.sync.sync()
-
     def write(self, fn, *args, **kwargs):
         """A store write (StoreSync.write): on failure one line says why and None is returned."""
         return self.sync.write(fn, *args, **kwargs)
@@ -366,10 +368,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, ScribeActions,
     def _snapshots(self) -> dict[str, Any]:
         """Each source's last snapshot, as it came (communicate.py, signals.py, the tests)."""
         return self.router.snapshots
-
-    @property
-    def damper(self) -> Damper:
-        return self.router.damper
 
     async def action_presenter(self) -> None:
         await self._ready(self._banner_widget())

@@ -6,14 +6,24 @@ it uses the screen's ``panes`` and Textual's public ``maximize`` / ``minimize``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.dom import DOMNode
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    # Mixed in before Screen: to the checker, a Screen; at run time, object.
+    _ScreenBase = Screen[Any]
+else:
+    _ScreenBase = object
 
 __all__ = ["PaneKeys"]
 
 
-class PaneKeys:
+class PaneKeys(_ScreenBase):
     """Mixed into the Dashboard, before its Screen base."""
 
     panes: Any
@@ -22,12 +32,11 @@ class PaneKeys:
         if self.maximized is not None:
             self.minimize()
             return
-        target = self.focused
+        node: DOMNode | None = self.focused
         panes = list(self.panes.values())
-        while target is not None and target not in panes and target.id != "commander":
-            target = target.parent
-        if target is None:
-            target = self.query_one("#commander")
+        while node is not None and node not in panes and node.id != "commander":
+            node = node.parent
+        target = node if isinstance(node, Widget) else self.query_one("#commander")
         self.maximize(target, container=False)
 
     # -- live pane keys ----------------------------------------------------------

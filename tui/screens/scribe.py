@@ -8,7 +8,8 @@ failure is one line and nothing typed is lost), ``incident``, ``followups``, ``r
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from widgets.entry_prompt import EntryPrompt
 from widgets.timeline import TimelineView, time_text
@@ -19,16 +20,38 @@ from ..incident.store import StoreError
 from ..incident.timers import due_followups
 from .entry_text import parse_edit, parse_follow_up, parse_role
 
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    from ..session import Session
+    from .dashboard_host import DashboardHost
+
+    # Mixed in before Screen: to the checker, a Screen; at run time, object.
+    _ScreenBase = Screen[Any]
+else:
+    _ScreenBase = object
+
+_W = TypeVar("_W", bound="Widget")
+
 __all__ = ["ScribeActions"]
 
 
-class ScribeActions:
+class ScribeActions(_ScreenBase):
     """Mixed into the Dashboard, before its Screen base."""
 
-    session: Any
+    session: Session
     incident: Any
     followups: Any
     router: Any
+
+    if TYPE_CHECKING:     # the Dashboard's, as this mixin uses them
+        @property
+        def wapp(self) -> DashboardHost: ...
+        def _prompt_widget(self) -> EntryPrompt: ...
+        async def _ready(self, widget: _W) -> _W: ...
+        def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+        def silence_submitted(self, reason: str) -> bool: ...
 
     async def action_entry(self, kind: str) -> None:
         prompt = await self._ready(self._prompt_widget())
@@ -143,7 +166,8 @@ class ScribeActions:
         without a live pane, open follow-ups."""
         from ..incident.still_red import from_followups, from_snapshots, from_timeline, still_red
 
-        health, pods = self._snapshots.get("health"), self._snapshots.get("pods")
+        snapshots = self.router.snapshots
+        health, pods = snapshots.get("health"), snapshots.get("pods")
         live = [group for group, snap in (("health", health), ("pod", pods))
                 if snap is not None and not getattr(snap, "error", None)]
         return still_red(from_snapshots(health if "health" in live else None, pods if "pod" in live else None),
