@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from widgets.entry_prompt import EntryPrompt
 from widgets.timeline import TimelineView, time_text
 
 from ..incident.model import Kind, Phase, Severity, Status
@@ -23,6 +22,9 @@ from .entry_text import parse_edit, parse_follow_up, parse_role
 if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.widget import Widget
+
+    # The prompt's module (and Textual's Input) loads after the first frame (dashboard.py).
+    from widgets.entry_prompt import EntryPrompt
 
     from ..session import Session
     from .dashboard_host import DashboardHost
