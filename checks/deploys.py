@@ -11,8 +11,12 @@ Design choices worth knowing:
   and poll, whatever the repository's size.
 * A branch deploy's time is the *committer* date (when it landed on the branch,
   e.g. the merge or rebase), not the author date. A tag deploy's time is the
-  tag's creator date: the tagger date of an annotated tag, else the tagged
-  commit's committer date.
+  tag's tagger date when the tag is annotated. A lightweight tag has no date of its
+  own: its time is the tagged commit's committer date (``time_source`` says so, and the
+  pane marks it), unless git shows it was made later: its loose ref file was written
+  after the commit (``git tag`` writes it then; a clone packs refs and leaves none), or
+  it appeared while we were watching. A lightweight tag put on an old commit during
+  the incident is then a deploy of now, not of 117 days ago.
 * Suspect window: the *reference* is the earliest known sign of trouble, i.e.
   the earlier of the incident start and the first failure seen
   (:meth:`DeploysSource.set_first_failure`). A deploy is **suspect** when it
@@ -80,13 +84,21 @@ _TAG_FORMAT = "%1f".join([
 ]) + "%1e"
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
+TIME_COMMITTED = "committed"
+TIME_TAGGED = "tagged"
+TIME_COMMIT_OF_TAG = "commit date"
+TIME_REF_WRITTEN = "ref written"
+TIME_FIRST_SEEN = "first seen"
+# A lightweight tag's ref written (or seen) this long after its commit was made later.
+_LATER_THAN_COMMIT = timedelta(minutes=1)
+
 
 @dataclass(frozen=True)
 class Deploy:
     """One commit or tag that counts as a deploy."""
     sha: str
     short_sha: str
-    when: datetime                 # UTC: committer date (branch) or tag creator date
+    when: datetime                 # UTC: what time this is, time_source says
     author: str
     subject: str
     tag: str | None = None         # the deploy tag (tags mode), or the commit's tags joined (branch mode)
@@ -98,6 +110,11 @@ class Deploy:
     # Identity within a repo: the sha on a branch; the tag name in tags mode, where
     # a re-tag of the same commit is another deploy. Empty: the sha.
     key: str = ""
+    # What ``when`` is: TIME_COMMITTED (a branch's commit), TIME_TAGGED (an annotated tag's
+    # tagger date), TIME_COMMIT_OF_TAG (a lightweight tag: its commit's date, nothing better
+    # known), TIME_REF_WRITTEN or TIME_FIRST_SEEN (a lightweight tag made after its commit).
+    time_source: str = "committed"
+    committed: datetime | None = None    # the commit's date, when ``when`` is another time
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -317,15 +334,45 @@ def _parse_tags(out: str) -> list[Deploy]:
         if objtype == "tag":
             # Annotated: the deploy is the commit the tag points at.
             sha, short, author, parents, subject = psha, pshort, pauthor, pparents, psubject
-        elif objtype != "commit":
+            source = TIME_TAGGED
+        elif objtype == "commit":
+            source = TIME_COMMIT_OF_TAG
+        else:
             continue
         if not sha or not created:
             continue
         deploys.append(Deploy(
             sha=sha, short_sha=short, when=_utc(created), author=_clean(author, 60), subject=_clean(subject),
-            tag=_clean(name, 60), merge=len(parents.split()) > 1, key=name,
+            tag=_clean(name, 60), merge=len(parents.split()) > 1, key=name, time_source=source,
         ))
     return deploys
+
+
+def _loose_tag_written(repo: git.Repo, name: str) -> datetime | None:
+    """When the loose ref of tag ``name`` was last written, if it has one."""
+    tags = os.path.join(repo.common_dir, "refs", "tags")
+    path = os.path.normpath(os.path.join(tags, name))
+    if not path.startswith(tags + os.sep):
+        return None
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
+    except OSError:
+        return None     # packed (a clone, gc) or a reftable: nothing but the commit's date
+
+
+def _date_lightweight_tags(repo: git.Repo, deploys: list[Deploy], first_seen: dict[str, datetime]) -> list[Deploy]:
+    """A lightweight tag made after its commit gets the time git shows it was made."""
+    out = []
+    for d in deploys:
+        if d.time_source == TIME_COMMIT_OF_TAG:
+            written, seen = _loose_tag_written(repo, d.key), first_seen.get(d.key)
+            later = [(t, kind) for t, kind in ((written, TIME_REF_WRITTEN), (seen, TIME_FIRST_SEEN))
+                     if t is not None and t - d.when >= _LATER_THAN_COMMIT]
+            if later:
+                when, kind = min(later, key=lambda tk: tk[0])
+                d = replace(d, when=when, time_source=kind, committed=d.when)
+        out.append(d)
+    return out
 
 
 # ---------------------------------------------------------------- the source
@@ -347,6 +394,10 @@ class _RepoState:
         self.refs_seen: tuple[Any, ...] | None = None
         self.read: tuple[list[Deploy], str] | None = None
         self.read_at = 0.0
+        # Tags mode: every tag read so far (None before the first read), and when those
+        # that appeared after it were first read.
+        self.tags_known: set[str] | None = None
+        self.first_seen: dict[str, datetime] = {}
 
 
 class DeploysSource:
@@ -409,7 +460,7 @@ class DeploysSource:
                 deploys, ref = state.read
             else:
                 if spec.tags:
-                    deploys = _tag_deploys(repo, spec.tags, spec.limit)
+                    deploys = _tag_deploys(repo, spec.tags, spec.limit, state)
                 else:
                     deploys, ref = _branch_deploys(repo, spec.branch, ref, spec.limit)
                 state.refs_seen, state.read, state.read_at = refs, (deploys, ref), time.monotonic()
@@ -557,12 +608,14 @@ def _branch_deploys(repo: git.Repo, branch: str | None, ref: str, limit: int) ->
     raise _RepoProblem(reason)
 
 
-def _tag_deploys(repo: git.Repo, pattern: str, limit: int) -> list[Deploy]:
+def _tag_deploys(repo: git.Repo, pattern: str, limit: int, state: _RepoState | None = None) -> list[Deploy]:
     import git
 
+    # Every matching tag, not the newest ``limit`` by creator date: a lightweight tag on an
+    # old commit sorts by that commit's date, and the tag made during the incident would be
+    # cut. One for-each-ref still; history is never walked.
     try:
-        out = _git(repo, "for_each_ref", "--sort=-creatordate", f"--count={max(1, int(limit))}",
-                   f"--format={_TAG_FORMAT}", f"refs/tags/{pattern}")
+        out = _git(repo, "for_each_ref", "--sort=-creatordate", f"--format={_TAG_FORMAT}", f"refs/tags/{pattern}")
     except git.GitCommandError as exc:
         raise _RepoProblem(_git_reason(exc)) from exc
     deploys = _parse_tags(out)
@@ -570,7 +623,19 @@ def _tag_deploys(repo: git.Repo, pattern: str, limit: int) -> list[Deploy]:
         if _is_empty(repo):
             raise _RepoProblem("empty repository (no commits yet)")
         raise _RepoProblem(f"no tags match '{pattern}'")
-    return deploys
+    first_seen: dict[str, datetime] = {}
+    if state is not None:
+        keys = {d.key for d in deploys}
+        if state.tags_known is not None:
+            now = utcnow()
+            for key in keys - state.tags_known:
+                state.first_seen.setdefault(key, now)
+        state.tags_known = keys
+        state.first_seen = {k: t for k, t in state.first_seen.items() if k in keys}
+        first_seen = state.first_seen
+    deploys = _date_lightweight_tags(repo, deploys, first_seen)
+    deploys.sort(key=lambda d: d.when, reverse=True)
+    return deploys[:max(1, int(limit))]
 
 
 def diffstat(repo_path: str, sha: str, *, max_files: int = DIFFSTAT_MAX_FILES,

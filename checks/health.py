@@ -29,22 +29,19 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import math
-import re
 import ssl
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot
+from checks.health_probe import _ACCEPT_ENCODING, BODY_LIMIT, _Probe, _probe, _request_url, redact_url
 from checks.specs import ServiceSpec
 from tui.incident.http_errors import describe_error
 from tui.incident.model import utcnow
@@ -74,7 +71,6 @@ __all__ = [
     "unchecked",
 ]
 
-BODY_LIMIT = 64 * 1024
 NO_SERVICES_HINT = "no services configured — add [[services]] to warroom.toml"
 NOT_CHECKED = "not checked yet"
 # Returned by next_due_in() when nothing is configured: nothing will ever be due,
@@ -83,14 +79,6 @@ IDLE_POLL_S = 60.0
 # Timers fire a little early; a service due within this slack is checked now
 # rather than costing an extra near-empty poll a few milliseconds later.
 _DUE_SLACK_S = 0.05
-# How long a failing service's error body may take to arrive before the connection is
-# dropped instead of kept (the check's own timeout still bounds it).
-ERROR_BODY_WAIT_S = 0.25
-# The content codings _read_bounded can inflate with a bound; asked for explicitly so
-# that a client with brotli installed never invites an answer we cannot bound.
-_ACCEPT_ENCODING = "gzip, deflate"
-
-
 class State(enum.StrEnum):
     UP = "UP"
     DEGRADED = "DEGRADED"
@@ -162,34 +150,6 @@ def summarize(services: Sequence[ServiceStatus]) -> tuple[Level, str]:
 
 # --- text helpers -----------------------------------------------------------------
 
-_SECRET_NAME = re.compile(
-    r"token|key|secret|pass|pwd|auth|sig|credential|session|jwt|bearer|code|ticket|nonce",
-    re.IGNORECASE,
-)
-
-
-def _looks_secret(value: str) -> bool:
-    # Long mixed letter+digit runs are what API keys look like even under innocent names.
-    return len(value) >= 20 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-
-
-def redact_url(url: str) -> str:
-    """The URL safe to show on a shared screen: no userinfo, no fragment, secret-looking
-    query values replaced by ``***`` (names kept so people still recognise the URL)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid url>"
-    netloc = parts.netloc.rpartition("@")[2]
-    pieces = []
-    for piece in parts.query.split("&") if parts.query else ():
-        name, eq, value = piece.partition("=")
-        if value and (_SECRET_NAME.search(name) or _looks_secret(value)):
-            value = "***"
-        pieces.append(f"{name}{eq}{value}")
-    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(pieces), ""))
-
-
 def format_duration(seconds: float) -> str:
     """Compact duration for narrow panes and timeline text: 45s, 4m12s, 2h03m, 3d04h."""
     s = max(0, int(seconds))
@@ -204,211 +164,6 @@ def format_duration(seconds: float) -> str:
 
 def _fmt_seconds(t: float) -> str:
     return f"{t:.1f}" if round(t, 1) == t else f"{t:g}"
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-# --- one check ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Probe:
-    """What one request found, before damping decides the state."""
-
-    ok: bool
-    reason: str
-    status_code: int | None = None
-    latency_ms: float | None = None
-    slow: bool = False
-
-
-def _status_expected(code: int, ranges: Sequence[tuple[int, int]]) -> bool:
-    return any(lo <= code <= hi for lo, hi in ranges)
-
-
-_Decoder = Callable[[bytes, int], bytes]   # (raw chunk, most bytes wanted) -> decoded bytes
-
-
-def _raw(data: bytes, limit: int) -> bytes:
-    return data
-
-
-class _Inflater:
-    """Inflates one gzip or deflate body, never producing more than asked for per call
-    (zlib's ``max_length``); input left over past the limit is simply never needed."""
-
-    def __init__(self, coding: str) -> None:
-        # 32 + MAX_WBITS: a gzip or a zlib header, detected. Servers sending "deflate"
-        # sometimes send a raw deflate stream instead (httpx tolerates it as well).
-        self._zlib = zlib.decompressobj(32 + zlib.MAX_WBITS)
-        self._raw_fallback = coding == "deflate"
-
-    def __call__(self, data: bytes, limit: int) -> bytes:
-        first_chunk, self._raw_fallback = self._raw_fallback, False
-        try:
-            return self._zlib.decompress(data, max(1, limit))
-        except zlib.error:
-            if not first_chunk:
-                raise
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self._zlib.decompress(data, max(1, limit))
-
-
-def _body_decoder(content_encoding: str) -> _Decoder | str:
-    """How to decode a body of this Content-Encoding, or why it cannot be (in words)."""
-    codings = [c.strip().lower() for c in content_encoding.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return _raw
-    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
-        return _Inflater(codings[0])
-    return f"unsupported Content-Encoding {_clip(', '.join(codings), 20)}"
-
-
-async def _read_bounded(response: httpx.Response, needle: bytes | None, decode: _Decoder = _raw) -> tuple[bytes, bool]:
-    """At most BODY_LIMIT bytes of the body as ``decode`` turns the raw bytes; stops early
-    once ``needle`` is seen. Returns (bytes, truncated)."""
-    buf = bytearray()
-    async for raw in response.aiter_raw():
-        start = max(0, len(buf) - (len(needle) if needle else 0))
-        buf += decode(raw, BODY_LIMIT + 1 - len(buf))
-        if needle and buf.find(needle, start) >= 0:
-            return bytes(buf[:BODY_LIMIT]), False
-        if len(buf) > BODY_LIMIT:
-            return bytes(buf[:BODY_LIMIT]), True
-    return bytes(buf), False
-
-
-async def _drain_error_body(response: httpx.Response, deadline: float | None) -> None:
-    """Read a failing service's (small) error body so its connection is kept: without it,
-    every check of a service that answers 503 opened a new connection. The status already
-    decided the result: a body that is slow, big or cut off only costs the connection,
-    never turns "HTTP 503" into a timeout or a read error."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + ERROR_BODY_WAIT_S
-    if deadline is not None:
-        until = min(until, deadline - ERROR_BODY_WAIT_S / 10)
-    try:
-        async with asyncio.timeout_at(until):
-            await _read_bounded(response, None)
-    except Exception:  # noqa: BLE001 - the connection is closed by aclose(); the result stands
-        pass
-
-
-_MISSING = object()
-
-
-def _json_lookup(doc: object, path: str) -> object:
-    node = doc
-    for part in path.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-    return node
-
-
-def _as_text(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _check_body(spec: ServiceSpec, body: bytes, truncated: bool) -> str | None:
-    """The reason the body fails the spec's checks, or None."""
-    if spec.body_contains is not None and spec.body_contains.encode() not in body:
-        return f'body missing "{_clip(spec.body_contains)}"'
-    if spec.json_field is None:
-        return None
-    if truncated:
-        return f"JSON body over {BODY_LIMIT // 1024} KiB"
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return "invalid JSON"
-    value = _json_lookup(doc, spec.json_field)
-    if value is _MISSING:
-        return f"JSON field {spec.json_field} missing"
-    if spec.json_equals is not None and _as_text(value) != spec.json_equals:
-        return f'JSON field {spec.json_field} = "{_clip(_as_text(value))}", expected "{spec.json_equals}"'
-    return None
-
-
-def _request_url(url: str) -> httpx.URL | str:
-    """Parsed once per service rather than on every check (it shows up in a big round's
-    CPU); a URL httpx rejects stays a string and fails, as data, at request time."""
-    try:
-        return httpx.URL(url)
-    except Exception:  # noqa: BLE001
-        return url
-
-
-async def _send(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | str) -> httpx.Response:
-    """The response, streamed, after following redirects if the spec says so.
-
-    Followed here rather than by httpx, which reads every redirect's whole body into
-    memory first; a redirect's body is never read here (its connection is dropped).
-    """
-    request = client.build_request(spec.method, url, headers=spec.headers, timeout=spec.timeout)
-    for _ in range(client.max_redirects + 1):
-        response = await client.send(request, stream=True, follow_redirects=False)
-        if not spec.follow_redirects or response.next_request is None:
-            return response
-        await response.aclose()
-        request = response.next_request
-    raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=request)
-
-
-async def _probe(client: httpx.AsyncClient, spec: ServiceSpec, url: httpx.URL | str) -> _Probe:
-    needs_body = spec.body_contains is not None or spec.json_field is not None
-    needle = spec.body_contains.encode() if spec.body_contains and spec.json_field is None else None
-    started = time.perf_counter()
-    undecodable: str | None = None
-    try:
-        async with asyncio.timeout(spec.timeout) as deadline:
-            response = await _send(client, spec, url)
-            try:
-                code = response.status_code
-                body, truncated = b"", False
-                expected = _status_expected(code, spec.expect_status)
-                if expected and needs_body:
-                    decoder = _body_decoder(response.headers.get("content-encoding", ""))
-                    if isinstance(decoder, str):
-                        undecodable = decoder
-                    else:
-                        body, truncated = await _read_bounded(response, needle, decoder)
-                elif expected:
-                    # Drain a small body (not decoded: nobody looks at it) so the connection
-                    # can be reused; a big one is cut short (the connection is dropped).
-                    await _read_bounded(response, None)
-                else:
-                    await _drain_error_body(response, deadline.when())
-            finally:
-                await response.aclose()
-    except Exception as exc:  # noqa: BLE001 - every failure is data
-        return _Probe(ok=False, reason=describe_error(exc, spec.timeout))
-    latency_ms = (time.perf_counter() - started) * 1000.0
-
-    if not expected:
-        location = response.headers.get("location")
-        if response.is_redirect and location and not spec.follow_redirects:
-            reason = f"redirect to {redact_url(urljoin(spec.url, location))}"
-        else:
-            reason = f"HTTP {code}"
-        return _Probe(ok=False, reason=reason, status_code=code, latency_ms=latency_ms)
-    problem = undecodable or _check_body(spec, body, truncated)
-    if problem:
-        return _Probe(ok=False, reason=problem, status_code=code, latency_ms=latency_ms)
-    if latency_ms > spec.degraded_ms:
-        return _Probe(
-            ok=True,
-            slow=True,
-            reason=f"slow: {latency_ms:.0f} ms > {spec.degraded_ms:.0f} ms",
-            status_code=code,
-            latency_ms=latency_ms,
-        )
-    return _Probe(ok=True, reason=f"HTTP {code}", status_code=code, latency_ms=latency_ms)
 
 
 # --- the checker ----------------------------------------------------------------------
@@ -512,11 +267,14 @@ PoolKey = tuple[VerifyKey, int]
 # single client (the usual case); beyond that, POOL_SHARD services per client.
 ONE_CLIENT_UP_TO = 32
 POOL_SHARD = 4
-# Checks started per turn of the event loop (see HealthChecker._run_checks). Measured on
+# Checks started per turn of the event loop (see HealthChecker._start_checks). Measured on
 # 1,000 services through the worker, cold / warm round over the slowest: 8 -> 1.35-1.38 /
 # 1.05, 32 -> 1.32-1.34 / 1.05, 128 -> 1.27-1.38 / 1.05, 256 -> 1.29-1.30 / 1.07, all at
 # once -> 1.30-1.31 / 1.10: fewer turns cost the cold round less, more delay the warm one.
 START_GROUP = 128
+# A poll returns at most this long after the first check it saw end, even with others still
+# in flight: a result is on screen within it, whatever the neighbours do (issue 17).
+REPORT_WITHIN_S = 0.3
 
 
 def _verify_key(verify: bool | str) -> VerifyKey:
@@ -545,6 +303,11 @@ class HealthChecker:
         self._tls: dict[VerifyKey, ssl.SSLContext | str] = {}   # context, or why there is none
         self._semaphore: asyncio.Semaphore | None = None
         self._env_proxies = False
+        # Checks still running, by task -> service index; they outlive the poll that started them.
+        self._inflight: dict[asyncio.Task[None], int] = {}
+        self._finished: list[asyncio.Task[None]] = []      # ended, not yet collected by a poll
+        self._waiter: asyncio.Future[None] | None = None   # the waiting poll's wake-up
+        self._wake_on_any = True
         # A service always uses the same client, so its keep-alive connection is reused.
         group_size: dict[VerifyKey, int] = {}
         for spec in specs:
@@ -564,6 +327,9 @@ class HealthChecker:
         """Seconds until the next service is due (0 when one is due now)."""
         if not self._tracks:
             return IDLE_POLL_S
+        if self._inflight:
+            # Checks in flight: the next poll waits for them (and starts what falls due).
+            return 0.0
         return max(0.0, min(t.next_due for t in self._tracks) - self._clock())
 
     # -- clients --
@@ -616,25 +382,41 @@ class HealthChecker:
                 probe = await _probe(client, track.spec, track.request_url)
         track.apply(probe, utcnow())
 
-    async def _run_checks(self, due: list[int]) -> list[object]:
-        """Run the checks in ``due`` order, a group of START_GROUP started per turn of the loop.
+    async def _start_checks(self, due: list[int]) -> None:
+        """Start the checks in ``due`` order, a group of START_GROUP started per turn of the loop.
 
         Started all at once, every check passes its first await (a lock, a connect) before
         any request is written, so the first request in the order went out only after
         every check's set-up (measured: ~0.1 s into a warm 1,000-check round). Started in
         groups, the first requests are on the wire within milliseconds and the slowest-first
         order decides when each is sent."""
-        tasks: list[asyncio.Task[None]] = []
-        try:
-            for n, i in enumerate(due):
-                if n and n % START_GROUP == 0:
-                    await asyncio.sleep(0)
-                tasks.append(asyncio.create_task(self._check(i)))
-            return await asyncio.gather(*tasks, return_exceptions=True)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            raise
+        for n, i in enumerate(due):
+            if n and n % START_GROUP == 0:
+                await asyncio.sleep(0)
+            task = asyncio.create_task(self._check(i))
+            self._inflight[task] = i
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._finished.append(task)
+        waiter = self._waiter
+        # The poll waits for the first result, then (REPORT_WITHIN_S at most) for the last.
+        if waiter is not None and not waiter.done() and (
+                self._wake_on_any or len(self._finished) >= len(self._inflight)):
+            waiter.set_result(None)
+
+    def _collect(self, done: list[asyncio.Task[None]]) -> None:
+        """Checks that ended: a check that raised is a failed check, not a failed poll."""
+        for task in done:
+            index = self._inflight.pop(task, None)
+            if index is None:
+                continue
+            if task.cancelled():
+                continue
+            exc = task.exception()
+            if exc is not None:
+                self._tracks[index].apply(
+                    _Probe(ok=False, reason=f"check failed ({type(exc).__name__})"), utcnow())
 
     def restore(self, services: Sequence[ServiceStatus]) -> None:
         """Carry state over from another checker's snapshot of the same specs (a restarted
@@ -664,31 +446,79 @@ class HealthChecker:
                 self._client_for(pool)
 
     async def poll(self) -> HealthSnapshot:
-        """Check every due service in parallel; services not due keep their last result."""
+        """Start every due service's check and return once results are worth showing.
+
+        Each service keeps its own pace: a check runs as a task of its own and a poll
+        never waits for the slowest one. A poll returns when every check in flight has
+        ended, or REPORT_WITHIN_S after the first one ended (whatever is still in flight,
+        a neighbour answering in 3 s or a timeout, stays in flight and is reported by a
+        later poll); services falling due while it waits are started on time.
+        Services not checked keep their last result."""
         try:
             self.prepare()
-            now = self._clock()
-            due = [i for i, t in enumerate(self._tracks) if t.next_due - now <= _DUE_SLACK_S]
-            # Slowest first (by last latency; never-answered and timed-out ones, the
-            # likeliest to take their full timeout, before all): with hundreds due,
-            # just sending the requests takes a noticeable slice of CPU, and a slow
-            # service started last would stretch the round by that slice.
-            due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
-            for i in due:
-                self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
-            results = await self._run_checks(due)
-            for t, result in zip((self._tracks[i] for i in due), results):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                if isinstance(result, BaseException):
-                    t.apply(_Probe(ok=False, reason=f"check failed ({type(result).__name__})"), utcnow())
-            return self.snapshot()
+            loop = asyncio.get_running_loop()
+            report_at: float | None = None
+            started: set[int] = set()     # at most one check per service per poll (interval 0)
+            while True:
+                now = self._clock()
+                skip = self._busy | started
+                due = [i for i, t in enumerate(self._tracks)
+                       if t.next_due - now <= _DUE_SLACK_S and i not in skip]
+                if due:
+                    # Slowest first (by last latency; never-answered and timed-out ones, the
+                    # likeliest to take their full timeout, before all): with hundreds due,
+                    # just sending the requests takes a noticeable slice of CPU, and a slow
+                    # service started last would stretch the round by that slice.
+                    due.sort(key=lambda i: -_expected_latency(self._tracks[i]))
+                    for i in due:
+                        self._tracks[i].next_due = now + max(0.0, self._tracks[i].spec.interval)
+                    started.update(due)
+                    await self._start_checks(due)
+                if not self._inflight:
+                    return self.snapshot()
+                wait = self._idle_due_in(now, started)
+                if report_at is not None:
+                    wait = min(wait, max(0.0, report_at - loop.time()))
+                if not self._finished:
+                    # One future woken by the tasks' done callbacks: asyncio.wait() over a
+                    # thousand tasks, again after each completion, cost more CPU than the checks.
+                    self._wake_on_any = report_at is None
+                    self._waiter = loop.create_future()
+                    try:
+                        async with asyncio.timeout(wait):
+                            await self._waiter
+                    except TimeoutError:
+                        pass
+                    finally:
+                        self._waiter = None
+                if self._finished:
+                    done, self._finished = self._finished, []
+                    self._collect(done)
+                    if report_at is None:
+                        report_at = loop.time() + REPORT_WITHIN_S
+                if not self._inflight or (report_at is not None and loop.time() >= report_at):
+                    return self.snapshot()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a poll never raises
             return self.snapshot(error=f"health checks failed: {type(exc).__name__}")
 
+    @property
+    def _busy(self) -> set[int]:
+        return set(self._inflight.values())
+
+    def _idle_due_in(self, now: float, started: set[int]) -> float:
+        """Seconds until a service not in flight, nor checked by this poll, falls due
+        (IDLE_POLL_S if none will)."""
+        busy = self._busy | started
+        dues = [t.next_due for i, t in enumerate(self._tracks) if i not in busy]
+        return max(0.0, min(dues) - now) if dues else IDLE_POLL_S
+
     async def aclose(self) -> None:
+        tasks, self._inflight, self._finished = list(self._inflight), {}, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             try:

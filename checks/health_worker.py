@@ -30,6 +30,7 @@ import asyncio
 import gc
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
@@ -102,6 +103,10 @@ class HealthProcess:
         self._closed = False
         self._lock = threading.Lock()          # guards _proc against close() from another thread
         self.starts = 0                        # children started (1 + restarts)
+        # A round asked for and not read yet (HealthProcesses reads each child's reply as it
+        # comes, so one child's slow round never holds back another's results).
+        self._pending: subprocess.Popen[bytes] | None = None
+        self._error: str | None = None         # the last round's error, shown until the next
 
     @property
     def pid(self) -> int | None:
@@ -109,6 +114,8 @@ class HealthProcess:
         return proc.pid if proc is not None else None
 
     def next_due_in(self) -> float:
+        if self._pending is not None:
+            return 0.0
         return max(0.0, self._due_at - time.monotonic())
 
     def start(self) -> None:
@@ -202,6 +209,7 @@ class HealthProcess:
         return self._snapshot(error=error, taken_at=taken_at)
 
     def _snapshot(self, *, error: str | None = None, taken_at: Any = None) -> HealthSnapshot:
+        self._error = error
         level, summary = summarize(self._services)
         if error:
             level = max(level, Level.WARN)
@@ -304,17 +312,36 @@ class HealthProcesses:
             raise failure
 
     def poll(self) -> HealthSnapshot:
-        launched = [shard._launch() for shard in self._shards]
-        asked = [shard._ask(proc) for shard, proc in zip(self._shards, launched)]
-        parts = [a if isinstance(a, HealthSnapshot) else shard._answer(a)
-                 for shard, a in zip(self._shards, asked)]
-        services = tuple(s for part in parts for s in part.services)
-        errors = list(dict.fromkeys(part.error for part in parts if part.error))
+        """Ask every child that is not already working on a round, then return as soon as
+        one of them answers: a child waiting on a slow service never delays the others'
+        results (its reply is read by a later poll)."""
+        answered: list[HealthSnapshot] = []
+        for shard in self._shards:
+            if shard._pending is None:
+                asked = shard._ask(shard._launch())
+                if isinstance(asked, HealthSnapshot):
+                    answered.append(asked)
+                else:
+                    shard._pending = asked
+        waiting = [shard for shard in self._shards if shard._pending is not None]
+        if waiting:
+            # Without a ready answer, block until some child replies (or dies: EOF is readable).
+            pipes = [s._pending.stdout for s in waiting if s._pending is not None and s._pending.stdout is not None]
+            readable = select.select(pipes, [], [],
+                                     0 if answered else None)[0]
+            for shard in waiting:
+                proc = shard._pending
+                if proc is not None and proc.stdout in readable:
+                    shard._pending = None
+                    answered.append(shard._answer(proc))
+        services = tuple(s for shard in self._shards for s in shard._services)
+        errors = list(dict.fromkeys(shard._error for shard in self._shards if shard._error))
         level, summary = summarize(services)
         if errors:
             level = max(level, Level.WARN)
+        extra = {"taken_at": max(part.taken_at for part in answered)} if answered else {}
         return HealthSnapshot(level=level, summary=summary, error="; ".join(errors) or None,
-                              services=services, taken_at=max(part.taken_at for part in parts))
+                              services=services, **extra)
 
     def close(self) -> None:
         for shard in self._shards:
@@ -330,16 +357,40 @@ def worker_count(services: int, cpus: int | None = None) -> int:
 
 # --- the child's side ----------------------------------------------------------------
 
-def _watch_stdin(stdin: IO[bytes], requests: list[Any], ready: threading.Condition) -> None:
+def _watch_stdin(stdin: IO[bytes], loop: asyncio.AbstractEventLoop, requests: asyncio.Queue[Any]) -> None:
     """Reads requests; exits the process on EOF, even mid-round (nobody is waiting any more)."""
     try:
         while True:
             message = _read(stdin)
-            with ready:
-                requests.append(message)
-                ready.notify()
+            loop.call_soon_threadsafe(requests.put_nowait, message)
     except BaseException:  # noqa: BLE001 - EOF or a broken pipe: the parent has gone
         os._exit(0)
+
+
+async def _serve(checker: HealthChecker, stdin: IO[bytes], stdout: IO[bytes], count: int) -> None:
+    """Answers each ``poll`` request with one round. The loop keeps running between
+    requests: checks still in flight when a poll returned (a slow neighbour) go on,
+    with their timeouts, while the parent draws the reply and asks again."""
+    loop = asyncio.get_running_loop()
+    requests: asyncio.Queue[Any] = asyncio.Queue()
+    threading.Thread(target=_watch_stdin, args=(stdin, loop, requests), daemon=True).start()
+    sent: list[ServiceStatus | None] = [None] * count
+    while True:
+        if await requests.get() != "poll":
+            continue
+        # No collections during a round: with a thousand requests in flight the
+        # collector ran every few milliseconds (0.1-0.15 s a round), on the round's
+        # critical path. Collected after the reply instead, while the parent draws it.
+        gc.disable()
+        try:
+            snapshot = await checker.poll()
+            changed = [(i, s) for i, s in enumerate(snapshot.services) if s is not sent[i]]
+            for i, s in changed:
+                sent[i] = s
+            _write(stdout, ("snapshot", snapshot.taken_at, snapshot.error, changed, checker.next_due_in()))
+        finally:
+            gc.enable()
+        gc.collect()
 
 
 def main() -> int:
@@ -357,34 +408,11 @@ def main() -> int:
         _write(stdout, ("error", type(exc).__name__))
         return 1
     _write(stdout, ("ready",))
-    requests: list[Any] = []
-    ready = threading.Condition()
-    threading.Thread(target=_watch_stdin, args=(stdin, requests, ready), daemon=True).start()
-    loop = asyncio.new_event_loop()
-    sent: list[ServiceStatus | None] = [None] * len(hello["specs"])
     # What is alive now (modules, clients) lives as long as the process: out of the
     # collector's sight, so a full collection only walks what rounds leave behind.
     gc.freeze()
-    while True:
-        with ready:
-            while not requests:
-                ready.wait()
-            request = requests.pop(0)
-        if request != "poll":
-            continue
-        # No collections during a round: with a thousand requests in flight the
-        # collector ran every few milliseconds (0.1-0.15 s a round), on the round's
-        # critical path. Collected after the reply instead, while the parent draws it.
-        gc.disable()
-        try:
-            snapshot = loop.run_until_complete(checker.poll())
-            changed = [(i, s) for i, s in enumerate(snapshot.services) if s is not sent[i]]
-            for i, s in changed:
-                sent[i] = s
-            _write(stdout, ("snapshot", snapshot.taken_at, snapshot.error, changed, checker.next_due_in()))
-        finally:
-            gc.enable()
-        gc.collect()
+    asyncio.run(_serve(checker, stdin, stdout, len(hello["specs"])))
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 :class:`HostSource` is polled about once a second (in a thread: psutil blocks on
 /proc reads), so a poll must stay cheap — a few milliseconds:
 
-* CPU percentages come from ``cpu_percent(interval=None)``, i.e. the time since
-  the previous call; the first poll primes it and waits :data:`PRIME_S` so even
-  the first figure is meaningful. Never a blocking interval after that.
+* CPU percentages are the source's own deltas of ``cpu_times()`` since its previous
+  sample, not ``cpu_percent(interval=None)``, whose baseline is one per process: any
+  other caller (a second source, the demo) made the next figure span milliseconds,
+  0 % or 100 % ("cpu at 100 %", "back to 0 %" in the timeline). A sample spanning
+  less than :data:`MIN_CPU_SPAN_S` keeps the previous figure. The first poll primes
+  and waits :data:`PRIME_S` so even the first figure is meaningful. Never a blocking
+  interval after that.
   (Not primed in ``__init__``: the source is built on the UI thread before the
   dashboard's first frame, and psutil is imported only by the first poll.)
 * Process CPU percentages work the same way per ``Process`` object, so the source
@@ -29,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from checks._lazy import LazyModule
 from checks.base import Event, Level, Snapshot
@@ -261,8 +265,8 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
     """Threshold crossings and clearings between two snapshots.
 
     Keys: "host:cpu", "host:memory", "host:swap", "host:disk:<mount>". On first
-    sight (no previous snapshot) metrics already above a threshold are reported
-    as crossings — the IC wants "disk / at 96%" in the timeline even if it was
+    sight (no previous snapshot) metrics other than CPU already above a threshold
+    are reported as crossings — the IC wants "disk / at 96%" in the timeline even if it was
     already full when the dashboard opened. A snapshot with an error reports
     nothing (a failed poll is not "back to normal").
     """
@@ -273,6 +277,10 @@ def changes(prev: HostSnapshot | None, cur: HostSnapshot) -> list[Event]:
         before = {key: lvl for key, _, _, lvl, _, _ in prev.gauges()}
     events: list[Event] = []
     for key, label, pct, lvl, warn, crit in cur.gauges():
+        if prev is None and key == "host:cpu":
+            # CPU is a rate over the first moments, which are the dashboard's own start-up:
+            # not a state of the host worth a timeline entry (levels such as a full disk are).
+            continue
         was = before.get(key, Level.OK)
         if lvl == was:
             continue
@@ -295,6 +303,23 @@ _TOP_SLACK_S = 0.1
 PRIME_S = 0.2
 
 
+# A CPU sample spanning less CPU time than this (per CPU) is noise: /proc/stat counts in 10 ms ticks.
+MIN_CPU_SPAN_S = 0.1
+
+
+def _cpu_total(t: object) -> float:
+    # As psutil counts it: guest time is already inside user time on Linux.
+    return float(sum(t) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0))   # type: ignore[call-overload]
+
+
+def _busy_pct(a: object, b: object) -> float:
+    total = _cpu_total(b) - _cpu_total(a)
+    if total <= 0:
+        return 0.0
+    idle = (b.idle - a.idle) + (getattr(b, "iowait", 0.0) - getattr(a, "iowait", 0.0))   # type: ignore[attr-defined]
+    return float(round(min(100.0, max(0.0, 100.0 * (total - idle) / total)), 1))
+
+
 class HostSource:
     """Polls this machine's metrics; ``poll()`` is synchronous and never raises."""
 
@@ -315,11 +340,27 @@ class HostSource:
         self._partitions_at = 0.0
         self._primed = False
         self._cpu_levels: deque[Level] = deque(maxlen=CPU_SUSTAIN_POLLS)
+        self._cpu_seen = False
+        self._cpu_prev: tuple[Any, tuple[Any, ...]] | None = None                      # (cpu_times, per-cpu cpu_times)
+        self._cpu_last: tuple[float, tuple[float, ...]] = (0.0, ())
+
+    def _cpu_sample(self) -> tuple[float, tuple[float, ...]]:
+        """CPU busy % overall and per CPU since this source's previous sample."""
+        now = (psutil.cpu_times(), tuple(psutil.cpu_times(percpu=True)))
+        prev, self._cpu_prev = self._cpu_prev, now
+        if prev is None:
+            return self._cpu_last
+        span = (_cpu_total(now[0]) - _cpu_total(prev[0])) / max(1, len(now[1]))
+        if span < MIN_CPU_SPAN_S or len(prev[1]) != len(now[1]):
+            self._cpu_prev = prev          # too short to mean anything: measure from the older sample
+            return self._cpu_last
+        self._cpu_last = (_busy_pct(prev[0], now[0]),
+                          tuple(_busy_pct(a, b) for a, b in zip(prev[1], now[1])))
+        return self._cpu_last
 
     def _prime(self) -> None:
         try:
-            psutil.cpu_percent(interval=None)
-            psutil.cpu_percent(interval=None, percpu=True)
+            self._cpu_sample()
         except Exception:  # noqa: BLE001 - priming is best effort
             pass
         self._prime_processes()
@@ -344,8 +385,7 @@ class HostSource:
             self._prime()
             time.sleep(PRIME_S)
         spec = self.spec
-        cpu_pct = psutil.cpu_percent(interval=None)
-        per_cpu = tuple(float(p) for p in psutil.cpu_percent(interval=None, percpu=True))
+        cpu_pct, per_cpu = self._cpu_sample()
         cpu = self._sustained(gauge("cpu", cpu_pct, spec.cpu))
         try:
             one, five, fifteen = psutil.getloadavg()
@@ -374,6 +414,10 @@ class HostSource:
 
     def _sustained(self, cpu: Gauge) -> Gauge:
         # CPU spikes for a second all the time; only a level held for several polls is news.
+        # The first sample (taken over PRIME_S while the dashboard itself starts) never counts.
+        if not self._cpu_seen:
+            self._cpu_seen = True
+            return replace(cpu, level=Level.OK)
         self._cpu_levels.append(cpu.level)
         held = min(self._cpu_levels) if len(self._cpu_levels) == CPU_SUSTAIN_POLLS else Level.OK
         return replace(cpu, level=min(cpu.level, held))

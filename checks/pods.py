@@ -91,6 +91,7 @@ class PodsSource:
         self._clock = clock
         self._created = clock()
         self._incident_started = incident_started
+        self._resolved_at: datetime | None = None
         self._watch_timeout = max(1, int(watch_timeout))
         self._backoff = backoff
         self._lock = threading.Lock()
@@ -127,6 +128,20 @@ class PodsSource:
         """What 'since the incident' means: its start, or when we began watching."""
         return self._incident_started or self._created
 
+    def set_incident_resolved(self, when: datetime | None) -> None:
+        """The incident was resolved at ``when`` (None: it is open again): what happened to
+        pods before then (an OOM kill) no longer turns them red."""
+        with self._lock:
+            if when == self._resolved_at:
+                return
+            self._resolved_at = when
+            now = self._clock()
+            for p in list(self._pods.values()):
+                level = _classify(p, now, self.incident_start, when)
+                if level != p.level:
+                    self._store_locked(replace(p, level=level))
+            self._resort = True
+
     def set_incident_started(self, when: datetime | None) -> None:
         """The incident was declared (or changed) after the source started."""
         with self._lock:
@@ -136,7 +151,7 @@ class PodsSource:
             for p in list(self._pods.values()):
                 since = max(0, p.restarts - self._baseline_for_locked(p.uid, None, ()))
                 p = replace(p, restarts_since_incident=since)
-                self._store_locked(replace(p, level=_classify(p, now, self.incident_start)))
+                self._store_locked(replace(p, level=_classify(p, now, self.incident_start, self._resolved_at)))
             self._resort = True
 
     def start(self) -> None:
@@ -182,7 +197,7 @@ class PodsSource:
             # OOM kills stop being "recent" with time alone; re-judge just those pods.
             for key in list(self._oom_keys):
                 p = self._pods[key]
-                level = _classify(p, now, self.incident_start)
+                level = _classify(p, now, self.incident_start, self._resolved_at)
                 if level != p.level:
                     self._store_locked(replace(p, level=level))
                 if p.last_termination_at is None or now - p.last_termination_at > OOM_RECENT:
@@ -273,7 +288,7 @@ class PodsSource:
         partial, uid, created, containers = facts
         since = max(0, partial.restarts - self._baseline_for_locked(uid, created, containers))
         p = replace(partial, restarts_since_incident=since) if since else partial
-        level = _classify(p, now, self.incident_start)
+        level = _classify(p, now, self.incident_start, self._resolved_at)
         return replace(p, level=level) if level != p.level else p
 
     def _account_locked(self, p: PodStatus, sign: int) -> None:

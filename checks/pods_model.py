@@ -223,7 +223,8 @@ def _baseline(created: datetime | None, containers: tuple[tuple[int, datetime | 
     return total
 
 
-def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = None) -> Level:
+def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = None,
+              resolved_at: datetime | None = None) -> Level:
     if p.waiting_reason in CRIT_WAITING:
         return Level.CRIT
     if p.phase == "Failed":
@@ -233,7 +234,9 @@ def _classify(p: PodStatus, now: datetime, incident_start: datetime | None = Non
                          and p.last_termination_at < incident_start)
         return Level.WARN if failed_before else Level.CRIT
     if (p.last_termination_reason == "OOMKilled" and p.last_termination_at is not None
-            and now - p.last_termination_at <= OOM_RECENT):
+            and now - p.last_termination_at <= OOM_RECENT
+            # An OOM kill of an incident resolved since is that incident's story, not red now.
+            and (resolved_at is None or p.last_termination_at > resolved_at)):
         return Level.CRIT
     if p.restarts_since_incident > 0:
         return Level.WARN

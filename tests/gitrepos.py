@@ -98,9 +98,17 @@ def commit(path: str | os.PathLike[str], subject: str, when: datetime, *,
 
 def tag(path: str | os.PathLike[str], name: str, rev: str = "HEAD", *, message: str | None = None,
         when: datetime | None = None, author: tuple[str, str] = DEFAULT_AUTHOR) -> None:
-    """A lightweight tag, or an annotated one (tagger date ``when``) when ``message`` is given."""
+    """A lightweight tag, or an annotated one (tagger date ``when``) when ``message`` is given.
+
+    A lightweight tag has no date; git writes its loose ref file when it is made, and that
+    file's time is what checks.deploys reads. Here it is set to ``when`` (the tag made then),
+    else to the commit's date (tagged as it was committed, as a CI job does)."""
     if message is None:
         git(path, "tag", name, rev)
+        if when is None:
+            when = datetime.fromtimestamp(int(git(path, "log", "-1", "--format=%ct", rev)), tz=timezone.utc)
+        ref = Path(path) / ".git" / "refs" / "tags" / name
+        os.utime(ref, (when.timestamp(), when.timestamp()))
     else:
         git(path, "tag", "-a", name, "-m", message, rev, when=when, author=author)
 

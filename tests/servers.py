@@ -102,6 +102,14 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         with self.owner._lock:
             self.owner.connections += 1
+            self.owner._open.add(request)
+        try:
+            self._finish(request, client_address)
+        finally:
+            with self.owner._lock:
+                self.owner._open.discard(request)
+
+    def _finish(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         # TLS handshake in the per-connection thread, not the accept loop, so one
         # stalled or rejected client can't block the server.
         ctx = self.owner.ssl_context
@@ -124,8 +132,10 @@ class LocalHTTPServer:
         *,
         ssl_context: ssl.SSLContext | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
+        self._port = port               # 0: any free port; a given one brings a stopped server back
         self.ssl_context = ssl_context
         self.host = host
         self.release = threading.Event()
@@ -134,6 +144,7 @@ class LocalHTTPServer:
         self.streamed: collections.Counter[str] = collections.Counter()   # filler bytes written per path
         self.connections = 0            # TCP connections accepted (keep-alive reuse shows as fewer)
         self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()   # accepted connections, cut by close() as a stopped server would
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -165,7 +176,7 @@ class LocalHTTPServer:
         return self.base_url + path
 
     def start(self) -> LocalHTTPServer:
-        self._server = _Server((self.host, 0), _Handler)
+        self._server = _Server((self.host, self._port), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -179,6 +190,13 @@ class LocalHTTPServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            open_now = list(self._open)
+        for sock in open_now:      # a stopped server answers nothing more, kept-alive or not
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

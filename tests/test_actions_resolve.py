@@ -66,7 +66,7 @@ def test_every_binding_resolves_to_an_action_method(cls):
 def test_every_palette_entry_resolves_and_every_dashboard_binding_has_one(store):
     inc = seed_incident(store)
     app = WarroomApp(store, inc.id, clock=fixed_clock)
-    screen = Dashboard()
+    screen = Dashboard(app.session)
     entries = app.palette_actions(screen)
     assert [action for _, _, action in entries if not _resolves(Dashboard, action)] == []
     assert {action for _, _, action in entries} >= {b.action for b in Dashboard.BINDINGS}

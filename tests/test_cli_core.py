@@ -363,3 +363,65 @@ def test_anything_else_goes_to_the_full_parser(argv):
     from tui.cli import _dashboard_only
 
     assert _dashboard_only(argv) is None
+
+
+# -- a resolved incident is resolved (issue 17) ----------------------------------------
+
+
+def test_log_after_resolving_names_the_incident_and_how_to_add_to_it(run, data):
+    run.ok("declare", "--title", "Checkout failing", "--sev", "2")
+    run.ok("resolve")
+    line = run.fails("log", "one more finding")
+    assert line.startswith("warroom: no active incident: INC-1 (Checkout failing) was resolved at ")
+    assert "--incident INC-1" in line
+    # Which works, and adds to the resolved incident rather than a duplicate.
+    assert run.ok("log", "--incident", "INC-1", "one more finding").startswith("INC-1 #")
+    with open_store(data) as store:
+        assert len(store.incidents()) == 1 and store.timeline(1)[-1].text == "one more finding"
+
+
+def _red_incident(data: Path) -> None:
+    from checks.base import Level
+
+    with open_store(data) as store:
+        inc = store.declare("payments 503s", Severity.SEV2, author="ic")
+        for key, state, level in (("health:api", "DOWN", Level.CRIT), ("health:search", "DOWN", Level.CRIT),
+                                  ("health:search", "UP", Level.OK),
+                                  ("pod:payments/api-1", "CrashLoopBackOff", Level.CRIT)):
+            store.append(inc.id, Kind.SYSTEM, f"{key} {state}", author="warroom", source="detector",
+                         meta={"key": key, "state": state, "level": int(level)})
+        store.add_todo(inc.id, "check the replica lag", follow_up_minutes=30, author="ic")
+
+
+def test_resolving_while_red_without_a_tty_is_one_line_and_exit_2(run, data):
+    _red_incident(data)
+    line = run.fails("resolve")
+    assert "INC-1 still has red: api DOWN; payments/api-1 CrashLoopBackOff; " \
+           "follow-up open: check the replica lag" in line
+    assert "search" not in line                       # it came back UP: not red
+    assert "--yes" in line
+    with open_store(data) as store:
+        assert store.incident(1).status is not Status.RESOLVED
+    assert run.ok("resolve", "--yes") == "INC-1 resolved\n"
+
+
+def test_resolving_while_red_on_a_tty_asks(run, data, monkeypatch):
+    _red_incident(data)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    answers = iter(["n", "y"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    code, out, err = run("resolve")
+    assert code == 1 and out == "INC-1 not resolved\n" and "still has red: api DOWN" in err
+    code, out, err = run("resolve")
+    assert code == 0 and out == "INC-1 resolved\n"
+
+
+def test_resolving_when_all_is_green_asks_nothing(run, data):
+    run.ok("declare", "--title", "x", "--sev", "2")
+    with open_store(data) as store:
+        store.append(1, Kind.SYSTEM, "api DOWN", author="warroom", source="detector",
+                     meta={"key": "health:api", "state": "DOWN", "level": 3})
+        store.append(1, Kind.SYSTEM, "api UP", author="warroom", source="detector",
+                     meta={"key": "health:api", "state": "UP", "level": 0})
+    assert run.ok("resolve") == "INC-1 resolved\n"

@@ -200,7 +200,7 @@ async def test_timeline_grows_a_scrollbar_and_keeps_following_the_newest(store):
         assert not view.show_vertical_scrollbar
         for i in range(view.size.height + 5):
             store.append(inc.id, Kind.NOTE, f"growing line {i}", author="bob")
-            app.screen.sync_store()
+            app.screen.sync.sync()
             await pilot.pause()
         assert view.show_vertical_scrollbar and view.is_at_bottom
         assert view.virtual_size.height == len(view.entries)

@@ -2,6 +2,7 @@
 suspect window, ``changes()``, helpers, and the pane in a tiny app."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -583,3 +584,95 @@ async def test_pane_with_a_real_repo(linear):
         assert pane.table.row_count == 5
         flags = [plain_row(pane, k)[2] for k in pane.row_keys()]
         assert flags == [" DURING ", " SUSPECT ", " SUSPECT ", "", ""]
+
+
+async def test_home_and_end_move_the_selection():
+    """README: Home/End move in the focused pane. DataTable's go to the first/last column,
+    which a row cursor does not have, so the selection stayed put."""
+    app = DeploysApp()
+    async with app.run_test(size=(100, 14)) as pilot:
+        pane = app.query_one(DeploysPane)
+        deploys = tuple(dep(c, 10 * i + 1, f"change {c}") for i, c in enumerate("abcdefghijkl"))
+        pane.show(dsnap(RepoDeploys("r", "/r", "main", deploys)))
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("down", "down")
+        assert pane.selected_deploy().subject == "change c"
+        await pilot.press("end")
+        assert pane.selected_deploy().subject == "change l"
+        assert pane.table.scroll_y == pane.table.max_scroll_y > 0        # the last row is in view
+        await pilot.press("home")
+        assert pane.selected_deploy().subject == "change a" and pane.table.scroll_y == 0
+
+
+# ---------------------------------------------------------------- tags mode: what time a deploy's time is
+
+def test_a_lightweight_tag_made_during_the_incident_on_an_old_commit_is_a_deploy_of_now(tmp_path):
+    """Issue 17: it showed as "117d ago", neither DURING nor SUSPECT."""
+    from checks.deploys import TIME_COMMIT_OF_TAG, TIME_REF_WRITTEN, TIME_TAGGED
+
+    path = g.init_repo(tmp_path / "svc")
+    old = g.commit(path, "old stable build", ago(117 * 24 * 60), files={"x": "1"})
+    mid = g.commit(path, "newer", ago(600), files={"x": "2"})
+    new = g.commit(path, "newest", ago(400), files={"x": "3"})
+    g.tag(path, "deploy-old", old)                                     # tagged as committed
+    g.tag(path, "deploy-mid", mid, message="ship", when=ago(590))      # annotated
+    g.tag(path, "deploy-new", new)
+    g.tag(path, "deploy-rollback", old, when=ago(3))                  # lightweight, made 3 min ago
+    source = DeploysSource([RepoSpec(str(path), tags="deploy-*", limit=3)], incident_started=ago(10))
+    repo = source.poll().repos[0]
+    assert [d.tag for d in repo.deploys] == ["deploy-rollback", "deploy-new", "deploy-mid"]   # kept within the limit
+    rollback = repo.deploys[0]
+    assert rollback.sha == old and rollback.when == ago(3) and rollback.during_incident
+    assert rollback.time_source == TIME_REF_WRITTEN and rollback.committed == ago(117 * 24 * 60)
+    assert repo.deploys[1].time_source == TIME_COMMIT_OF_TAG and repo.deploys[1].when == ago(400)
+    assert repo.deploys[2].time_source == TIME_TAGGED and repo.deploys[2].when == ago(590)
+
+
+def test_packed_lightweight_tags_keep_the_commit_date_and_new_ones_are_dated_when_first_seen(tmp_path):
+    from checks.deploys import TIME_COMMIT_OF_TAG, TIME_FIRST_SEEN
+    from tui.incident.model import utcnow
+
+    path = g.init_repo(tmp_path / "svc")
+    old = g.commit(path, "old stable build", ago(117 * 24 * 60), files={"x": "1"})
+    g.commit(path, "current", ago(60), files={"x": "2"})
+    g.tag(path, "deploy-1", old, when=ago(5))
+    g.git(path, "pack-refs", "--all")                 # as a clone or gc leaves them: no ref file
+    source = DeploysSource([RepoSpec(str(path), tags="deploy-*")], incident_started=ago(10))
+    first = source.poll().repos[0].deploys[0]
+    assert first.time_source == TIME_COMMIT_OF_TAG and first.when == ago(117 * 24 * 60)
+    assert not first.during_incident and not first.suspect
+
+    g.tag(path, "deploy-2", old)
+    g.git(path, "pack-refs", "--all")
+    before = utcnow()
+    deploys = source.poll().repos[0].deploys
+    second = next(d for d in deploys if d.tag == "deploy-2")
+    assert second.time_source == TIME_FIRST_SEEN and before <= second.when <= utcnow()
+    assert second.committed == ago(117 * 24 * 60) and deploys[0] is second
+
+
+async def test_pane_says_what_time_each_deploy_time_is(tmp_path):
+    from checks.deploys import TIME_COMMIT_OF_TAG, TIME_FIRST_SEEN, TIME_REF_WRITTEN
+    from widgets.deploys import TIME_MARKS
+
+    assert set(TIME_MARKS) == {TIME_COMMIT_OF_TAG, TIME_REF_WRITTEN, TIME_FIRST_SEEN}
+    path = g.init_repo(tmp_path / "svc")
+    old = g.commit(path, "old stable build", ago(117 * 24 * 60), files={"x": "1"})
+    mid = g.commit(path, "current", ago(60), files={"x": "2"})
+    g.tag(path, "deploy-1", old)
+    g.tag(path, "deploy-2", mid, message="ship", when=ago(50))
+    g.tag(path, "deploy-3", old, when=ago(3))
+    source = DeploysSource([RepoSpec(str(path), tags="deploy-*")], incident_started=ago(10))
+    snap = source.poll()
+    snap = dataclasses.replace(snap, taken_at=NOW)
+    app = DeploysApp()
+    async with app.run_test(size=(120, 14)) as pilot:
+        pane = app.query_one(DeploysPane)
+        pane.show(snap)
+        await pilot.pause()
+        assert str(pane.table.ordered_columns[0].label) == "tagged (UTC)"
+        rows = {plain_row(pane, k)[4].split("] ")[0].lstrip("["): plain_row(pane, k) for k in pane.row_keys()}
+        assert rows["deploy-3"][0] == "14:27 3m ago (tag ref written)" and rows["deploy-3"][2] == " DURING "
+        assert rows["deploy-2"][0] == "13:40 50m ago"                      # the tagger's date: no mark
+        assert rows["deploy-1"][0].endswith("117d ago (commit date)") and rows["deploy-1"][2] == ""

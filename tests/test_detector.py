@@ -119,3 +119,94 @@ def test_a_few_services_down_at_once_are_each_their_own_entry():
     assert d.feed(events, T0) == events
     many = [down(f"health:api-{i}") for i in range(300)]        # a partition: one entry
     assert [e.state for e in d.feed(many, T0 + timedelta(seconds=1))] == ["BURST"]
+
+
+# --- damping summarises, it never hides (issue 17) ---------------------------------------
+
+def flap(d: Damper, start: datetime, times: int = 4, step: float = 5) -> tuple[list[Event], datetime]:
+    """DOWN, UP, DOWN, UP ... ``step`` seconds apart: what it wrote and when it ended."""
+    written: list[Event] = []
+    at = start
+    for i in range(times):
+        at = start + timedelta(seconds=step * i)
+        written += d.feed([down() if i % 2 == 0 else up()], at)
+    return written, at
+
+
+def test_a_long_outage_while_muted_is_still_written_and_so_is_its_end():
+    d = Damper()
+    written, at = flap(d, T0)
+    assert [e.state for e in written][-1] == "FLAPPING"
+    # A third outage, of 30 s, while muted: written once it has lasted MUTED_OUTAGE_AFTER.
+    out_at = at + timedelta(seconds=10)
+    assert d.feed([down()], out_at) == []
+    assert d.tick(out_at + timedelta(seconds=10)) == []
+    late = d.tick(out_at + timedelta(seconds=21))
+    assert len(late) == 1 and late[0].state == "DOWN"
+    assert late[0].text.startswith("search still DOWN after 21s: search DOWN: HTTP 500")
+    assert d.tick(out_at + timedelta(seconds=25)) == []          # once per outage
+    # Its end is written too, although the key is still muted.
+    assert d.feed([up()], out_at + timedelta(seconds=30)) == [up()]
+
+
+def test_the_end_of_a_mute_sums_up_what_was_muted():
+    d = Damper()
+    _, at = flap(d, T0)                                   # flapping from T0 + 15 s
+    # Muted: a 10 s outage and a 15 s one (each under MUTED_OUTAGE_AFTER).
+    steps = [(20, down()), (30, up()), (40, down()), (55, up())]
+    for offset, ev in steps:
+        assert d.feed([ev], T0 + timedelta(seconds=offset)) == []
+        assert d.tick(T0 + timedelta(seconds=offset + 1)) == []
+    settled = d.tick(T0 + timedelta(seconds=55) + timedelta(minutes=5))
+    assert len(settled) == 1
+    text = settled[0].text
+    assert "4 changes muted from 14:00:20 UTC to 14:00:55 UTC" in text
+    assert "longest outage 15s" in text and text.endswith("search UP again")
+    assert settled[0].state == "UP"
+
+
+def test_an_outage_still_going_when_the_mute_ends_is_the_longest_and_says_so():
+    d = Damper()
+    flap(d, T0)
+    d.feed([down()], T0 + timedelta(seconds=20))
+    told = d.tick(T0 + timedelta(seconds=45))
+    assert [e.state for e in told] == ["DOWN"]
+    settled = d.tick(T0 + timedelta(seconds=20) + timedelta(minutes=5))
+    assert len(settled) == 1 and "longest outage 5m00s (still going)" in settled[0].text
+
+
+def test_flapping_counts_only_real_changes_and_lists_them():
+    d = Damper()
+    # The same state reported again is not a change: no flapping out of DOWN, DOWN, UP, UP, DOWN.
+    for i, ev in enumerate([down(), down(), up(), up(), down()]):
+        out = d.feed([ev], T0 + timedelta(seconds=5 * i))
+        assert all(e.state != "FLAPPING" for e in out)
+    d = Damper()
+    written, _ = flap(d, T0)
+    # Two of the four changes were repeats within the minute (not written on their own), and
+    # the flapping entry's count is the changes it lists.
+    assert [e.state for e in written] == ["DOWN", "UP", "FLAPPING"]
+    assert "4 state changes in 15s (DOWN → UP → DOWN → UP)" in written[-1].text
+
+
+def test_a_repeat_held_back_that_becomes_an_outage_is_written():
+    d = Damper()
+    assert d.feed([down()], T0) == [down()]
+    assert d.feed([up()], T0 + timedelta(seconds=10)) == [up()]
+    # DOWN again 20 s later: a repeat within the minute, held back ...
+    assert d.feed([down()], T0 + timedelta(seconds=20)) == []
+    # ... but the timeline would say "UP" for good: once it lasts, it is written.
+    late = d.tick(T0 + timedelta(seconds=41))
+    assert [e.state for e in late] == ["DOWN"] and "still DOWN after 21s" in late[0].text
+    assert d.feed([up()], T0 + timedelta(seconds=50)) == [up()]
+
+
+def test_a_crash_loop_gets_no_still_entries():
+    d = Damper()
+    written = []
+    for i in range(12):
+        at = T0 + timedelta(seconds=10 * i)
+        written += d.feed([Event("pod:p/api-1", f"restart:{i + 1}", f"restarted (now {i + 1})", Level.WARN)], at)
+        written += d.tick(at + timedelta(seconds=5))
+    assert not [e for e in written if "still" in e.text]
+    assert len(written) == 2          # 110 s of restarts: one a minute

@@ -159,8 +159,58 @@ async def test_fits_80_columns_without_horizontal_scroll():
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert not table.show_horizontal_scrollbar or table.max_scroll_x == 0
         assert plain_row(pane, "checkout")["reason"] == "slow: 1234 ms > 800 ms"
-        assert plain_row(pane, "a-very-long-service-name")["name"] == "a-very-long…"
-        assert plain_row(pane, "payments")["reason"].startswith("TLS: certificate veri")
+        # No set of columns fits both whole: the reason wins, the name gives way.
+        assert plain_row(pane, "payments")["reason"] == "TLS: certificate verify failed"
+        assert plain_row(pane, "a-very-long-service-name")["name"] == "a-very-long-s…"
+
+
+class SizedApp(App):
+    CSS = "HealthPane { width: 72; }"      # the health pane's width in a 200x60 dashboard
+
+    def compose(self) -> ComposeResult:
+        yield HealthPane()
+
+
+async def test_names_and_reasons_whole_while_the_pane_has_room():
+    """Issue 17: at 200x60 the pane (72 wide) cut `legacy-redi…` and `timeout after 2.…`."""
+    app = SizedApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(
+            status("legacy-redis-cache", State.DOWN, "timeout after 2.0s", code=None, fails=3),
+            status("api", State.UP, "HTTP 200"),
+        ))
+        await pilot.pause()
+        row = plain_row(pane, "legacy-redis-cache")
+        assert (row["name"], row["reason"]) == ("legacy-redis-cache", "timeout after 2.0s")
+        table = pane.table
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+
+        # Short names and reasons: every column for the width, and the reason column
+        # takes the rest of the pane.
+        pane.show(snapshot(status("api", State.DOWN, "HTTP 503", code=503, fails=2)))
+        await pilot.pause()
+        row = plain_row(pane, "api")
+        assert row["fails"] == "2" and row["name"] == "api"
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) \
+            == table.scrollable_content_region.width
+
+
+async def test_reason_column_grows_and_shrinks_with_the_pane():
+    long_reason = "connection refused: [Errno 111] while connecting to 10.0.0.7:6379 (replica)"
+    app = PaneApp()
+    async with app.run_test(size=(160, 20)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show(snapshot(status("legacy-redis-cache", State.DOWN, long_reason, code=None)))
+        await pilot.pause()
+        assert plain_row(pane, "legacy-redis-cache")["reason"] == long_reason
+        assert "code" in plain_row(pane, "legacy-redis-cache")    # wide: every column
+        await pilot.resize_terminal(90, 20)
+        await pilot.pause()
+        table = pane.table
+        row = plain_row(pane, "legacy-redis-cache")
+        assert row["reason"].endswith("…") and len(row["reason"]) > 40
+        assert table.virtual_size.width <= table.scrollable_content_region.width
 
 
 def test_sparkline_and_latency_format():

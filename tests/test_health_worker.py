@@ -200,6 +200,19 @@ def test_worker_count_follows_services_and_cpus():
     assert worker_count(100_000, cpus=64) == MAX_WORKERS
 
 
+def poll_until(workers, ready, within: float = 20.0):
+    """Polls until ``ready(snapshot)``: a poll returns as soon as any one child answers, so
+    a child busy starting answers a poll or a few later."""
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        snap = workers.poll()
+        if ready(snap):
+            return snap
+    raise AssertionError(f"not ready within {within} s: {snap}")
+
+
 def test_services_split_over_workers_come_back_in_order_and_one_dying_is_its_error(http):
     from checks.health_worker import HealthProcesses
 
@@ -211,18 +224,19 @@ def test_services_split_over_workers_come_back_in_order_and_one_dying_is_its_err
     )
     workers = HealthProcesses(services, shards=2, concurrency=10)
     try:
-        snap = workers.poll()
+        # Each poll returns with the first child's answer: both have answered within a few.
+        snap = poll_until(workers, lambda snap: all(s.checked_at for s in snap.services))
         assert snap.error is None
         assert [(s.name, s.state) for s in snap.services] == [("a", State.UP), ("b", State.DOWN), ("c", State.UP)]
         assert snap.level is Level.CRIT and "b" in snap.summary
         first, second = workers.pids
         assert None not in (first, second) and first != second
         os.kill(second, signal.SIGKILL)
-        snap = workers.poll()
+        snap = poll_until(workers, lambda snap: snap.error)
         # The other worker's services are checked as usual; the dead one's keep their last state.
         assert "health worker killed by SIGKILL" in snap.error
         assert [s.name for s in snap.services] == ["a", "b", "c"] and snap.services[0].state is State.UP
-        snap = workers.poll()            # a fresh child for the dead one
+        snap = poll_until(workers, lambda snap: not snap.error)     # a fresh child for the dead one
         assert snap.error is None and workers.pids[1] not in (None, second) and workers.starts == 3
     finally:
         workers.close()
@@ -251,7 +265,7 @@ def test_one_worker_failing_to_start_still_lets_the_others_get_ready(http, monke
         assert workers.pids[0] is None and workers.pids[1] is not None
         assert workers._shards[1].poll().error is None
         monkeypatch.setattr(first, "_handshake", real_handshake)
-        snap = workers.poll()
+        snap = poll_until(workers, lambda snap: all(s.checked_at for s in snap.services))
         assert snap.error is None and [s.state for s in snap.services] == [State.UP] * 4
     finally:
         workers.close()

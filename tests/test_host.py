@@ -149,7 +149,7 @@ def test_dead_processes_are_forgotten():
 
 def test_low_thresholds_make_everything_critical():
     src = HostSource(LOW)
-    for _ in range(2):   # CPU must hold its level for CPU_SUSTAIN_POLLS polls
+    for _ in range(3):   # CPU must hold its level for CPU_SUSTAIN_POLLS polls after the first
         src.poll()
     s = src.poll()
     assert s.level == Level.CRIT
@@ -157,7 +157,19 @@ def test_low_thresholds_make_everything_critical():
     assert all(d.level == Level.CRIT for d in s.disks)
     assert "disk / " in s.summary and "CRIT" in s.summary
     keys = {e.key for e in changes(None, s)}
-    assert {"host:cpu", "host:memory", "host:disk:/"} <= keys
+    # On first sight a full disk is news; CPU, a rate over the dashboard's own start-up, is not.
+    assert {"host:memory", "host:disk:/"} <= keys and "host:cpu" not in keys
+    quiet = HostSource(HIGH).poll()
+    assert "host:cpu" in {e.key for e in changes(quiet, s)}
+
+
+def test_the_first_cpu_sample_is_not_a_state_change():
+    # LOW makes any CPU figure critical: the first sample still reads OK, and only
+    # CPU_SUSTAIN_POLLS more samples make it critical (no "cpu at 100 %" at start-up).
+    src = HostSource(LOW)
+    levels = [src.poll().cpu.level for _ in range(4)]
+    assert levels == [Level.OK, Level.OK, Level.OK, Level.CRIT]
+    assert [e.key for e in changes(None, HostSource(LOW).poll())].count("host:cpu") == 0
 
 
 def test_high_thresholds_are_ok_and_summarised():
@@ -394,6 +406,22 @@ def test_cpu_level_needs_to_be_held_for_several_polls():
     from checks.host import CPU_SUSTAIN_POLLS
 
     src = HostSource(HostSpec(cpu=(0.0, 0.0)))   # every reading is "critical" by these thresholds
+    src.poll()                                    # the first sample (start-up) never counts
     levels = [src.poll().cpu.level for _ in range(CPU_SUSTAIN_POLLS)]
     assert levels[: CPU_SUSTAIN_POLLS - 1] == [Level.OK] * (CPU_SUSTAIN_POLLS - 1)
     assert levels[-1] == Level.CRIT
+
+
+def test_a_cpu_sample_too_short_to_mean_anything_keeps_the_last_figure():
+    # psutil.cpu_percent(interval=None) has one baseline per process: another caller in
+    # between made the next figure span milliseconds (0 % or 100 %, "cpu back to 0 %").
+    # The source measures its own deltas, and a span under MIN_CPU_SPAN_S is no new figure.
+    import psutil
+
+    src = HostSource()
+    first = src.poll()
+    psutil.cpu_percent(interval=None)        # someone else samples in between
+    second = src.poll()                       # milliseconds later
+    assert second.cpu.percent == first.cpu.percent
+    assert second.per_cpu == first.per_cpu and len(first.per_cpu) == (psutil.cpu_count() or len(first.per_cpu))
+    assert 0.0 <= first.cpu.percent <= 100.0

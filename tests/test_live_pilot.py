@@ -102,7 +102,10 @@ async def test_failing_source_turns_only_its_pane_red(world):
         assert not app.screen.query_one("HealthPane").has_class("-error")
         # The app keeps working: the scribe can still write.
         await pilot.press("n", *"still here", "enter")
-        assert await wait_for(pilot, lambda: world["store"].timeline(world["incident"].id)[-1].text == "still here")
+        # Among the last entries, not necessarily the last: the detector may write the held-back
+        # "still failing" entry of the pods source (tui/detector.py) just after it, under load.
+        assert await wait_for(pilot, lambda: "still here" in [
+            e.text for e in world["store"].timeline(world["incident"].id)[-3:]])
         world["kube"].fail_always(None)
         assert await wait_for(pilot, lambda: screen._snapshots["pods"].error is None, timeout=30)
 

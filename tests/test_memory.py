@@ -108,7 +108,7 @@ async def test_memory_is_flat_over_a_long_demo_run():
             checker: HealthChecker = health_source.origin
             history_len = {t.spec.name: (len(t.history), t.history.maxlen) for t in checker._tracks}
             shown_history = {s.name: len(s.history) for s in screen._snapshots["health"].services}
-            damper: Damper = screen.damper
+            damper: Damper = screen.router.damper
             damper_keys = {key: (len(st.changes), st.changes.maxlen, len(st.last_emitted))
                            for key, st in damper._keys.items()}
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from checks.base import Level
 from checks.pods import NO_KUBECONFIG, PodsSnapshot, PodsSource, PodStatus, _sort_key, changes
@@ -694,3 +695,52 @@ async def test_ages_are_kept_current_on_screen_only_and_on_scrolling():
         await pilot.pause()
         # Scrolled into view: brought up to the last snapshot's time before it is drawn.
         assert table.get_cell(pods[-1].key, "age").plain == "40s"
+
+
+class WidePaneApp(App):
+    CSS = "PodsPane { width: 120; height: 24; }"     # the pods pane in a 200x60 dashboard
+
+    def compose(self) -> ComposeResult:
+        yield PodsPane()
+
+
+def _fits(table: DataTable) -> bool:
+    used = sum(c.get_render_width(table) for c in table.ordered_columns)
+    return used <= table.scrollable_content_region.width and table.max_scroll_x == 0
+
+
+async def test_table_fits_its_pane_when_crashloopbackoff_widens_status():
+    """Issue 17: at 200x60 STATUS widened by CrashLoopBackOff clipped AGE to `AG` and left a
+    horizontal scrollbar that never went away."""
+    t = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    node = "ip-10-12-134-201.eu-west-1.compute.internal"
+    calm = [_p(f"ingress-nginx-controller-6d8f7b9c4-{i:05d}", node=node, created_at=t - timedelta(days=2))
+            for i in range(4)]
+    crash = _p("payments-api-6f7d9c5b8-x2x9k", restarts=8, restarts_since_incident=7,
+               status="CrashLoopBackOff", waiting_reason="CrashLoopBackOff", ready="0/1",
+               ready_containers=0, last_termination_reason="OOMKilled",
+               last_termination_at=t - timedelta(minutes=5, seconds=23), level=Level.CRIT,
+               node=node, created_at=t - timedelta(days=3))
+    app = WidePaneApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        pane = app.query_one(PodsPane)
+        pane.show(_ui_snap(calm))
+        await pilot.pause()
+        table = pane.table
+        assert _fits(table)
+        status_width = table.columns[ColumnKey("status")].get_render_width(table)
+
+        pane.show(_ui_snap([crash, *calm]))
+        await pilot.pause()
+        assert _fits(table) and not table.show_horizontal_scrollbar
+        row = _row(table, crash.key)
+        assert row[1] == "CrashLoopBackOff" and row[-1] == "3d"     # STATUS and AGE whole
+        # The node name gave way (start and end kept), the AGE column did not.
+        assert "…" in row[7] and row[7].startswith("ip-10") and row[7].endswith("internal")
+        assert table.columns[ColumnKey("age")].get_render_width(table) >= len("AGE") + 2
+
+        # The crash-looping pod recovers: STATUS narrows back.
+        pane.show(_ui_snap(calm))
+        await pilot.pause()
+        assert table.columns[ColumnKey("status")].get_render_width(table) == status_width
+        assert _fits(table)

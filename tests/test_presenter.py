@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from tui.presenter import MASK, mask_hosts, mask_value
+from tui.presenter import MASK, Hosts, mask_hosts, mask_value
 
 
 def test_masks_ips_urls_and_fqdns():
@@ -88,3 +88,80 @@ def test_mask_value_hands_number_series_back_as_they_are_and_still_masks_mixed_t
     history = tuple(float(i) for i in range(200)) + (None, 3, True)
     assert mask_value(history) is history
     assert mask_value((1.0, "db-1.prod.example.com")) == (1.0, MASK)
+
+
+# ---- issue 17: mask what is a host of ours, not every dotted word
+
+def test_public_names_in_commit_subjects_stay():
+    for text in ("bump github.com/mdlayher/wifi to v0.3", "see docs.python.org for asyncio",
+                 "move to golang.org/x/net", "pin example.com fixtures"):
+        assert mask_hosts(text, Hosts(())) == text
+
+
+def test_private_names_and_ips_are_masked_whoever_reports_them():
+    out = mask_hosts("failover to db-2.payments.svc.cluster.local (10.3.0.9) from ip-10-0-1-23.ec2.internal",
+                     Hosts(()))
+    assert out == f"failover to {MASK} ({MASK}) from {MASK}"
+
+
+def test_this_machines_names_whatever_their_length(monkeypatch):
+    from tui import presenter
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "db1")
+    monkeypatch.setattr(socket, "getfqdn", lambda: "db1.payments.example.com")
+    presenter._own_hostnames.cache_clear()
+    try:
+        hosts = Hosts()
+        out = hosts.mask("db1 at 96% cpu; db1.payments.example.com swapping; db10 fine; db1-replica fine")
+        assert out == f"{MASK} at 96% cpu; {MASK} swapping; db10 fine; db1-replica fine"
+        monkeypatch.setattr(socket, "gethostname", lambda: "vm")       # two letters: still ours
+        monkeypatch.setattr(socket, "getfqdn", lambda: "vm")
+        presenter._own_hostnames.cache_clear()
+        assert Hosts().mask("host vm: load 4") == f"host {MASK}: load 4"
+    finally:
+        presenter._own_hostnames.cache_clear()
+
+
+def test_node_names_and_service_hosts_are_learned_from_snapshots():
+    from datetime import datetime, timezone
+
+    from checks.base import Level
+    from checks.health import HealthSnapshot, ServiceStatus, State
+    from checks.pods import PodsSnapshot, PodStatus
+
+    t = datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc)
+    pod = PodStatus(namespace="edge", name="web-7a3e-b9q4m", phase="Running", status="Running",
+                    ready="1/1", ready_containers=1, total_containers=1, restarts=0,
+                    node="worker3", created_at=t)
+    pods = PodsSnapshot(taken_at=t, pods=(pod,), synced=True, context="prod", namespaces=("edge",),
+                        total=1, level=Level.OK, summary="1 pod")
+    service = ServiceStatus(name="ledger", url="http://ledger-primary:8080/healthz", state=State.DOWN,
+                            reason="connection refused", status_code=None, latency_ms=None, history=(),
+                            consecutive_failures=3, since=t, checked_at=t)
+    health = HealthSnapshot(taken_at=t, level=Level.CRIT, summary="ledger DOWN", error=None, services=(service,))
+    hosts = Hosts(())
+    before = hosts.generation
+    hosts.learn(pods)
+    hosts.learn(health)
+    assert hosts.generation > before
+    masked = mask_value(pods, hosts.mask)
+    assert masked.pods[0].node == MASK and masked.pods[0].name == "web-7a3e-b9q4m"
+    assert hosts.mask("evicted from worker3; ledger-primary:8080 refused; worker30 ok") \
+        == f"evicted from {MASK}; {MASK}:8080 refused; worker30 ok"
+    assert mask_value(health, hosts.mask).services[0].name == "ledger"
+
+
+async def test_presenter_masks_node_names_and_keeps_public_names(store):
+    from tests.samples import feed_samples, sample_app
+
+    app = sample_app(store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await feed_samples(pilot)
+        await pilot.press("P")
+        await pilot.pause()
+        await feed_samples(pilot)          # the next snapshots, masked as they arrive
+        pods = app.panes["pods"].table
+        nodes = {str(pods.get_cell(key, "node")) for key in app.panes["pods"].row_keys}
+        assert nodes == {MASK}             # prod-eu-node-1 … : no dots, still hosts of ours
+        assert "github.com" in app.redact("bump github.com/mdlayher/wifi")
+        assert MASK in app.redact("prod-eu-node-3 is NotReady")

@@ -6,7 +6,7 @@ import inspect
 import os
 import time
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -21,6 +21,10 @@ from .incident.store import Store
 from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
+from .session import Session
+
+if TYPE_CHECKING:
+    from .presenter import Hosts
 
 # For screen sharing: pure black and white with saturated state colours survive video compression.
 HIGH_CONTRAST = Theme(
@@ -63,16 +67,12 @@ class WarroomApp(App):
         sources_later: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.store = store
-        self.incident_id = incident_id
         self.sources = list(sources)
         self.panes = dict(panes or {})
-        self.clock = clock
-        self.author = author
         self.demo = demo
-        self.cadence = dict(cadence or DEFAULT_CADENCE)
         self.redact_hosts = redact_hosts   # --redact-hosts: masked from the start, presenter or not
         self.presenter = False
+        self._hosts: Hosts | None = None
         self.on_snapshot_hooks = dict(on_snapshot_hooks or {})
         # Builds more sources (and hooks) once the first frame is drawn: a tui.sources.LiveBundle.
         self._sources_later = sources_later
@@ -83,18 +83,52 @@ class WarroomApp(App):
             from .config import Config
 
             config = Config()
-        self.config = config
         from .incident.redact import Redactor
 
         # Secrets from the config (and URL credentials, tokens) never reach the screen, nor the
-        # store: the session's one Redactor (Dashboard.write_system uses it before every write).
-        self.redactor = Redactor(config.secrets)
-        self._redact_secrets = self.redactor.text
+        # store: the session's one Redactor (StoreSync.write_system uses it before every write).
+        # The dashboard is handed this session; the app's store, clock… below are its fields.
+        self.session = Session(store=store, incident_id=incident_id, author=author, clock=clock, config=config,
+                               redactor=Redactor(config.secrets), cadence=dict(cadence or DEFAULT_CADENCE))
+        self._redact_secrets = self.session.redactor.text
         self.first_frame_shown = False
         # Set when the app ends because it could not start (a corrupt store): the launcher
         # prints it as one line and exits 2.
         self.fatal_error: str | None = None
         self._last_unexpected: tuple[str, float] = ("", float("-inf"))
+
+    # The session's fields, as the CLI, the launcher and the other screens know them.
+    @property
+    def store(self) -> Any:
+        return self.session.store
+
+    @property
+    def incident_id(self) -> int:
+        return self.session.incident_id
+
+    @property
+    def author(self) -> str:
+        return self.session.author
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.session.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        self.session.clock = clock
+
+    @property
+    def config(self) -> Any:
+        return self.session.config
+
+    @property
+    def redactor(self) -> Any:
+        return self.session.redactor
+
+    @property
+    def cadence(self) -> Mapping[Severity, int | None]:
+        return self.session.cadence
 
     @property
     def masking_hosts(self) -> bool:
@@ -103,16 +137,24 @@ class WarroomApp(App):
     def redact(self, text: str) -> str:
         """The display edge: every piece of text a widget shows from the store goes through here.
 
-        Secrets masked, hostnames too while presenting, then control characters and bidi
-        overrides made visible (tui/incident/safe_text.py): a title or an entry can never
+        Secrets masked, hosts of ours too while presenting (self.hosts), then control characters
+        and bidi overrides made visible (tui/incident/safe_text.py): a title or an entry can never
         retitle the terminal, write its clipboard or blank the screen. The store keeps the original.
         """
         text = self._redact_secrets(text)
         if self.masking_hosts:
-            from .presenter import mask_hosts  # imported when first needed: not before the first frame
-
-            text = mask_hosts(text)
+            text = self.hosts.mask(text)
         return visible(text)
+
+    @property
+    def hosts(self) -> Hosts:
+        """The hosts of ours that masking hides: this machine's names, and the node, host and
+        service names the sources report (learned as their snapshots are masked)."""
+        if self._hosts is None:
+            from .presenter import Hosts  # imported when first needed: not before the first frame
+
+            self._hosts = Hosts()
+        return self._hosts
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -237,7 +279,7 @@ class WarroomApp(App):
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
         # built, styled and laid out for nothing before the first frame.
-        return Dashboard()
+        return Dashboard(self.session, self.panes, self)
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
@@ -258,7 +300,7 @@ class WarroomApp(App):
             ("left, right", "Checklist: show the previous / next phase"),
             ("space", "Checklist: tick / untick the selected item (logged with the time)"),
             ("pageup, pagedown", "Timeline: scroll a page"),
-            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll)"),
+            ("home, end", "Timeline: first / newest entry (end resumes auto-scroll); deploys, pods: first / last row"),
             ("enter", "Timeline: the selected entry in full: every revision, a command's exit status and output"),
             ("shift+↑/↓, v", "Log viewer (l), logs pane: select lines (v marks where a selection starts)"),
             ("p", "Log viewer (l), logs pane: pin the selected lines into the timeline as a finding"),

@@ -347,9 +347,24 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from .incident.model import Status
+    from .incident.still_red import describe, from_followups, from_timeline, still_red
 
     with _open_store(args) as store:
         inc = _incident(store, args)
+        reds = [] if inc.resolved else still_red(from_timeline(store.timeline(inc.id)),
+                                                 from_followups(store.followups(inc.id)))
+        if reds and not args.yes:
+            what = f"{inc.ref} still has red: {describe(reds)}"
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                raise UsageError(f"{what} — resolve anyway with 'warroom resolve --yes', or clear them first")
+            print(what, file=sys.stderr)
+            try:
+                answer = input("Resolve anyway? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print(f"{inc.ref} not resolved")
+                return 1
         store.set_status(inc.id, Status.RESOLVED, author=_author(args), source="cli")
     print(f"{inc.ref} resolved")
     return 0
@@ -480,8 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("status", "print the active incident's state", cmd_status)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
     add("incidents", "list every incident", cmd_incidents)
-    p = add("resolve", "mark the active incident resolved", cmd_resolve)
+    p = add("resolve", "mark the active incident resolved (asks first while something is still red)", cmd_resolve)
     p.add_argument("--incident", help="INC-N (default: the active incident)")
+    p.add_argument("--yes", action="store_true",
+                   help="resolve although services are DOWN, pods crash-loop or follow-ups are open")
     p.add_argument("--author", default=argparse.SUPPRESS, help=_AUTHOR_HELP)
 
     p = add("export", "write the postmortem draft (md) or the timeline (json, csv)", cmd_export)

@@ -65,4 +65,20 @@ def incident_number(args: argparse.Namespace) -> int | None:
 def chosen_incident(store: Any, args: argparse.Namespace) -> Any:
     """--incident N (or INC-N), else the active incident (the store says, in one line, if none)."""
     number = incident_number(args)
-    return store.require_active() if number is None else store.incident(number)
+    if number is not None:
+        return store.incident(number)
+    from .incident.store import NoActiveIncident
+
+    try:
+        return store.require_active()
+    except NoActiveIncident:
+        latest = store.incidents()[-1:]
+        if not latest or not latest[0].resolved:
+            raise
+    # Not "declare one": that invites a duplicate of the incident just resolved.
+    from .incident.safe_text import one_line
+
+    inc = latest[0]
+    when = f" at {inc.resolved_at:%H:%M} UTC" if inc.resolved_at is not None else ""
+    raise UsageError(f"no active incident: {inc.ref} ({one_line(inc.title)}) was resolved{when} — add to it with "
+                     f"--incident {inc.ref}, or declare a new one with 'warroom declare --title T --sev N'")

@@ -41,6 +41,13 @@ AUTHOR_MAX = 16
 SUBJECT_MAX = 72
 # Below this pane width the author column goes: the subject says more.
 COMPACT_BELOW = 72
+# A deploy time that is not the commit's (branches) nor the tagger's (annotated tags) says
+# what it is (checks.deploys.TIME_*): a lightweight tag has no date of its own.
+TIME_MARKS = {
+    "commit date": "(commit date)",        # nothing shows when the tag was made
+    "ref written": "(tag ref written)",    # its loose ref's time: made after its commit
+    "first seen": "(tag first seen)",      # appeared while the dashboard watched
+}
 
 
 class _When(Text):
@@ -90,7 +97,7 @@ class DeploysPane(LazyChildren, Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.snapshot: DeploysSnapshot | None = None
         self._rows: dict[str, tuple[RepoDeploys, Deploy]] = {}
-        self._layout: tuple[bool, bool] | None = None   # (several repos, compact)
+        self._layout: tuple[bool, bool, bool] | None = None   # (several repos, compact, tags only)
         self.border_title = "deploys"
         self.border_subtitle = WAITING
 
@@ -167,13 +174,16 @@ class DeploysPane(LazyChildren, Vertical):
             with self.app.batch_update():
                 self._sync_rows(self.snapshot)
 
-    def _wanted_layout(self, snapshot: DeploysSnapshot) -> tuple[bool, bool]:
-        return len(snapshot.repos) > 1, 0 < self.size.width < COMPACT_BELOW
+    def _wanted_layout(self, snapshot: DeploysSnapshot) -> tuple[bool, bool, bool]:
+        tags_only = bool(snapshot.repos) and all(r.ref.startswith("tags ") for r in snapshot.repos)
+        return len(snapshot.repos) > 1, 0 < self.size.width < COMPACT_BELOW, tags_only
 
     @staticmethod
-    def _columns(layout: tuple[bool, bool]) -> list[tuple[str, str]]:
-        multi, compact = layout
-        cols = [("when", "when (UTC)"), ("sha", "sha"), ("flag", "")]
+    def _columns(layout: tuple[bool, bool, bool]) -> list[tuple[str, str]]:
+        multi, compact, tags_only = layout
+        # What the time is: a commit's (branches) or a tag's (tags mode; a row whose tag
+        # has no date of its own says what its time is instead, TIME_MARKS).
+        cols = [("when", "tagged (UTC)" if tags_only else "when (UTC)"), ("sha", "sha"), ("flag", "")]
         if multi:
             cols.append(("repo", "repo"))
         if not compact:
@@ -229,11 +239,14 @@ class DeploysPane(LazyChildren, Vertical):
         except Exception:  # noqa: BLE001 - before styles are ready: plain
             return Style()
 
-    def _cells(self, repo: RepoDeploys, d: Deploy, now: datetime, layout: tuple[bool, bool]) -> list[Text]:
-        multi, compact = layout
+    def _cells(self, repo: RepoDeploys, d: Deploy, now: datetime, layout: tuple[bool, bool, bool]) -> list[Text]:
+        multi, compact, _ = layout
         row_style = self._style("suspect") if d.suspect else (self._style("during") if d.during_incident else Style())
         dim = self._style("dim")
         when = _When(_when_text(d.when, now), style=row_style)
+        mark = TIME_MARKS.get(d.time_source)
+        if mark:
+            when.append(f" {mark}", style=row_style or dim)
         when.epoch = d.when.timestamp()
         sha = Text(d.short_sha, style=row_style)
         if d.suspect:

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from checks.base import Level
 from widgets.sparkline import sparkline
@@ -174,20 +175,35 @@ class HealthPane(LazyChildren, Vertical):
         return {key: cells[key] for key, _, _ in self._columns}
 
     def _fit_widths(self, snapshot: HealthSnapshot | None) -> bool:
-        """Pick the column set for the pane's width, size the name column to the names,
-        and give the reason column whatever is left (it is the one thing worth reading).
-        True if anything changed."""
-        wide = self.outer_size.width >= WIDE
-        narrow = self.outer_size.width < NARROW
-        columns = COLUMNS if wide else NARROW_COLUMNS if narrow else COMPACT_COLUMNS
-        longest = max((len(s.name) for s in snapshot.services), default=0) if snapshot else 0
-        widths = {key: width for key, _, width in columns}
-        widths["name"] = min(max(longest, 1), widths["name"] if wide else COMPACT_NAME)
-        labels = {key: len(label) for key, label, _ in columns}
-        fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in columns if k != "reason")
-        # keep room for a vertical scrollbar, so the table never also grows a
-        # horizontal one; the last 1 is the reason cell's own trailing gap
-        widths["reason"] = max(MIN_REASON_NARROW if narrow else MIN_REASON, self.size.width - 2 - fixed - 1)
+        """Pick the column set for the pane's width and what it shows, size the name column
+        to the names, and give the reason column whatever is left (it is the one thing worth
+        reading). True if anything changed.
+
+        The richest column set in which the longest name and the longest reason both fit
+        whole wins; when none does, the fewest columns, and names give way to the reason
+        down to COMPACT_NAME."""
+        width = self.outer_size.width
+        candidates = ((COLUMNS, COMPACT_COLUMNS, NARROW_COLUMNS) if width >= WIDE
+                      else (COMPACT_COLUMNS, NARROW_COLUMNS) if width >= NARROW else (NARROW_COLUMNS,))
+        services = snapshot.services if snapshot else ()
+        longest = max((Text(s.name).cell_len for s in services), default=1) or 1
+        longest_reason = max((_reason_cell(s, 10_000).cell_len - 1 for s in services), default=0)
+        min_reason = MIN_REASON_NARROW if width < NARROW else MIN_REASON
+        # A vertical scrollbar takes two columns, only when the rows overflow the pane:
+        # reserved then, so the table never also grows a horizontal one.
+        rows_room = self.size.height - 1 - (1 if snapshot is not None and snapshot.error else 0)
+        scrollbar = 2 if len(services) > rows_room else 0
+        for columns in candidates:
+            widths = {key: w for key, _, w in columns}
+            labels = {key: len(label) for key, label, _ in columns}
+            fixed = sum(max(widths[k], labels[k]) + 1 for k, _, _ in columns if k not in ("name", "reason"))
+            # name and reason text, without their one-column gaps
+            room = self.size.width - scrollbar - fixed - 2
+            if max(longest, labels["name"]) + longest_reason <= room:
+                break
+        floor = min(longest, COMPACT_NAME)
+        widths["name"] = min(longest, max(floor, room - max(longest_reason, min_reason)))
+        widths["reason"] = max(min_reason, room - max(widths["name"], labels["name"]))
         changed = widths != self._widths or columns != self._columns
         if columns != self._columns:
             table = self.table
@@ -198,6 +214,16 @@ class HealthPane(LazyChildren, Vertical):
             self._pending.clear()
             self._order = []
             self._columns = columns
+        if changed:
+            # DataTable only ever widens an auto-width column; the cells are padded or cut to
+            # these widths, so the columns are set to them (a narrower reason column too).
+            table = self.table
+            for key, label, _ in columns:
+                column = table.columns.get(ColumnKey(key))
+                if column is not None:
+                    column.content_width = max(len(label), widths[key]) + 1
+            table._require_update_dimensions = True
+            table.refresh()
         self._widths = widths
         return changed
 

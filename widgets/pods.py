@@ -8,6 +8,7 @@ for the rows on screen, and for the others when they scroll into view.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from checks.base import Level
 
@@ -50,6 +52,11 @@ Cell = tuple[str, str]          # (text, rich style): what we compare to decide 
 # Longer pod names lose their middle: the workload's name leads and the replica-set and
 # pod hashes end a name, and a 60-character name would push LAST TERMINATION off the pane.
 NAME_MAX = 34
+# When the columns do not fit the pane, these give way (in this order, down to these
+# widths) before anything scrolls: a name keeps its start and its hashes, a node name
+# its start and end, a termination its reason.
+SHRINK_ORDER: tuple[tuple[str, int], ...] = (("name", 18), ("node", 8), ("last", 12), ("namespace", 8))
+_SHRINKS_IN_MIDDLE = ("name", "node")
 
 
 def short_name(name: str, limit: int = NAME_MAX) -> str:
@@ -124,7 +131,11 @@ class PodsPane(LazyChildren, Vertical):
         self._snapshot: PodsSnapshot | None = None
         self._cells: dict[str, tuple[Cell, ...]] = {}    # row key -> what is on screen
         self._order: list[str] = []                       # row keys in display order
-        self._widths: dict[str, int] = {}                 # widest text put in each column
+        # Per column, how many rows want each width (a name's or node's full width): the
+        # widest wanted now, also after the crash-looping pod that widened STATUS recovers.
+        self._wants: dict[str, Counter[int]] = {key: Counter() for key, _ in COLUMNS}
+        self._row_wants: dict[str, tuple[int, ...]] = {}
+        self._limits: dict[str, int] = {}                 # column -> width it is cut to now
         self._seen: dict[str, tuple] = {}                 # row key -> (pod, now, palette) it was drawn for
         self._now: datetime | None = None                 # the last snapshot's time and palette, for
         self._pal: dict[str, str] = {}                    # rows that scroll into view later
@@ -141,7 +152,6 @@ class PodsPane(LazyChildren, Vertical):
         table = Table(id="pods-table", cursor_type="row", zebra_stripes=True)
         for key, label in COLUMNS:
             table.add_column(Text(label), key=key)   # a Text label: no markup parse (nor rich emoji import)
-            self._widths[key] = cell_len(label)     # a column is never narrower than its label
         # Rows scrolled into view get their clock-driven cells (AGE, "... ago") brought up to date.
         self.watch(table, "scroll_y", self._refresh_visible, init=False)
         return table
@@ -242,13 +252,14 @@ class PodsPane(LazyChildren, Vertical):
             last, last_style = "-", "dim"
         cells = {
             "namespace": (p.namespace, ""),
-            "name": (short_name(p.name), level_style),
+            "name": (short_name(p.name, self._limits.get("name", NAME_MAX)), level_style),
             "ready": (p.ready, "" if p.is_ready else pal["warn"]),
             "status": (status, level_style),
             "restarts": (str(p.restarts), ""),
             "delta": (f"+{delta}" if delta else "0", f"reverse {pal['warn']}" if delta else "dim"),
             "last": (last, last_style),
-            "node": (p.node or "-", ""),
+            "node": (short_name(p.node, self._limits["node"]) if "node" in self._limits and p.node
+                     else p.node or "-", ""),
             "age": (human_age(_coarse(now, p.created_at) if p.created_at else None), ""),
         }
         return tuple(cells[key] for key, _ in COLUMNS)
@@ -265,11 +276,15 @@ class PodsPane(LazyChildren, Vertical):
             self._cells.clear()
             self._seen.clear()
             self._order = []
+            self._row_wants.clear()
+            for wants in self._wants.values():
+                wants.clear()
         else:
             for key in gone:
                 table.remove_row(key)
                 del self._cells[key]
                 self._seen.pop(key, None)
+                self._want(key, None)
         new_keys: list[str] = []
         for key, p in wanted.items():
             seen = self._seen.get(key)
@@ -291,27 +306,85 @@ class PodsPane(LazyChildren, Vertical):
         self._order = order
         self._refresh_visible()
 
+    def _want(self, key: str, wants: tuple[int, ...] | None) -> None:
+        """Count what a row wants of each column (None: the row is gone)."""
+        old = self._row_wants.pop(key, None)
+        if old == wants:
+            if wants is not None:
+                self._row_wants[key] = wants
+            return
+        if old is not None:
+            for (col, _), width in zip(COLUMNS, old):
+                counts = self._wants[col]
+                counts[width] -= 1
+                if not counts[width]:
+                    del counts[width]
+        if wants is not None:
+            for (col, _), width in zip(COLUMNS, wants):
+                self._wants[col][width] += 1
+            self._row_wants[key] = wants
+
+    def _refit(self) -> None:
+        if self._fit_columns() and self._now is not None:
+            # Cut to new widths: every row's name and node cells are drawn again.
+            table, now, pal = self.table, self._now, self._pal
+            for key, (p, _, _) in list(self._seen.items()):
+                self._draw_row(table, key, p, now, pal)
+
+    def _fit_columns(self) -> bool:
+        """Size every column to what its rows want now, and when the total is wider than the
+        pane, cut the columns of SHRINK_ORDER so the table fits (no horizontal scrollbar, no
+        clipped AGE). True if the cut of a column changed (its cells need drawing again)."""
+        if not self.is_mounted or self.existing_child("table") is None:
+            return False
+        table = self.table
+        width = self.size.width
+        if width <= 0:
+            return False
+        rows_room = table.size.height - 1 if table.size.height else self.size.height - 1
+        room = width - (2 if table.row_count > rows_room else 0)
+        pad = 2 * table.cell_padding
+        widths = {key: max([cell_len(label), *self._wants[key]]) for key, label in COLUMNS}
+        over = sum(w + pad for w in widths.values()) - room
+        limits: dict[str, int] = {}
+        for key, floor in SHRINK_ORDER:
+            if over <= 0:
+                break
+            cut = min(over, max(0, widths[key] - max(floor, cell_len(dict(COLUMNS)[key]))))
+            if cut:
+                widths[key] -= cut
+                limits[key] = widths[key]
+                over -= cut
+        for key, _ in COLUMNS:
+            column = table.columns[ColumnKey(key)]
+            if column.content_width != widths[key] or column.auto_width:
+                column.auto_width = False
+                column.width = column.content_width = widths[key]
+                table._require_update_dimensions = True
+        if table._require_update_dimensions:
+            table.refresh()
+        changed = limits != self._limits
+        self._limits = limits
+        return changed
+
     def _draw_row(self, table: DataTable, key: str, p: PodStatus, now: datetime, pal: dict[str, str]) -> bool:
         """Put the pod's cells as of ``now`` in its row (only the cells that differ). True if the row is new."""
         self._seen[key] = (p, now, pal)
         cells = self._cells_for(p, now, pal)
+        self._want(key, tuple(min(cell_len(p.name), NAME_MAX) if col == "name"
+                              else cell_len(p.node) if col == "node" and p.node
+                              else cell_len(text) for (col, _), (text, _) in zip(COLUMNS, cells)))
         old = self._cells.get(key)
         if old is None:
-            table.add_row(*(Text(t, style=s) for t, s in cells), key=key)
-            for (col, _), (text, _) in zip(COLUMNS, cells):
-                self._widths[col] = max(self._widths.get(col, 0), cell_len(text))
+            table.add_row(*(Text(t, style=s, overflow="ellipsis") for t, s in cells), key=key)
             self._cells[key] = cells
             return True
         if old != cells:
             for (col, _), new, prev in zip(COLUMNS, cells, old):
                 if new != prev:
-                    # Widening only when needed: update_width=True on a narrower value
-                    # makes DataTable re-measure the whole column (every row).
-                    width = cell_len(new[0])
-                    wider = width > self._widths.get(col, 0)
-                    if wider:
-                        self._widths[col] = width
-                    table.update_cell(key, col, Text(new[0], style=new[1]), update_width=wider)
+                    # No re-measure (DataTable's goes over every row of the column):
+                    # _fit_columns sizes the columns from the counted widths.
+                    table.update_cell(key, col, Text(new[0], style=new[1], overflow="ellipsis"))
             self._cells[key] = cells
         return False
 
@@ -320,6 +393,7 @@ class PodsPane(LazyChildren, Vertical):
         now, pal = self._now, self._pal
         if now is None or not self.is_mounted:
             return
+        self._refit()
         table = self.table
         minute = now.replace(second=0, microsecond=0)
         settled_before = minute - timedelta(minutes=10)

@@ -20,7 +20,9 @@ class PresenterBanner(Horizontal):
     DEFAULT_CSS = """
     PresenterBanner { height: 5; display: none; background: $panel; padding: 0 1; }
     PresenterBanner #banner-sev { width: 12; height: 5; content-align: center middle; text-style: bold; }
-    PresenterBanner #banner-status { width: 1fr; height: 5; content-align: left middle; padding: 0 2; }
+    PresenterBanner #banner-status {
+        width: 1fr; height: 5; content-align: left middle; padding: 0 2; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     PresenterBanner Vertical { width: auto; height: 5; padding: 0 2; }
     PresenterBanner .label { color: $text-muted; height: 1; }
     PresenterBanner Digits { width: auto; }
@@ -41,16 +43,19 @@ class PresenterBanner(Horizontal):
     def show(self, incident: "Incident", clock: "UpdateClock", now: datetime, redact=lambda t: t,
              demo: bool = False) -> None:
         sev = self.query_one("#banner-sev", Static)
-        sev.update(Text(f"\n{incident.severity.name}\n", style=SEVERITY_STYLES.get(incident.severity, "reverse"),
-                        justify="center"))
-        sev.styles.background = SEVERITY_STYLES.get(incident.severity, "").split(" on ")[-1] or None
-        status = Text()
+        sev_style = SEVERITY_STYLES.get(incident.severity, "reverse")
+        badge = Text(f"\n{incident.severity.name}\n", style=sev_style, justify="center")
         if demo:
-            status.append(" DEMO ", style="bold #000000 on #d7d700")
-            status.append(" ")
+            badge.append("DEMO", style="bold #000000 on #d7d700")
+        sev.update(badge)
+        sev.styles.background = SEVERITY_STYLES.get(incident.severity, "").split(" on ")[-1] or None
+        # One fact a line, each cut rather than wrapped: at 80 columns a wrapped title pushed
+        # the phase out of the banner's five rows.
+        status = Text(no_wrap=True, overflow="ellipsis")
         status.append(incident.status.value.upper() + "\n", style="bold")
-        status.append(redact(incident.title), style="")
-        status.append(f"\n{incident.ref} · phase {incident.phase.value}", style="dim")
+        status.append(f"phase {incident.phase.value}\n", style="bold")
+        status.append(redact(incident.title) + "\n")
+        status.append(incident.ref, style="dim")
         append_roles(status, incident.roles, redact)
         self.query_one("#banner-status", Static).update(status)
         self.query_one("#elapsed-digits", Digits).update(elapsed_text(incident, now))

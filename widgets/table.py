@@ -40,6 +40,21 @@ class StockTable(DataTable):
             self.add_row(*cells, key=key, height=row.height, label=row.label)
         self.move_cursor(row=cursor.row, column=cursor.column, animate=False)
 
+    # DataTable's Home/End move a row cursor nowhere (they go to the first/last column, of
+    # which a row cursor has none): in a table of rows they go to the first/last row, as the
+    # README's keys say (the deploys and pods panes).
+    def action_scroll_home(self) -> None:
+        if self.show_cursor and self.cursor_type == "row":
+            self.action_scroll_top()
+        else:
+            super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        if self.show_cursor and self.cursor_type == "row":
+            self.action_scroll_bottom()
+        else:
+            super().action_scroll_end()
+
     def keys_in_view(self, order: Sequence[str]) -> Sequence[str]:
         """The keys of ``order`` (the rows' order) on screen now, with a row's margin either
         side (scroll_y is a float): what a pane that updates only visible rows brings up to date."""

@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -143,6 +144,7 @@ class KeyProbe:
         self.selected = 0
         self.selected_at = 0.0
         self.snapshots: dict[str, list[tuple[float, float]]] = {}   # source -> [(at, elapsed_s)]
+        self.health_oldest: list[tuple[datetime, datetime | None]] = []   # (arrived, oldest checked_at)
         self._seen: Any = None
         self._seen_snapshot: Any = None
         self.timeouts = 0
@@ -156,6 +158,13 @@ class KeyProbe:
         elif isinstance(message, self._snapshot_type) and message is not self._seen_snapshot:
             self._seen_snapshot = message
             self.snapshots.setdefault(message.source, []).append((time.perf_counter(), message.elapsed_s))
+            services = getattr(message.snapshot, "services", None)
+            if services:
+                # A health poll no longer waits for its slowest check: a round is the time until
+                # every service has a newer result, read off the snapshots the app receives.
+                checked = [s.checked_at for s in services]
+                oldest = None if None in checked else min(checked)
+                self.health_oldest.append((datetime.now(timezone.utc), oldest))
 
     def send(self, key: str) -> None:
         import unicodedata
@@ -395,6 +404,20 @@ def _delay_specs(n: int, slowest_s: float, url: Callable[[int, str], str]) -> tu
     )
 
 
+def _rounds(seen: list) -> list[float]:
+    """Round durations: from a round's start (the first snapshot, then each round's end) to the
+    first snapshot in which every service was checked after that start."""
+    if not seen:
+        return []
+    out: list[float] = []
+    start = seen[0][0]
+    for arrived, oldest in seen[1:]:
+        if oldest is not None and oldest >= start:
+            out.append((arrived - start).total_seconds())
+            start = arrived
+    return out
+
+
 async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: int, window_s: float,
                         concurrency: int | None, store_dir: Path) -> dict:
     from checks.specs import HostSpec, KubeSpec
@@ -437,7 +460,7 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
             keys = ["down", "up"]
             i = 0
             while True:
-                done_rounds = len(probe.snapshots.get("health", [])) - len(first)
+                done_rounds = len(_rounds(probe.health_oldest[len(first):]))
                 if (done_rounds >= rounds and len(drawn) >= presses) or time.perf_counter() - start > window_s:
                     break
                 await asyncio.sleep(rng.uniform(0.010, 0.040))
@@ -446,13 +469,12 @@ async def _health_round(specs: tuple, slowest_s: float, rounds: int, presses: in
                 handled.append(h)
                 i += 1
             stalls = watch.stop()
-            window_rounds = probe.snapshots.get("health", [])[len(first):]
             snap = app.screen._snapshots.get("health")
             up = sum(str(s.state) == "UP" for s in snap.services) if snap is not None else 0
             await pilot.pause()
     finally:
         store.close()
-    elapsed = [e for _, e in window_rounds]
+    elapsed = _rounds(probe.health_oldest[len(first):])
     ratio = pct(elapsed, 0.5) / slowest_s if elapsed else float("nan")
     return {
         "services": len(specs),

@@ -100,6 +100,26 @@ def _health(r: dict) -> list[Row]:
             verdict(r.get("up") == r.get("n") if r.get("up") is not None else None)),
         Row("health", "checker CPU per round (cold / warm)", "", fmt(r.get("cpu_s"), "s"), fmt(r.get("warm_cpu_s"), "s")),
     ]
+    det = r.get("detection") or {}
+    alone, beside = det.get("alone") or {}, det.get("with_slow_neighbour") or {}
+    if det:
+        diff = _num(det.get("down_difference_s"))
+        budget = det.get("budget_down_s")
+        rows += [
+            Row("health", "api DOWN after stop: beside a 3 s neighbour (median / worst)", f"<= {fmt(budget, 's')}",
+                fmt(beside.get("down_median_s"), "s"), fmt(max(beside.get("down_s") or [0]), "s"),
+                at_most(max(beside.get("down_s") or [math.inf]), budget)),
+            Row("health", "same, api alone (median / worst)", f"<= {fmt(budget, 's')}",
+                fmt(alone.get("down_median_s"), "s"), fmt(max(alone.get("down_s") or [0]), "s"),
+                at_most(max(alone.get("down_s") or [math.inf]), budget)),
+            Row("health", "detection with a slow neighbour vs alone (difference of medians)", "<= 1 s",
+                fmt(diff, "s"), "", at_most(abs(diff) if diff is not None else None, 1)),
+            Row("health", "api UP again after restart, beside the neighbour (median)", f"<= {fmt(det.get('budget_up_s'), 's')}",
+                fmt(beside.get("up_median_s"), "s"), fmt(max(beside.get("up_s") or [0]), "s"),
+                at_most(max(beside.get("up_s") or [math.inf]), det.get("budget_up_s"))),
+            Row("health", "api checked every (interval 2 s): beside the neighbour / alone", "~ 2 s",
+                fmt(beside.get("check_every_s"), "s"), fmt(alone.get("check_every_s"), "s")),
+        ]
     return rows
 
 

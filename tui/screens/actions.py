@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import shlex
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from functools import partial
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 
 from ..incident.model import Kind
+
+if TYPE_CHECKING:
+    from ..session import Session
+    from .dashboard_host import DashboardHost
 
 BUILTINS = (("rollout restart", "restart"), ("scale", "scale"))
 
@@ -41,21 +46,25 @@ class _Begun:
 
 
 class DashboardActions:
-    """`X`; mixed into the Dashboard (uses its wapp, focused, _snapshots, write, notify)."""
+    """`X`; mixed into the Dashboard (uses its session, panes, wapp, focused, _snapshots, write, notify)."""
 
-    # Provided by the Dashboard this is mixed into.
-    wapp: Any
-    app: Any
-    focused: Any
-    _snapshots: dict[str, Any]
-    notify: Callable[..., None]
-    write: Callable[..., Any]
+    if TYPE_CHECKING:   # provided by the Dashboard this is mixed into
+        @property
+        def wapp(self) -> DashboardHost: ...
+        @property
+        def _snapshots(self) -> dict[str, Any]: ...
+        session: Session
+        panes: Mapping[str, Any]
+        app: Any
+        focused: Any
+        notify: Callable[..., None]
+        write: Callable[..., Any]
 
     # -- 1. the selected row ------------------------------------------------------------
 
     def _action_row(self) -> tuple[str, dict[str, str], str] | None:
         """(pane name, placeholder values, what to call the row) of the focused pane's cursor row."""
-        panes = {id(p): name for name, p in self.wapp.panes.items()}
+        panes = {id(p): name for name, p in self.panes.items()}
         target = self.focused
         while target is not None and id(target) not in panes:
             target = target.parent
@@ -89,7 +98,7 @@ class DashboardActions:
             for title, builtin in BUILTINS:
                 titles.append(f"{title}: its Deployment, via the Kubernetes API (dry run first)")
                 handlers.append(partial(self._kube_start, builtin, values))
-        for spec in self.wapp.config.actions:
+        for spec in self.session.config.actions:
             if spec.pane == pane:
                 titles.append(f"{spec.name}: {shlex.join(spec.argv)}")
                 handlers.append(partial(self._custom_start, spec, values))
@@ -160,7 +169,7 @@ class DashboardActions:
         from checks.specs import KubeSpec
 
         raw = self._snapshots.get("pods")
-        return KubeActions(self.wapp.config.kubernetes or KubeSpec(), getattr(raw, "context", None))
+        return KubeActions(self.session.config.kubernetes or KubeSpec(), getattr(raw, "context", None))
 
     def _kube_start(self, builtin: str, values: dict[str, str]) -> None:
         from checks.actions import check_value
@@ -193,7 +202,7 @@ class DashboardActions:
             deployment = kube.deployment_of(values["namespace"], values["pod"])
             if deployment is None:
                 raise KubeActionError(f"pod {values['pod']} is not owned by a Deployment")
-            at = self.wapp.clock().astimezone(timezone.utc)
+            at = self.session.clock().astimezone(timezone.utc)
             if builtin == "restart":
                 dry = kube.restart(values["namespace"], deployment, at, dry_run=True)
             else:
@@ -232,14 +241,14 @@ class DashboardActions:
         from ..incident.redact import Redactor
         from ..runcmd import argv_secrets, command_line, entry_texts
 
-        redactor = Redactor([*self.wapp.config.secrets, *argv_secrets(argv)])
+        redactor = Redactor([*self.session.config.secrets, *argv_secrets(argv)])
         command = command_line(argv, redactor)
         note = f"dashboard action “{redactor.text(name)}”"
         running_text, ended_text = entry_texts(command, note)
         meta = {"event": "run", "command": command, "host": os.uname().nodename, "state": "running",
                 "note": note, "action": name}
-        entry = self.write(self.wapp.store.append, self.wapp.incident_id, kind, running_text,
-                           author=self.wapp.author, source="action", meta=meta)
+        entry = self.write(self.session.store.append, self.session.incident_id, kind, running_text,
+                           author=self.session.author, source="action", meta=meta)
         if entry is None:
             self.notify("Not run: its timeline entry could not be written first", severity="error", timeout=10)
             return None
@@ -294,7 +303,7 @@ class DashboardActions:
         kube = self._kube()
         try:
             if builtin == "restart":
-                done = kube.restart(namespace, deployment, self.wapp.clock().astimezone(timezone.utc), dry_run=False)
+                done = kube.restart(namespace, deployment, self.session.clock().astimezone(timezone.utc), dry_run=False)
             else:
                 assert replicas is not None
                 done = kube.scale(namespace, deployment, replicas, dry_run=False)
@@ -315,10 +324,10 @@ class DashboardActions:
         meta = ended_meta(outcome, tail, begun.redactor)
         text = begun.ended_text(outcome)
         if hasattr(entry, "entry_id"):
-            self.write(self.wapp.store.edit, entry.entry_id, text=text, author=self.wapp.author, source="action",
+            self.write(self.session.store.edit, entry.entry_id, text=text, author=self.session.author, source="action",
                        meta=meta)
         else:       # the "running" entry is queued (shared store offline): the ending follows it
-            self.write(self.wapp.store.append, self.wapp.incident_id, begun.kind, text, author=self.wapp.author,
+            self.write(self.session.store.append, self.session.incident_id, begun.kind, text, author=self.session.author,
                        source="action", meta=meta)
         panel.finished(outcome.describe())
         self.notify(f"{outcome.describe()}: written to the timeline",

@@ -37,6 +37,7 @@ class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            # Not markup: a title may name outside things (a service, a pod: "still red: …").
             yield Label(Text(f"{self.title_text}  (1-{len(self.options)}, Enter, Esc cancels)"))
             yield OptionList(*[
                 Option(Text(f"{i + 1}  {text}" + ("  ◀ current" if i == self.current else "")), id=str(i))

@@ -1,7 +1,7 @@
 """The dashboard's communicate keys: draft, copy, save or post a status update; export.
 
 A mixin so the screen module stays about layout and the timeline; it relies on
-the screen's ``wapp``, ``incident``, ``write`` and ``latest_snapshot``.
+the screen's ``session``, ``wapp``, ``incident``, ``write`` and ``latest_snapshot``.
 """
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from ..panes import HEALTH
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from ..app import WarroomApp
+    from ..session import Session
+    from .dashboard_host import DashboardHost
 
     class _Mixin(Screen[Any]):
         """To mypy the mixin is the dashboard screen it is mixed into: what it uses of it, typed."""
         @property
-        def wapp(self) -> WarroomApp: ...
+        def wapp(self) -> DashboardHost: ...
+        session: Session
         incident: Any
         def latest_snapshot(self, source: str) -> Any: ...
         def write(self, fn: Any, *args: Any, **kwargs: Any) -> Any: ...
@@ -46,15 +48,15 @@ class CommunicateActions(_Mixin):
         from ..incident.redact import Redactor
         from ..incident.templates import build_context, render_update
 
-        store, incident_id = self.wapp.store, self.wapp.incident_id
+        store, incident_id = self.session.store, self.session.incident_id
         ctx = build_context(self.incident, list(self.query_one(TimelineView).entries), affected=self._affected(),
-                            now=self.wapp.clock(), checklist=store.checklist(incident_id),
+                            now=self.session.clock(), checklist=store.checklist(incident_id),
                             followups=store.followups(incident_id, pending_only=False))
         from ..incident.safe_text import visible
 
         # The draft is shown, edited and sent as text a person reads: entries' controls made visible.
-        return visible(render_update(name, ctx, template_dir=self.wapp.config.template_dir,
-                                     redactor=Redactor(self.wapp.config.secrets)))
+        return visible(render_update(name, ctx, template_dir=self.session.config.template_dir,
+                                     redactor=Redactor(self.session.config.secrets)))
 
     def action_update_draft(self) -> None:
         from ..incident.notify import target_name
@@ -65,10 +67,10 @@ class CommunicateActions(_Mixin):
         template = suggest_template(self.incident, entries)
         # A draft whose post failed is offered again as it was, not re-rendered.
         draft = self._kept_draft or self._render_update(template)
-        targets = [target_name(n) for n in self.wapp.config.notify]
+        targets = [target_name(n) for n in self.session.config.notify]
         self.app.push_screen(
-            UpdateScreen(draft, template, targets, render=self._render_update, incident_id=self.wapp.incident_id,
-                         now=self.wapp.clock()),
+            UpdateScreen(draft, template, targets, render=self._render_update, incident_id=self.session.incident_id,
+                         now=self.session.clock()),
             self._update_done)
 
     def _update_done(self, result) -> None:
@@ -76,7 +78,7 @@ class CommunicateActions(_Mixin):
             return
         from ..incident.redact import Redactor
 
-        text = Redactor(self.wapp.config.secrets).text(result.text)
+        text = Redactor(self.session.config.secrets).text(result.text)
         if result.action == "copy":
             self.app.copy_to_clipboard(text)
             self._record_update(text, {"template": result.template, "via": "clipboard"})
@@ -93,7 +95,7 @@ class CommunicateActions(_Mixin):
                 return
             self.notify(f"Update saved to {path}")
         elif result.action == "post":
-            if not self.wapp.config.notify:
+            if not self.session.config.notify:
                 self._kept_draft = result.text
                 self.notify("No webhooks configured — add [[notify]] to warroom.toml; the draft is kept (U)",
                             severity="warning", timeout=10)
@@ -101,7 +103,7 @@ class CommunicateActions(_Mixin):
             self._post_worker(text, result.template)
 
     def _record_update(self, text: str, meta: dict) -> None:
-        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, text, author=self.wapp.author,
+        if self.write(self.session.store.record_update_sent, self.session.incident_id, text, author=self.session.author,
                       source="tui", meta=meta) is not None:
             self._kept_draft = None
 
@@ -110,8 +112,8 @@ class CommunicateActions(_Mixin):
         from ..incident.notify import apost_update, summarize
 
         self.notify("Posting the status update…", timeout=3)
-        targets = list(targets if targets is not None else self.wapp.config.notify)
-        results = await apost_update(text, targets, incident=self.incident, redactor=self.wapp.redactor)
+        targets = list(targets if targets is not None else self.session.config.notify)
+        results = await apost_update(text, targets, incident=self.incident, redactor=self.session.redactor)
         posted = [r.target_name for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         if posted:
@@ -159,11 +161,11 @@ class CommunicateActions(_Mixin):
         from ..incident.export import export, save_text
         from ..incident.redact import Redactor
 
-        now = self.wapp.clock()
-        name = f"incident-{self.wapp.incident_id}-postmortem-{now:%Y%m%d-%H%M}.md"
+        now = self.session.clock()
+        name = f"incident-{self.session.incident_id}-postmortem-{now:%Y%m%d-%H%M}.md"
         try:
-            text = export(self.wapp.store, self.wapp.incident_id, "md",
-                          redactor=Redactor(self.wapp.config.secrets), now=now)
+            text = export(self.session.store, self.session.incident_id, "md",
+                          redactor=Redactor(self.session.config.secrets), now=now)
             path = save_text(name, text)
         except (OSError, StoreError) as exc:
             self.app.call_from_thread(self.notify, f"Export failed: {exc}", severity="error", timeout=10)

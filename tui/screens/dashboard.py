@@ -3,94 +3,60 @@
 Data flow: the store is the truth. Every scribe action writes the store first and
 the screen shows what it reads back, so a second dashboard or `warroom log` in
 another terminal sees exactly the same timeline.
+
+This module is the layout and the wiring (ARCHITECTURE.md has the map): the Session it is
+handed (tui/session.py), StoreSync (tui/store_sync.py, load/poll/write), SnapshotRouter
+(tui/snapshot_routing.py), PacedScreen (tui/textual_hooks/screen.py), the keys in
+dashboard_keys/scribe/pane_keys/communicate/signals, and DashboardHost for the app.
 """
 from __future__ import annotations
 
-import asyncio
-import gc
-import re
-import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Static
 
 from widgets.changes import update_static
 from widgets.checklist import ChecklistView
 from widgets.countdown import UpdateCountdown
+from widgets.footer import WholeKeysFooter
 from widgets.incident_header import IncidentHeader
 from widgets.status_strip import StatusStrip
-from widgets.timeline import TimelineView, time_text
+from widgets.timeline import TimelineView
 
-from ..incident.model import PROGRESS_KINDS, Entry, Kind, Phase, Severity, Status
-from ..incident.safe_text import visible
-from ..incident.store import StoreError
+from ..incident.model import Entry
 from ..incident.timers import Urgency, due_followups, escalation_due, update_clock
 from ..messages import SnapshotReady
 from ..pacing import FRAME_WAIT_S, PERIOD_S, Beat
-from ..panes import ALERTS, DEPLOYS, PODS, has_signals
+from ..panes import ALERTS, has_signals
 from ..scheduler import Scheduler
-from ..textual_hooks import use_dirty_lines_compositor
-from ..textual_hooks.pacing import FramePacing
+from ..session import Session
+from ..snapshot_routing import DisplayEdge, SnapshotRouter
+from ..store_sync import StoreSync
+from ..textual_hooks.screen import PacedScreen
 from .actions import DashboardActions
 from .boundary import GuardedScreen
 from .communicate import CommunicateActions
+from .dashboard_host import DashboardHost
+from .dashboard_keys import BINDINGS, HELP_TEXT, READ_ONLY_HIDDEN, WRITE_ACTIONS
+from .entry_text import parse_edit, parse_follow_up, parse_role  # noqa: F401 - the names tests and callers know
 from .evidence import EvidenceActions
+from .pane_keys import PaneKeys
+from .scribe import ScribeActions
 from .signals import SignalActions
 
 if TYPE_CHECKING:
     from widgets.entry_prompt import EntryPrompt
+    from widgets.presenter_banner import PresenterBanner
 
-    from ..app import WarroomApp
-    from ..detector import Damper
 
-FOLLOW_UP = re.compile(r"\s+\+(\d+(?:\.\d+)?)\s*m?(?:in)?\s*$")
-EDIT_TIME = re.compile(r"^@(\d{1,2}):(\d{2})(?::(\d{2}))?\s+")
 COMPACT_WIDTH, COMPACT_HEIGHT = 120, 34
-# Other terminals' entries show within a second (ARCHITECTURE.md): the beat reads the store, and
-# once more half a beat later. A timer of its own at 4 Hz woke the loop 4 times a second,
-# and a wake-up costs ~0.1 ms of CPU whatever it does.
-STORE_POLL_S = 0.5
-
-
-def parse_follow_up(text: str) -> tuple[str, float | None]:
-    """'check the db +10' -> ('check the db', 10.0)."""
-    match = FOLLOW_UP.search(text)
-    if not match:
-        return text, None
-    return text[: match.start()].rstrip(), float(match.group(1))
-
-
-ROLE_ALIASES = {"ic": "commander", "cmd": "commander", "incident-commander": "commander", "communications": "comms"}
-
-
-def parse_role(text: str) -> tuple[str, str]:
-    """'commander alice' -> ('commander', 'alice'); a role alone clears it ('scribe' -> ('scribe', ''))."""
-    from ..incident.model import ROLES
-
-    role, _, person = text.strip().partition(" ")
-    role = ROLE_ALIASES.get(role.lower(), role.lower())
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r} — type a role then a name, e.g. 'commander alice' "
-                         f"(roles: {', '.join(ROLES)}; a role alone clears it)")
-    return role, " ".join(person.split())
-
-
-def parse_edit(text: str, original: datetime) -> tuple[str, datetime | None]:
-    """'@14:05 new text' -> ('new text', that time on the entry's UTC date)."""
-    match = EDIT_TIME.match(text)
-    if not match:
-        return text, None
-    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"not a time: {match.group(0).strip()} — use @HH:MM or @HH:MM:SS (UTC)")
-    return text[match.end():], original.replace(hour=hour, minute=minute, second=second, microsecond=0)
+_W = TypeVar("_W", bound=Widget)
 
 
 class CommanderPane(Vertical):
@@ -99,114 +65,47 @@ class CommanderPane(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActions, EvidenceActions, FramePacing,
-                Screen):
+class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActions, EvidenceActions, ScribeActions,
+                PaneKeys, PacedScreen):
     # The timeline has the focus from the start (on_mount focuses it too): Textual's default
     # focused the first focusable pane, restyling it twice before the first frame.
     AUTO_FOCUS = "TimelineView"
     FRAME_WAIT_S = FRAME_WAIT_S     # frames nobody's key asked for wait for their beat (textual_hooks/pacing.py)
-    BINDINGS = [
-        Binding("question_mark", "help", "Help"),
-        Binding("n", "entry('note')", "Note"),
-        Binding("a", "entry('action')", "Action"),
-        Binding("d", "entry('decision')", "Decision"),
-        Binding("f", "entry('finding')", "Finding"),
-        Binding("m", "entry('mitigation')", "Mitigation"),
-        Binding("c", "entry('comms')", "Comms", show=False),
-        Binding("t", "entry('todo')", "Todo"),
-        Binding("e", "edit", "Edit entry"),
-        Binding("s", "severity", "Severity"),
-        Binding("S", "status", "Status"),
-        Binding("p", "phase", "Phase", show=False),
-        Binding("R", "role", "Set role", show=False),
-        Binding("u", "update_sent", "Update sent"),
-        Binding("U", "update_draft", "Draft update"),
-        Binding("x", "export", "Export postmortem", show=False),
-        Binding("z", "snooze", "Snooze 5m", show=False),
-        Binding("F", "followup_done", "Follow-up done", show=False),
-        Binding("Z", "zoom", "Zoom pane", show=False),
-        Binding("P", "presenter", "Presenter", show=False),
-        Binding("H", "hide_healthy", "Hide healthy pods", show=False),
-        Binding("l", "pod_log", "Pod log", show=False),
-        Binding("y", "copy_revert", "Copy git revert", show=False),
-        Binding("D", "diffstat", "Deploy diffstat", show=False),
-        Binding("exclamation_mark", "silence_alert", "Silence alert", show=False),
-        Binding("V", "verify", "Verify", show=False),
-        Binding("L", "copy_alert_link", "Copy alert link", show=False),
-        Binding("I", "impact", "Impact & resolution", show=False),
-        Binding("M", "milestone", "Mark milestone", show=False),
-        Binding("A", "action_item", "Action item", show=False),
-        Binding("X", "actions", "Actions on row", show=False),
-    ]
+    # Z maximizes a pane, never the incident: severity, status, clocks, the follow-up
+    # banners, the entry prompt and the keys stay on screen (Textual keeps only the footer).
+    ALLOW_IN_MAXIMIZED_VIEW = "#banner, #topbar, #alerts, #prompt, Footer"
+    BINDINGS = BINDINGS
+    HELP_TEXT = HELP_TEXT
 
-    HELP_TEXT = {
-        "entry('note')": "Add a note (one-line prompt; Enter saves, Esc cancels)",
-        "entry('action')": "Add an action taken",
-        "entry('decision')": "Add a decision",
-        "entry('finding')": "Add a finding (feeds the postmortem's root cause)",
-        "entry('mitigation')": "Add a mitigation (feeds the postmortem's resolution)",
-        "entry('comms')": "Add a communications entry",
-        "entry('todo')": "Add a todo; end with +10 to get a follow-up alert in 10 min",
-        "edit": "Edit the selected entry (text, or @HH:MM to change its time); the old revision is kept",
-        "severity": "Change severity (SEV1-SEV4); the update cadence follows",
-        "status": "Change status (Investigating … Resolved)",
-        "phase": "Move the incident to another phase",
-        "role": "Assign a role: e.g. 'commander alice' (commander, deputy, scribe, comms)",
-        "update_sent": "Record 'status update sent' and restart the update countdown",
-        "update_draft": "Draft a status update from the incident (edit, then copy / save / post to webhooks)",
-        "export": "Write the postmortem draft (markdown) to a file in the current directory",
-        "snooze": "Snooze the update countdown by 5 minutes",
-        "followup_done": "Mark the oldest due follow-up as done",
-        "zoom": "Maximize the focused pane / restore",
-        "presenter": "Presenter mode for screen sharing: high contrast, big status banner, hostnames and IPs masked",
-        "hide_healthy": "Pods: hide / show pods that are healthy",
-        "pod_log": "Pods: the selected pod's log (a restarted container's previous one), followed live; "
-                   "/ filters, p pins the selected lines to the timeline",
-        "copy_revert": "Deploys: copy 'git revert <sha>' of the selected deploy to the clipboard",
-        "diffstat": "Deploys: show the selected deploy's diffstat",
-        "silence_alert": "Alerts: silence the selected alert group in Alertmanager (pick how long, say why); "
-                         "written to the timeline",
-        "copy_alert_link": "Alerts: copy the selected group's runbook_url (else dashboard_url) to the clipboard",
-        "actions": "Pods / Deploys / Health: actions on the selected row ([[actions]]; for a pod's Deployment "
-                   "rollout restart and scale, dry-run first); confirmed, run, output shown, logged",
-        "verify": "Evaluate every metric and the alerts now; one entry with each value against its baseline",
-        "help": "This help",
-        "impact": "Postmortem: users affected, revenue, data loss, SLA breach, a contributing factor, "
-                  "the mitigation and the permanent fix (a small form; also 'warroom set')",
-        "milestone": "Postmortem: mark now as team notified, root cause identified or fix deployed ('warroom mark')",
-        "action_item": "Postmortem: make the selected todo an action item (owner, priority, due date) "
-                       "or mark it not follow-up work",
-    }
-
-    def __init__(self) -> None:
+    def __init__(self, session: Session, panes: Mapping[str, Widget] | None = None,
+                 edge: DisplayEdge | None = None) -> None:
+        """``session``: the incident and store worked on; ``panes``: the live panes by source
+        name; ``edge``: what text may be shown now (the app: secrets, hosts while presenting)."""
         super().__init__()
-        use_dirty_lines_compositor(self)
-        self._damper: Damper | None = None
-        self.incident = None
-        self._last_seq = 0
-        self._queued_shown: dict = {}  # client id -> the stand-in entry shown "(queued)" (shared store offline)
-        self._last_progress: datetime | None = None
+        self.session = session          # store, incident, author, clock, config, redactor
+        self.panes: Mapping[str, Widget] = panes or {}
+        # Load, poll, write: the store's side of the screen (tui/store_sync.py).
+        self.sync = StoreSync(session, self, alive=lambda: self.is_attached)
+        # Snapshots to their panes, the detector and the store (tui/snapshot_routing.py).
+        self.router = SnapshotRouter(self.sync, edge, self.panes, lambda: self.query_one(TimelineView).entries,
+                                     lambda: self.app.batch_update(), lambda text: self.log.error(text))
         self._overdue_rung_at: datetime | None = None
-        self._snapshots: dict[str, Any] = {}
-        self._frozen: set[str] = set()      # sources whose first full snapshot is out of the GC's way
-        self._mask_memo: dict[str, tuple] = {}   # source -> (masking hosts?, mask_value memo)
         self._alerted_followups: set[int] = set()
-        self.followups: list = []
         self.scheduler: Scheduler | None = None
         self._sources_started = False
         self.beat = Beat()
-        self._store_poll = None         # the timer of the store read between two beats
         # Hidden at the first frame, so not mounted for it (~7 ms of styling and mounting, the
         # entry prompt's Input and the banner's nine widgets): each is mounted just after the
         # first frame, or before it if that frame shows it (alerts due, a small terminal).
         self._prompt: EntryPrompt | None = None
         self._alerts = Static("", id="alerts")
         self._strip: StatusStrip | None = None
-        self._banner: Widget | None = None
+        self._banner: PresenterBanner | None = None
 
     @property
-    def wapp(self) -> "WarroomApp":
-        return self.app  # type: ignore[return-value]
+    def wapp(self) -> DashboardHost:
+        """The hosting app, as far as the screen uses it (dashboard_host.py)."""
+        return cast(DashboardHost, self.app)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -215,51 +114,44 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         ``[link=…]`` would crash the app or dress itself up. ``markup`` is ignored on purpose."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
-    @property
-    def damper(self) -> "Damper":
-        # Made (and its module imported) with the first snapshot, after the first frame.
-        if self._damper is None:
-            from ..detector import Damper
-
-            self._damper = Damper()
-        return self._damper
-
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # The DOM, once _mount_hidden has run: #banner, #topbar, #alerts, #body (#live, #strip,
         # #commander), #prompt, the footer.
-        self._strip = StatusStrip(list(self.wapp.panes), id="strip")   # holds snapshots before it is mounted
+        self._strip = StatusStrip(list(self.panes), id="strip")   # holds snapshots before it is mounted
+        self.router.strip = self._strip
         with Horizontal(id="topbar"):
             yield IncidentHeader(id="header")
             yield UpdateCountdown(id="countdown")
         with Horizontal(id="body"):
             with Container(id="live"):
-                for name, pane in self.wapp.panes.items():
+                for name, pane in self.panes.items():
                     # The pane is the grid cell itself, and what Z maximizes: a container around
                     # each was four more widgets to mount, lay out and paint before the first frame.
                     if pane.id is None:
                         pane.id = f"pane-{name}"
-                    pane.ALLOW_MAXIMIZE = True
+                    pane.ALLOW_MAXIMIZE = True  # type: ignore[misc] # this pane, not its whole class
                     yield pane
             with CommanderPane(id="commander"):
                 yield ChecklistView(id="checklist")
                 yield TimelineView(id="timeline")
-        yield Footer()
+        yield WholeKeysFooter()
 
-    def _mount_hidden(self, widget: Widget) -> AwaitMount | None:
+    def _mount_hidden(self, widget: Widget | None) -> AwaitMount | None:
         """Mount one of the widgets left out of compose, in its place; None if it already is."""
-        if widget.parent is not None:
+        if widget is None or widget.parent is not None:
             return None
-        if widget is self._banner:
+        # By id (banner, alerts, strip, prompt: one of each): where each goes in the DOM.
+        if widget.id == "banner":
             return self.mount(widget, before=self.query_one("#topbar"))
-        if widget is self._alerts:
+        if widget.id == "alerts":
             return self.mount(widget, after=self.query_one("#topbar"))
-        if widget is self._strip:
+        if widget.id == "strip":
             return self.query_one("#body").mount(widget, after=self.query_one("#live"))
         return self.mount(widget, before=self.query_one(Footer))
 
-    def _banner_widget(self) -> Widget:
+    def _banner_widget(self) -> PresenterBanner:
         if self._banner is None:
             from widgets.presenter_banner import PresenterBanner
 
@@ -279,7 +171,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         for widget in (self._banner_widget(), self._alerts, self._strip, self._prompt_widget()):
             self._mount_hidden(widget)
 
-    async def _ready(self, widget: Widget) -> Widget:
+    async def _ready(self, widget: _W) -> _W:
         """The widget, mounted and composed (at once, unless a key came before the first frame)."""
         if not widget.is_mounted:
             self._mount_hidden(widget)
@@ -292,9 +184,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         self.query_one(IncidentHeader).redact = self.wapp.redact
         self.query_one(ChecklistView).redact = self.wapp.redact
         self.query_one(IncidentHeader).demo = self.wapp.demo
-        self.load_incident()
+        self.sync.load()
         self.set_interval(PERIOD_S, self._on_beat, name="tick")
-        self._listen_to_shared_store()
+        self.sync.listen()
         # The sources are built and started once the first frame is on the terminal: the
         # commander pane is usable at once, and the sources' modules, checkers and heavy imports
         # (kubernetes, in the pods watch thread) do not hold up the first frame or the GIL while
@@ -321,19 +213,20 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
             from ..sources import error_snapshot
 
             why = f"could not start: {why_failed(exc)}"
-            for name in self.wapp.panes:
+            for name in self.panes:
                 snapshot = error_snapshot(name, why)
                 if snapshot is not None:
                     self.post_message(SnapshotReady(name, snapshot, 0.0))
         self.scheduler = Scheduler(self, self.wapp.sources, align=self.beat.align)
+        if self.incident is not None:
+            self._tell_sources_resolved()
         self.scheduler.start()
 
     def frame_is_urgent(self) -> bool:
         return not self._sources_started or self.wapp.input_recent()
 
     async def on_unmount(self) -> None:
-        if self._store_poll is not None:
-            self._store_poll.cancel()
+        self.sync.stop()
         self.stop_frames()
         if self.scheduler is not None:
             await self.scheduler.stop()
@@ -343,186 +236,73 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
 
     def _apply_size(self) -> None:
         compact = self.size.width < COMPACT_WIDTH or self.size.height < COMPACT_HEIGHT
-        if compact and self.wapp.panes:
+        if compact and self.panes:
             self._mount_hidden(self._strip)
         self.set_class(compact, "-compact")
-        self.set_class(not self.wapp.panes, "-no-live")
-        self.query_one("#live").set_class(has_signals(self.wapp.panes), "-signals")
+        self.set_class(not self.panes, "-no-live")
+        self.query_one("#live").set_class(has_signals(self.panes), "-signals")
 
-    # -- the store -------------------------------------------------------------
+    # -- the store (tui/store_sync.py): what it read, drawn -----------------------
 
-    def load_incident(self) -> None:
-        store, incident_id = self.wapp.store, self.wapp.incident_id
-        revisions = store.entries(incident_id)
-        self._last_seq = revisions[-1].seq if revisions else 0
-        from ..incident.store import current_revisions
+    @property
+    def incident(self) -> Any:
+        return self.sync.incident
 
-        timeline = current_revisions(revisions)
-        self.query_one(TimelineView).set_entries(timeline)
-        # 100k entries are ~1M long-lived objects: without this every full GC pass walks them all
-        # (100-180 ms pauses measured). They live as long as the dashboard does.
-        gc.freeze()
-        self._note_progress(timeline)
-        self.refresh_incident()
+    @property
+    def followups(self) -> list[Any]:
+        return self.sync.followups
 
-    def _note_progress(self, entries) -> None:
-        for entry in entries:
-            if entry.kind in PROGRESS_KINDS and (self._last_progress is None or entry.ts > self._last_progress):
-                self._last_progress = entry.ts
+    def entries_loaded(self, entries: list[Entry]) -> None:
+        self.query_one(TimelineView).set_entries(entries)
 
-    # Actions that write to the store: a read-only view (warroom --read-only) has none of these keys.
-    WRITE_ACTIONS = frozenset({"entry", "edit", "severity", "status", "phase", "role", "update_sent", "snooze",
-                               "followup_done", "impact", "milestone", "action_item", "actions"})
-    # ... and of these not even a line in the help or the palette: a read-only view runs no commands.
-    READ_ONLY_HIDDEN = frozenset({"actions"})
+    def entries_changed(self, entries: list[Entry]) -> None:
+        self.query_one(TimelineView).upsert(entries)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in self.WRITE_ACTIONS and getattr(self.wapp.store, "read_only", False):
-            return False
-        return True
+    def entries_removed(self, entry_ids: Any) -> None:
+        self.query_one(TimelineView).remove(entry_ids)
 
-    def _present(self) -> list[str]:
-        """Who has this incident open on a shared store: "alice IC", "bob read-only" …"""
-        present = getattr(self.wapp.store, "present", None)
-        if not present:
-            return []
-        roles = {person: role for role, person in self.incident.roles.items()}
-        short = {"commander": "IC", "deputy": "Deputy", "scribe": "Scribe", "comms": "Comms"}
-        out = []
-        for who, read_only in present:
-            role = short.get(roles.get(who, ""), "")
-            out.append(" ".join(part for part in (who, role, "read-only" if read_only else "") if part))
-        return out
-
-    def _listen_to_shared_store(self) -> None:
-        """A shared store's listening thread reports other machines' changes: read them at once
-        (not at the next poll), so an entry typed elsewhere is drawn here within a frame or two."""
-        if not hasattr(self.wapp.store, "on_change"):
-            return
-        loop = asyncio.get_running_loop()
-        scheduled = threading.Event()
-
-        def changed_elsewhere() -> None:  # on the store's thread
-            # One read at a time however fast others write (50 writers: 100 notifications/s):
-            # a read already scheduled picks up everything committed before it runs.
-            if not scheduled.is_set():
-                scheduled.set()
-                loop.call_soon_threadsafe(read)
-
-        def read() -> None:
-            scheduled.clear()  # before reading: a change committed from now on schedules another
-            self._poll_store_if_attached()
-
-        self.wapp.store.on_change = changed_elsewhere
-
-    def _poll_store_if_attached(self) -> None:
-        if self.is_attached:
-            self.poll_store()
-            self.tick()  # the header's connection state (back to LIVE after a catch-up) at once
-
-    def poll_store(self) -> None:
-        """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
-        try:
-            if self.wapp.store.changed():
-                self.sync_store()
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-
-    def _show_queued(self, fn, args: tuple, kwargs: dict, queued) -> None:
-        """A queued entry is shown at once, marked "(queued)", until the server has the real one."""
-        name = getattr(fn, "__name__", "")
-        if name == "append" and len(args) >= 3:
-            kind, text = args[1], args[2]
-        elif name == "add_todo" and len(args) >= 2:
-            kind, text = Kind.TODO, args[1]
-        else:
-            return  # other changes (a tick, a severity) show once sent; the header counts them meanwhile
-        now = self.wapp.clock()
-        self._queued_shown[queued.client_id] = stand_in = Entry(
-            seq=0, entry_id=-len(self._queued_shown) - 1, rev=1, incident_id=self.wapp.incident_id,
-            ts=kwargs.get("ts") or now, kind=kind, author=kwargs.get("author", ""), text=text, source="tui",
-            recorded_at=now, meta={"queued": True})
-        self.query_one(TimelineView).upsert([stand_in])
-
-    def _drop_sent_stand_ins(self) -> None:
-        if not self._queued_shown:
-            return
-        outbox = getattr(self.wapp.store, "outbox", None)
-        waiting = {p.client_id for p in outbox.pending()} if outbox is not None else set()
-        sent = [cid for cid in self._queued_shown if cid not in waiting]
-        self.query_one(TimelineView).remove(self._queued_shown.pop(cid).entry_id for cid in sent)
-
-    def sync_store(self, written: Entry | None = None) -> None:
-        self._drop_sent_stand_ins()
-        store = self.wapp.store
-        if written is not None and written.seq == self._last_seq + 1 and written.incident_id == self.wapp.incident_id:
-            # Our own write, right after the last entry seen: nothing else can be in between
-            # (seq order is commit order), so no read (a round trip to a shared server).
-            new = [written]
-        else:
-            new = store.entries(self.wapp.incident_id, after_seq=self._last_seq)
-        if new:
-            self._last_seq = new[-1].seq
-            self.query_one(TimelineView).upsert(new)
-            self._note_progress(new)
-        # Incident, checklist and follow-ups change only with an entry that says so (meta "event" or a
-        # follow-up); a change with no new entry at all (a snoozed follow-up) also re-reads them.
-        if not new or any(e.meta.get("event") or e.meta.get("follow_up_at") for e in new):
-            self.refresh_incident()
-
-    def refresh_incident(self) -> None:
-        store, incident_id = self.wapp.store, self.wapp.incident_id
-        self.incident = store.incident(incident_id)
-        self.query_one(ChecklistView).show(store.checklist(incident_id), self.incident.phase.value)
-        self.followups = store.followups(incident_id)
+    def incident_read(self) -> None:
+        self._tell_sources_resolved()
+        self.query_one(ChecklistView).show(self.sync.checklist, self.incident.phase.value)
         self.incident_refreshed(self.incident)
         self.tick()
 
+    def report(self, message: str, severity: str) -> None:
+        self.notify(message, severity=severity, timeout=10)
+
+    def refresh_incident(self) -> None:
+        self.sync.refresh_incident()
+
     def write(self, fn, *args, **kwargs):
-        """Run a store write; on failure say why in one line and return None (nothing is dropped silently)."""
-        try:
-            result = fn(*args, **kwargs)
-        except (StoreError, ValueError) as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return None
-        if getattr(result, "queued", None) is not None and hasattr(result, "client_id"):
-            # A shared store's server is unreachable: the change waits in the local outbox (outbox.Queued).
-            self.notify(f"queued: the server cannot be reached; {result.queued} change(s) will be sent, "
-                        "in order, when it is back", severity="warning", timeout=10)
-            self._show_queued(fn, args, kwargs, result)
-            self.tick()
-            return result
-        self.sync_store(written=result if isinstance(result, Entry) else None)
-        return result
+        """A store write (StoreSync.write): on failure one line says why and None is returned."""
+        return self.sync.write(fn, *args, **kwargs)
+
+    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
+        return self.sync.write_system(items, source=source)
+
+    WRITE_ACTIONS = WRITE_ACTIONS     # a read-only view (warroom --read-only) has none of these keys
+    READ_ONLY_HIDDEN = READ_ONLY_HIDDEN
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.WRITE_ACTIONS and self.session.read_only:
+            return False
+        return True
 
     # -- the clock ---------------------------------------------------------------
 
     def _on_beat(self) -> None:
         self.beat.tick()
-        self.poll_store()
+        self.sync.on_beat()
         self.tick()
-        if self._store_poll is None:
-            self._store_poll = asyncio.get_running_loop().call_later(STORE_POLL_S, self._poll_store_between_beats)
-
-    def _poll_store_between_beats(self) -> None:
-        self._store_poll = None
-        if self.is_attached:
-            self.poll_store()
 
     def tick(self) -> None:
         if self.incident is None:
             return
-        now = self.wapp.clock()
+        now = self.session.clock()
         self.query_one(TimelineView).set_today(now.date())
         header = self.query_one(IncidentHeader)
-        # A shared store's connection (LIVE / RECONNECTING 12s / OFFLINE …); the SQLite file has none.
-        label = getattr(self.wapp.store, "connection_label", None)
-        connection = label() if label is not None else None
-        if getattr(self.wapp.store, "read_only", False):
-            connection = ("READ-ONLY" + (f" · {connection[0]}" if connection else ""),
-                          connection[1] if connection and connection[1] != "ok" else "warn")
-        header.connection = connection
-        header.present = self._present()
+        header.connection = self.sync.connection()
+        header.present = self.sync.present()
         header.show(self.incident, now)
         clock = update_clock(self.incident, now)
         self.query_one(UpdateCountdown).show(clock)
@@ -536,12 +316,24 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         else:
             self._overdue_rung_at = None
         self._show_alerts(now)
-        if self._damper is not None:     # fed nothing yet: nothing to roll up or settle
-            self._write_system(self._damper.tick(now), "detector")
+        self.router.tick(now)
+
+    def _tell_sources_resolved(self) -> None:
+        """Pods red for what happened during the incident (an OOM kill) stop being red once it
+        is resolved (the small layout's strip showed ✖ Pods … OOMKilled after resolving)."""
+        resolved_at = self.incident.resolved_at if self.incident.resolved else None
+        for source in (self.scheduler.sources.values() if self.scheduler else ()):
+            tell = getattr(source.origin, "set_incident_resolved", None)
+            if tell is not None:
+                tell(resolved_at)
 
     def _show_alerts(self, now: datetime) -> None:
         alerts = []
-        progress = self._last_progress or self.incident.detected_at or self.incident.started_at
+        if self.incident.resolved:
+            # A resolved incident nags about nothing: no escalation, no follow-up banners.
+            self._show_alert_lines([])
+            return
+        progress = self.sync.last_progress or self.incident.detected_at or self.incident.started_at
         if (self.incident.detected_at or self.incident.started_at) > progress:
             progress = self.incident.detected_at or self.incident.started_at
         stalled = escalation_due(self.incident, progress, now)
@@ -553,6 +345,9 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
             if followup.id not in self._alerted_followups:
                 self._alerted_followups.add(followup.id)
                 self.app.bell()
+        self._show_alert_lines(alerts)
+
+    def _show_alert_lines(self, alerts: list[str]) -> None:
         widget = self._alerts
         if alerts:
             self._mount_hidden(widget)
@@ -561,70 +356,27 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
 
     # -- live sources ------------------------------------------------------------
 
-    def latest_snapshot(self, source: str) -> Any:
-        """The last snapshot ``source`` delivered (unmasked), or None: what the keys' actions read."""
-        return self._snapshots.get(source)
-
     @on(SnapshotReady)
     def on_snapshot(self, message: SnapshotReady) -> None:
         message.stop()
-        source = self.scheduler.sources.get(message.source) if self.scheduler else None
-        previous = self._snapshots.get(message.source)
-        snapshot = message.snapshot
-        self._snapshots[message.source] = snapshot
-        events: list = []
-        if source is not None and previous is not None:
-            try:
-                events = source.changes(previous, snapshot)
-            except Exception as exc:  # a detector bug must not stop the polling
-                self.log.error(f"changes() failed for {message.source}: {exc!r}")
-        self._show_snapshot(message.source, snapshot)
-        if message.source not in self._frozen and getattr(snapshot, "synced", True):
-            self._frozen.add(message.source)
-            # What a source's first full snapshot built (5,000 pod rows; the kubernetes client,
-            # imported by then) lives as long as the dashboard: keep it out of every full GC
-            # pass (150-180 ms each with 5,000 pods), as load_incident does for the timeline.
-            gc.freeze()
-        if source is not None:
-            self._write_system(self.damper.feed(events, self.wapp.clock()), message.source)
-            if message.source == ALERTS:
-                self.alerts_seen(snapshot)
-            hook = self.wapp.on_snapshot_hooks.get(message.source)
-            if hook is not None:
-                hook(snapshot, events)
-            self.scheduler.delivered(message)
-
-    def _show_snapshot(self, source: str, snapshot: Any) -> None:
-        pane = self.wapp.panes.get(source)
-        if pane is None:
+        events = self.router.route(message.source, message.snapshot, self.scheduler)
+        if events is None or self.scheduler is None:
             return
-        try:
-            # Every string of the snapshot, whichever pane or field shows it, crosses the display
-            # edge: pod names, reasons, commit subjects, error bodies are remote text.
-            snapshot = self._displayable(source, snapshot)
-            with self.app.batch_update():
-                pane.show(snapshot)
-                self._strip.show(source, snapshot)
-        except Exception as exc:  # a rendering bug turns its own pane red; the dashboard stays up
-            self.log.error(f"{source} pane failed to render: {exc!r}")
-            pane.border_subtitle = f"display error: {type(exc).__name__}"
-            pane.add_class("-error")
+        if message.source == ALERTS:
+            self.alerts_seen(message.snapshot)
+        hook = self.wapp.on_snapshot_hooks.get(message.source)
+        if hook is not None:
+            hook(message.snapshot, events)
+        self.scheduler.delivered(message)
 
-    def _displayable(self, source: str, snapshot: Any) -> Any:
-        """The snapshot with every string made safe to show (mask_value), reusing last time's
-        copy of each item the source handed on unchanged (valid while host masking stays on or
-        off: the function's output depends on it). Secrets can surface in remote text (an error
-        body, a commit subject): with secrets configured or hosts masked, through the app's whole
-        display edge; else only controls and bidi overrides are made visible (the cheap part)."""
-        state = self.wapp.masking_hosts
-        last_state, last = self._mask_memo.get(source, (None, {}))
-        this: dict = {}
-        from ..presenter import mask_value
+    @property
+    def _snapshots(self) -> dict[str, Any]:
+        """Each source's last snapshot, as it came (signals.py, the tests)."""
+        return self.router.snapshots
 
-        show = self.wapp.redact if state or self.wapp.config.secrets else visible
-        masked = mask_value(snapshot, show, (last if last_state == state else {}, this))
-        self._mask_memo[source] = (state, this)
-        return masked
+    def latest_snapshot(self, source: str) -> Any:
+        """The last snapshot ``source`` delivered (unmasked), or None: what the keys' actions read."""
+        return self.router.snapshots.get(source)
 
     async def action_presenter(self) -> None:
         await self._ready(self._banner_widget())
@@ -637,226 +389,15 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
             app.theme = getattr(self, "_theme_before", "textual-dark")
         self.set_class(app.presenter, "-presenter")
         # Re-show what is on screen through (or without) the host mask.
-        for source, snapshot in self._snapshots.items():
-            self._show_snapshot(source, snapshot)
+        self.router.show_all()
         self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
         self.tick()
 
-    def _write_system(self, events: list, source: str) -> None:
-        """One transaction for all of a snapshot's state changes, however many pods restarted."""
-        if getattr(self.wapp.store, "read_only", False):
-            return  # a read-only view (--read-only) records nothing, not even what its detector sees
-        fresh = [e for e in events if not self._recently_written(e)]
-        if fresh:
-            self.write_system([(e.text, self._system_meta(e)) for e in fresh], source=f"detector:{source}")
-
-    def write_system(self, items: list[tuple[str, dict | None]], *, source: str) -> Any:
-        """Every entry the dashboard writes on its own (detector changes, failed posts) goes
-        through here, redacted with the session's Redactor BEFORE the write: what a source said
-        (a redirect's Location with a ${ENV} token in it, an error body) reaches the store, and so
-        `warroom status` and every export, with its secrets masked."""
-        redactor = self.wapp.redactor
-        rows = [(Kind.SYSTEM, redactor.text(text), redactor.data(meta) if meta else meta) for text, meta in items]
-        return self.write(self.wapp.store.append_many, self.wapp.incident_id, rows, author="warroom", source=source)
-
-    @staticmethod
-    def _system_meta(e) -> dict:
-        meta = {"key": e.key, "state": e.state, "level": int(e.level)}
-        if getattr(e, "events", None):
-            # A burst entry stands for many changes: every one of them stays on record.
-            meta["events"] = [[m.key, m.state, int(m.level), m.text] for m in e.events]
-        return meta
-
-    def _recently_written(self, event) -> bool:
-        """Another dashboard on the same incident may have written this change already."""
-        now = self.wapp.clock()
-        timeline = self.query_one(TimelineView).entries
-        for entry in reversed(timeline[-200:]):
-            if now - entry.ts > timedelta(minutes=1):
-                break
-            if entry.kind is Kind.SYSTEM and entry.meta.get("key") == event.key and entry.meta.get("state") == event.state:
-                return True
-        return False
-
-    # -- scribe actions ----------------------------------------------------------
-
-    async def action_entry(self, kind: str) -> None:
-        prompt = await self._ready(self._prompt_widget())
-        prompt.open(kind)
-
-    async def action_role(self) -> None:
-        prompt = await self._ready(self._prompt_widget())
-        prompt.open("role", label="role")
-
-    async def action_edit(self) -> None:
-        entry = self.query_one(TimelineView).selected
-        if entry is None:
-            self.notify("Nothing to edit yet", severity="warning")
-            return
-        prompt = await self._ready(self._prompt_widget())
-        # The prompt shows the text made visible; submitted unchanged, the original is kept (below).
-        prompt.open(entry.kind.value, value=visible(entry.text), entry_id=entry.entry_id,
-                    label=f"edit {time_text(entry.ts, self.wapp.clock().date())}")
-
-    def on_timeline_view_opened(self, event: TimelineView.Opened) -> None:
-        from .entry_detail import EntryDetailScreen
-
-        try:
-            revisions = self.wapp.store.revisions(event.entry.entry_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", timeout=10, markup=False)
-            return
-        self.app.push_screen(EntryDetailScreen(revisions or [event.entry], self.wapp.redact))
-
-    def on_entry_prompt_submitted(self, event: EntryPrompt.Submitted) -> None:
-        store, incident_id, author = self.wapp.store, self.wapp.incident_id, self.wapp.author
-        prompt = self._prompt_widget()
-        if event.kind == "silence":
-            if self.silence_submitted(event.text):
-                prompt.close()
-                self.query_one(TimelineView).focus()
-            return
-        if event.entry_id is not None:
-            original = next((e for e in self.query_one(TimelineView).entries if e.entry_id == event.entry_id), None)
-            try:
-                text, ts = parse_edit(event.text, original.ts if original else self.wapp.clock())
-            except ValueError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            if original is not None and text == visible(original.text):
-                text = original.text        # not retyped: nothing of the original is lost
-            result = self.write(store.edit, event.entry_id, text=text, ts=ts, author=author, source="tui")
-        elif event.kind == "role":
-            try:
-                role, person = parse_role(event.text)
-            except ValueError as exc:
-                self.notify(str(exc), severity="error", timeout=10, markup=False)
-                return      # the prompt stays open with the text: nothing typed is lost
-            result = self.write(store.set_role, incident_id, role, person, author=author, source="tui")
-        elif event.kind == Kind.TODO.value:
-            text, minutes = parse_follow_up(event.text)
-            result = self.write(store.add_todo, incident_id, text, follow_up_minutes=minutes, author=author, source="tui")
-        else:
-            result = self.write(store.append, incident_id, Kind(event.kind), event.text, author=author, source="tui")
-        if result is not None:
-            prompt.close()
-            self.query_one(TimelineView).focus()
-
-    def on_entry_prompt_cancelled(self) -> None:
-        self.query_one(TimelineView).focus()
-
+    # @on handlers are collected from a class's own body (Textual's metaclass): this one stays here.
     @on(ChecklistView.Toggle)
     def on_checklist_toggle(self, event: ChecklistView.Toggle) -> None:
-        self.write(self.wapp.store.toggle_check, self.wapp.incident_id, event.item.phase, event.item.index,
-                   author=self.wapp.author, source="tui")
-
-    def _choose(self, title: str, values: list, labels: list[str], current, setter, **extra) -> None:
-        """Pick one of ``values`` in a ChoiceScreen; the choice is written with ``setter``."""
-        from .choose import ChoiceScreen
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.write(setter, self.wapp.incident_id, values[index], author=self.wapp.author, source="tui",
-                           **extra)
-
-        self.app.push_screen(ChoiceScreen(title, labels, values.index(current)), chosen)
-
-    def action_severity(self) -> None:
-        severities = list(Severity)
-        self._choose("Severity", severities, [f"{s.name} — {s.meaning}" for s in severities], self.incident.severity,
-                     self.wapp.store.set_severity, cadence=self.wapp.cadence)
-
-    def action_status(self) -> None:
-        statuses = list(Status)
-        self._choose("Status", statuses, [s.value for s in statuses], self.incident.status, self.wapp.store.set_status)
-
-    def action_phase(self) -> None:
-        phases = list(Phase)
-        self._choose("Phase", phases, [p.value for p in phases], self.incident.phase, self.wapp.store.set_phase)
-
-    def action_update_sent(self) -> None:
-        if self.write(self.wapp.store.record_update_sent, self.wapp.incident_id, "Status update sent",
-                      author=self.wapp.author, source="tui") is not None:
-            self.notify("Update recorded; countdown restarted")
-
-    def action_snooze(self) -> None:
-        if self.incident.next_update_at is None:
-            self.notify("No update is scheduled", severity="warning")
-            return
-        self.write(self.wapp.store.snooze_update, self.wapp.incident_id, 5, author=self.wapp.author, source="tui")
-
-    def action_followup_done(self) -> None:
-        due = due_followups(self.followups, self.wapp.clock())
-        if not due:
-            self.notify("No follow-up is due", severity="information")
-            return
-        self.write(self.wapp.store.complete_followup, due[0].id, author=self.wapp.author, source="tui")
-
-    def action_zoom(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-            return
-        target = self.focused
-        panes = list(self.wapp.panes.values())
-        while target is not None and target not in panes and target.id != "commander":
-            target = target.parent
-        if target is None:
-            target = self.query_one("#commander")
-        self.maximize(target, container=False)
-
-    # -- live pane keys ----------------------------------------------------------
-
-    def action_hide_healthy(self) -> None:
-        pane = self.wapp.panes.get(PODS)
-        if pane is not None:
-            hidden = pane.toggle_healthy()
-            self.notify("Healthy pods hidden" if hidden else "All pods shown")
-
-    def _selected_deploy(self):
-        pane = self.wapp.panes.get(DEPLOYS)
-        picked = pane.selected() if pane is not None else None
-        if picked is None:
-            self.notify("Select a deploy in the Deploys pane first (Tab to it, arrows to pick)", severity="warning")
-        return picked
-
-    def action_copy_revert(self) -> None:
-        picked = self._selected_deploy()
-        if picked is not None:
-            from checks.deploys import revert_command
-
-            repo, deploy = picked
-            command = revert_command(deploy.sha, merge=getattr(deploy, "merge", False))
-            self.app.copy_to_clipboard(command)
-            self.notify(f"Copied: {command}  (repo {repo.path})")
-
-    def action_diffstat(self) -> None:
-        picked = self._selected_deploy()
-        if picked is not None:
-            self._diffstat_worker(*picked)
-
-    @work(thread=True, exclusive=True, group="diffstat", exit_on_error=False)
-    def _diffstat_worker(self, repo, deploy) -> None:
-        from checks.deploys import diffstat
-
-        text = diffstat(repo.path, deploy.sha)
-        # A commit subject is outside text: a "[/]" in it is not markup (nor a crash).
-        self.app.call_from_thread(
-            self.notify, f"{deploy.sha[:10]} {deploy.subject}\n{text}", title="diffstat", timeout=20, markup=False)
-
-    def action_impact(self) -> None:
-        from .review_form import open_impact
-
-        open_impact(self)
-
-    def action_milestone(self) -> None:
-        from .review_form import open_milestone
-
-        open_milestone(self)
-
-    def action_action_item(self) -> None:
-        from .review_form import open_action_item
-
-        open_action_item(self)
+        self.write(self.session.store.toggle_check, self.session.incident_id, event.item.phase, event.item.index,
+                   author=self.session.author, source="tui")
 
     def action_help(self) -> None:
         from .help import HelpScreen

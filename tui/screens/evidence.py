@@ -14,14 +14,20 @@ from ..incident.evidence import pinned_finding
 from ..incident.model import Kind
 
 if TYPE_CHECKING:
-    from ..app import WarroomApp
+    from collections.abc import Mapping
+
+    from ..session import Session
+    from .dashboard_host import DashboardHost
 
 
 class EvidenceActions:
     """`l` and pinning; mixed into the Dashboard (uses its wapp, scheduler, write, notify, incident)."""
 
     if TYPE_CHECKING:       # what the Dashboard provides
-        wapp: WarroomApp
+        @property
+        def wapp(self) -> DashboardHost: ...
+        session: Session
+        panes: Mapping[str, Any]
         app: Any
         incident: Any
 
@@ -35,7 +41,7 @@ class EvidenceActions:
         return source.origin if source is not None else None
 
     def action_pod_log(self) -> None:
-        pane = self.wapp.panes.get("pods")
+        pane = self.panes.get("pods")
         key = getattr(pane, "selected_key", None)
         pods = self._pods_origin()
         if key is None or pods is None:
@@ -57,13 +63,13 @@ class EvidenceActions:
 
     def pin_lines(self, lines: list[str], origin: str) -> bool:
         """Write ``lines`` (read from ``origin``) as a finding; False (and a toast) if it was not written."""
-        store = self.wapp.store
+        store = self.session.store
         if getattr(store, "read_only", False):
             self.notify("Read-only dashboard (--read-only): nothing is pinned", severity="warning")
             return False
-        text, meta = pinned_finding(lines, origin, self.wapp.redactor.text)
-        written = self.write(store.append, self.wapp.incident_id, Kind.FINDING, text,
-                             author=self.wapp.author, source="tui", meta=meta)
+        text, meta = pinned_finding(lines, origin, self.session.redactor.text)
+        written = self.write(store.append, self.session.incident_id, Kind.FINDING, text,
+                             author=self.session.author, source="tui", meta=meta)
         return written is not None
 
     def on_logs_pane_pin(self, event: Any) -> None:

@@ -153,7 +153,7 @@ def action_item_form(todo: Any, entries: Sequence[Any], started: Any) -> FieldsF
 def _write_items(dash: Any) -> Callable[[list[Item] | None], None]:
     def done(items: list[Item] | None) -> None:
         if items:
-            dash.write(dash.wapp.store.append_many, dash.wapp.incident_id, items, author=dash.wapp.author,
+            dash.write(dash.session.store.append_many, dash.session.incident_id, items, author=dash.session.author,
                        source="tui")
         elif items is not None:
             dash.notify("Nothing changed", severity="information")
@@ -187,9 +187,9 @@ def open_milestone(dash: Any) -> None:
     def chosen(index: int | None) -> None:
         if index is None:
             return
-        now = dash.wapp.clock()
+        now = dash.session.clock()
         kind, text, meta = milestone_entry(names[index], now)
-        if dash.write(dash.wapp.store.append, dash.wapp.incident_id, kind, text, author=dash.wapp.author,
+        if dash.write(dash.session.store.append, dash.session.incident_id, kind, text, author=dash.session.author,
                       source="tui", ts=now, meta=meta) is not None:
             dash.notify(f"{MILESTONES[names[index]]}: {now:%H:%M:%S} UTC (the postmortem's key times)")
 

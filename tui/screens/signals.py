@@ -7,13 +7,14 @@ every other entry the dashboard makes on its own.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 
 from ..incident.model import Kind
+from ..panes import ALERTS
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
     from widgets.alerts import AlertsPane
 
-    from ..app import WarroomApp
+    from ..session import Session
+    from .dashboard_host import DashboardHost
 
     _Host = Screen[Any]
 else:
@@ -32,14 +34,17 @@ VERIFY_TIMEOUT_S = 30.0
 
 
 class SignalActions(_Host):
-    """`!` and `V`; mixed into the Dashboard (uses its wapp, scheduler, write, notify, prompt)."""
+    """`!` and `V`; mixed into the Dashboard (uses its session, panes, wapp, scheduler, write, notify, prompt)."""
 
     if TYPE_CHECKING:   # what the Dashboard provides
         incident: Any
-        _snapshots: dict[str, Any]
+        session: Session
+        panes: Mapping[str, Widget]
+        @property
+        def _snapshots(self) -> dict[str, Any]: ...
 
         @property
-        def wapp(self) -> WarroomApp: ...
+        def wapp(self) -> DashboardHost: ...
         def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
         def write_system(self, items: list[tuple[str, dict[str, Any] | None]], *, source: str) -> Any: ...
         async def _ready(self, widget: Widget) -> Any: ...
@@ -50,12 +55,12 @@ class SignalActions(_Host):
     _detection_offered = False
 
     def _silence_comment(self, reason: str) -> str:
-        return f"incident #{self.wapp.incident_id}: {reason}"
+        return f"incident #{self.session.incident_id}: {reason}"
 
     def _alerts_pane(self) -> AlertsPane | None:
         from widgets.alerts import AlertsPane
 
-        pane = self.wapp.panes.get("alerts")
+        pane = self.panes.get(ALERTS)
         return pane if isinstance(pane, AlertsPane) else None
 
     def _timeline_entries(self) -> list[Any]:
@@ -118,7 +123,7 @@ class SignalActions(_Host):
         try:
             if origin is None:
                 raise RuntimeError("the alerts source is not running yet")
-            silence_id = origin.run(origin.source.silence(group, minutes=minutes, created_by=self.wapp.author or "warroom",
+            silence_id = origin.run(origin.source.silence(group, minutes=minutes, created_by=self.session.author or "warroom",
                                                           comment=comment), VERIFY_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - the reason is shown; the typed text comes back
             why = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
@@ -138,13 +143,13 @@ class SignalActions(_Host):
         prompt.open("silence", value=reason, label="silence reason")
 
     def _silenced(self, group: Any, minutes: int, label: str, reason: str, silence_id: str) -> None:
-        ends = self.wapp.clock() + timedelta(minutes=minutes)
+        ends = self.session.clock() + timedelta(minutes=minutes)
         text = f"Silenced alert {group.name} for {label} (×{group.count}): {reason}"
         meta = {"silence": {"id": silence_id, "alertname": group.name, "minutes": minutes,
                             "ends_at": ends.isoformat(), "matchers": [list(m) for m in group.labels]}}
-        redactor = self.wapp.redactor
-        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.ACTION, redactor.text(text),
-                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+        redactor = self.session.redactor
+        if self.write(self.session.store.append, self.session.incident_id, Kind.ACTION, redactor.text(text),
+                      author=self.session.author, source="tui", meta=redactor.data(meta)) is not None:
             self.notify(f"Silenced for {label}", markup=False)
 
     # -- `V`: verify -----------------------------------------------------------------
@@ -176,7 +181,7 @@ class SignalActions(_Host):
     def _verified(self, metrics: Any, alerts: Any) -> None:
         from checks.metrics import verification
 
-        text, meta = verification(metrics, alerts, self.wapp.clock())
+        text, meta = verification(metrics, alerts, self.session.clock())
         if metrics is not None:
             # Each metric's sparkline over the incident, for the postmortem (tui/incident/signals_report.py).
             from widgets.metrics import downsample
@@ -184,9 +189,9 @@ class SignalActions(_Host):
 
             for figure, row in zip(meta["verify"]["metrics"], metrics.rows):
                 figure["sparkline"] = sparkline(downsample(row.history, 40)) if row.history else ""
-        redactor = self.wapp.redactor
-        if self.write(self.wapp.store.append, self.wapp.incident_id, Kind.NOTE, redactor.text(text),
-                      author=self.wapp.author, source="tui", meta=redactor.data(meta)) is not None:
+        redactor = self.session.redactor
+        if self.write(self.session.store.append, self.session.incident_id, Kind.NOTE, redactor.text(text),
+                      author=self.session.author, source="tui", meta=redactor.data(meta)) is not None:
             clear = meta["verify"]["clear"]
             self.notify("Verified: back to normal" if clear else "Verified: NOT clear — see the timeline",
                         severity="information" if clear else "warning", markup=False)

@@ -39,6 +39,7 @@ HOOKS = (
     "pacing",           # pacing.py: one loop timer per frame, frames wait for the beat
     "table",            # table.py: DataTable repaints only the rows that changed
     "pass_style",       # pass_style.py: rich_style once per render pass
+    "maximize",         # maximize.py: a maximized pane takes the body's place, under the header
 )
 
 _state: dict[str, bool] | None = None
