@@ -378,21 +378,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         """The last snapshot ``source`` delivered (unmasked), or None: what the keys' actions read."""
         return self.router.snapshots.get(source)
 
-    async def action_presenter(self) -> None:
-        await self._ready(self._banner_widget())
-        app = self.wapp
-        app.presenter = not app.presenter
-        if app.presenter:
-            self._theme_before = app.theme
-            app.theme = "warroom-contrast"
-        else:
-            app.theme = getattr(self, "_theme_before", "textual-dark")
-        self.set_class(app.presenter, "-presenter")
-        # Re-show what is on screen through (or without) the host mask.
-        self.router.show_all()
-        self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
-        self.tick()
-
     # @on handlers are collected from a class's own body (Textual's metaclass): this one stays here.
     @on(ChecklistView.Toggle)
     def on_checklist_toggle(self, event: ChecklistView.Toggle) -> None:

@@ -1,5 +1,5 @@
-"""The live panes' keys on the dashboard: Z (maximize), H (hide healthy pods), y / D (a deploy's
-revert command, its diffstat).
+"""The live panes' keys on the dashboard: Z (maximize), P (presenter mode), H (hide healthy
+pods), y / D (a deploy's revert command, its diffstat).
 
 A mixin of the Dashboard (kept apart so the screen module stays about layout and wiring):
 it uses the screen's ``panes`` and Textual's public ``maximize`` / ``minimize``.
@@ -29,6 +29,35 @@ class PaneKeys(_ScreenBase):
     """Mixed into the Dashboard, before its Screen base."""
 
     panes: Any
+
+    if TYPE_CHECKING:   # what the Dashboard provides
+        from ..snapshot_routing import SnapshotRouter
+        from .dashboard_host import DashboardHost
+
+        router: SnapshotRouter
+
+        @property
+        def wapp(self) -> DashboardHost: ...
+        def _banner_widget(self) -> Widget: ...
+        async def _ready(self, widget: Any) -> Any: ...
+        def tick(self) -> None: ...
+
+    async def action_presenter(self) -> None:
+        from widgets.timeline import TimelineView
+
+        await self._ready(self._banner_widget())
+        app = self.wapp
+        app.presenter = not app.presenter
+        if app.presenter:
+            self._theme_before = app.theme
+            app.theme = "warroom-contrast"
+        else:
+            app.theme = getattr(self, "_theme_before", "textual-dark")
+        self.set_class(app.presenter, "-presenter")
+        # Re-show what is on screen through (or without) the host mask.
+        self.router.show_all()
+        self.query_one(TimelineView).clear_cache()   # lines are rendered through the (new) host mask
+        self.tick()
 
     def action_zoom(self) -> None:
         if self.maximized is not None:
