@@ -22,6 +22,7 @@ from .pacing import INPUT_RECENT_S
 from .scheduler import LiveSource
 from .screens.dashboard import Dashboard
 from .session import Session
+from .textual_hooks.boundary import GuardedDispatch
 
 if TYPE_CHECKING:
     from .presenter import Hosts
@@ -40,7 +41,7 @@ GC_YOUNG_THRESHOLD = 10_000
 REPEAT_TOAST_S = 30.0
 
 
-class WarroomApp(App):
+class WarroomApp(GuardedDispatch, App):
     # Ctrl-C quits, as in every peer (htop, k9s): everything is already on disk (Textual only
     # says how to quit). A priority binding, so that it also works over the help and pickers.
     BINDINGS = [Binding("ctrl+c", "interrupt", "Quit", show=False, system=True, priority=True)]
@@ -197,7 +198,7 @@ class WarroomApp(App):
     # -- the exception boundary ----------------------------------------------------
     # Every user action reaches the code through one of three doors: an action (a key binding,
     # a palette command, a click: all dispatched here), a message handled by one of warroom's
-    # screens (a prompt's Submitted, a checklist toggle: screens/boundary.py), or the callback
+    # screens (a prompt's Submitted, a checklist toggle: textual_hooks/boundary.py), or the callback
     # of a screen pushed for an answer (push_screen below). An unexpected error at any of them
     # becomes one red line naming the crash log; the app stays up and the screen stays as it
     # was, so a prompt keeps its typed text (it closes only once its entry is saved).
@@ -233,13 +234,6 @@ class WarroomApp(App):
             return
         self._last_unexpected = (text, now)
         self.notify(text, severity="error", timeout=20, markup=False)
-
-    async def _dispatch_action(self, namespace, action_name: str, params: Any) -> bool:
-        try:
-            return await super()._dispatch_action(namespace, action_name, params)
-        except Exception as exc:  # noqa: BLE001 - the boundary: see report_unexpected
-            self.report_unexpected(exc)
-            return True
 
     def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):  # type: ignore[override]
         if callback is None:

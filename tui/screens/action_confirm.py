@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from .boundary import GuardedScreen
+from ..textual_hooks.boundary import GuardedScreen
 
 _CSS = """
 {name} {{ align: center middle; }}

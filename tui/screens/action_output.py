@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Log
 
-from .boundary import GuardedScreen
+from ..textual_hooks.boundary import GuardedScreen
 
 MAX_LINES = 2000
 

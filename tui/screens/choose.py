@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from .boundary import GuardedScreen
+from ..textual_hooks.boundary import GuardedScreen
 
 
 class ChoiceScreen(GuardedScreen, ModalScreen[int | None]):

@@ -38,9 +38,9 @@ from ..scheduler import Scheduler
 from ..session import Session
 from ..snapshot_routing import DisplayEdge, SnapshotRouter
 from ..store_sync import StoreSync
+from ..textual_hooks.boundary import GuardedScreen
 from ..textual_hooks.screen import PacedScreen
 from .actions import DashboardActions
-from .boundary import GuardedScreen
 from .communicate import CommunicateActions
 from .dashboard_host import DashboardHost
 from .dashboard_keys import BINDINGS, HELP_TEXT, READ_ONLY_HIDDEN, WRITE_ACTIONS

@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, Static
 
 from ..incident.model import Kind
 from ..incident.safe_text import one_line
-from .boundary import GuardedScreen
+from ..textual_hooks.boundary import GuardedScreen
 
 Item = tuple[Kind, str, dict[str, Any]]
 # (label, current value, placeholder)

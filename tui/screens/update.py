@@ -23,7 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from tui.incident.export import default_update_filename, unique_path
 from tui.incident.model import utcnow
 from tui.incident.templates import TEMPLATES
-from tui.screens.boundary import GuardedScreen
+from tui.textual_hooks.boundary import GuardedScreen
 
 Action = Literal["copy", "save", "post", "cancel"]
 
