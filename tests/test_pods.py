@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -744,3 +745,68 @@ async def test_table_fits_its_pane_when_crashloopbackoff_widens_status():
         await pilot.pause()
         assert table.columns[ColumnKey("status")].get_render_width(table) == status_width
         assert _fits(table)
+
+
+class DemoPaneApp(App):
+    """The pods pane as `warroom demo` lays it out at 160x48 with alerts, metrics and [[hosts]]
+    configured: 94 columns wide beside the commander, 13 lines high."""
+    CSS = "PodsPane { width: 94; height: 13; }"
+
+    def compose(self) -> ComposeResult:
+        yield PodsPane()
+
+
+def _painted(widget) -> list[str]:  # noqa: ANN001
+    x, y, width, height = widget.region
+    strips = widget.screen._compositor.render_strips()
+    return [strip.crop(x, x + width).text for strip in strips[y:y + height]]
+
+
+HEADERS = {"NAME": ("NAME",), "STATUS": ("STATUS",), "Δ INC": ("Δ INC",), "RESTARTS": ("RESTARTS", "RST"),
+           "LAST TERMINATION": ("LAST TERMINATION", "LAST"), "READY": ("READY",), "AGE": ("AGE",)}
+
+
+@pytest.mark.parametrize("width, namespaces, dropped", [
+    (94, ("edge", "payments"), ()),                          # the demo at 160x48: short headers, nothing dropped
+    (86, ("payments",), ("NAMESPACE", "NS")),                # one namespace: it goes to the title
+    (80, ("payments",), ("NAMESPACE", "NS", "NODE")),        # then the node
+    (90, ("edge", "payments"), ("NODE",)),                   # two namespaces: the node goes, the namespace stays
+])
+async def test_table_fits_the_demo_pane_with_a_crashlooping_pod(width, namespaces, dropped):
+    """Issue 19: in the 94-column pods pane a CrashLoopBackOff pod pushed NODE and AGE off the
+    right edge behind a horizontal scrollbar. Headers shorten, STATUS ends in "…" and spare
+    columns go instead; every header left is whole (or its short form) and AGE is drawn whole."""
+    t = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    calm = [_p(f"api-gateway-6b7f-{i:05d}", namespace=namespaces[0], node=f"node-{i}",
+               created_at=t - timedelta(days=2, hours=4)) for i in range(12)]
+    crash = _p("payments-api-7d9c8-x7k2p", namespace=namespaces[-1], restarts=8, restarts_since_incident=7,
+               status="CrashLoopBackOff", waiting_reason="CrashLoopBackOff", ready="1/2", ready_containers=1,
+               last_termination_reason="OOMKilled", last_termination_at=t - timedelta(minutes=5, seconds=23),
+               level=Level.CRIT, node="node-1", created_at=t - timedelta(days=3))
+    app = DemoPaneApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.query_one(PodsPane)
+        pane.styles.width = width
+        pane.show(_ui_snap(calm))
+        await pilot.pause()
+        pane.show(_ui_snap([crash, *calm]))
+        await pilot.pause()
+        await pilot.pause()
+        table = pane.table
+        assert _fits(table) and not table.show_horizontal_scrollbar and table.max_scroll_x == 0
+        lines = _painted(pane)
+        header = lines[1]
+        for full, forms in HEADERS.items():
+            assert any(re.search(rf"(^|\s){re.escape(form)}(\s|$)", header) for form in forms), (full, header)
+        for gone in dropped:
+            assert not re.search(rf"\s{gone}\s", header), header
+        if "NODE" not in dropped:
+            assert re.search(r"\sNODE\s", header), header
+        if "NS" not in dropped:
+            assert re.search(r"\s(NAMESPACE|NS)\s", header), header
+        crash_line = next(line for line in lines if "payments-" in line)
+        assert re.search(r"\s3d\s+\S{0,2}│$", crash_line), crash_line             # AGE whole, inside the border
+        assert "CrashLoop" in crash_line and "+7" in crash_line
+        assert all(re.search(r"\s2d4h\s+\S{0,2}│$", line) for line in lines if "api-gatew" in line), lines
+        if "NS" in dropped:
+            assert "· payments" in str(pane.border_title)

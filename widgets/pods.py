@@ -31,8 +31,8 @@ if TYPE_CHECKING:   # checks.pods comes with the first snapshot: its types cost 
 
 __all__ = ["PodsPane", "COLUMNS", "human_age", "short_name"]
 
-# What the war room reads first comes first: in a ~90-column pane NAMESPACE, NODE and
-# AGE are what scrolls off, not the restart counts and the termination reason.
+# What the war room reads first comes first: in a narrow pane NAMESPACE and NODE are what
+# gives way (see SHORT_LABELS below), not the restart counts and the termination reason.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "NAME"),
     ("status", "STATUS"),
@@ -57,6 +57,14 @@ NAME_MAX = 34
 # its start and end, a termination its reason.
 SHRINK_ORDER: tuple[tuple[str, int], ...] = (("name", 18), ("node", 8), ("last", 12), ("namespace", 8))
 _SHRINKS_IN_MIDDLE = ("name", "node")
+# Still too wide (the ~94-column pane beside the commander once alerts, metrics and [[hosts]]
+# take the right-hand column), each step below is tried in turn until the table fits: the
+# long headers give way to short forms, then STATUS may end in "…" ("CrashLoop…" still
+# says it), then columns that can be spared go: the namespace when every row shown is in
+# the same one (it goes to the pane's title), then the node. Past that the table scrolls:
+# NAME, STATUS, the restarts and the termination are not given up.
+SHORT_LABELS = {"restarts": "RST", "last": "LAST", "namespace": "NS"}
+STATUS_FLOOR = 10
 
 
 def short_name(name: str, limit: int = NAME_MAX) -> str:
@@ -136,6 +144,9 @@ class PodsPane(LazyChildren, Vertical):
         self._wants: dict[str, Counter[int]] = {key: Counter() for key, _ in COLUMNS}
         self._row_wants: dict[str, tuple[int, ...]] = {}
         self._limits: dict[str, int] = {}                 # column -> width it is cut to now
+        self._dropped: frozenset[str] = frozenset()       # columns left empty (no room for them)
+        self._namespaces: set[str] = set()                # of the rows shown
+        self._title = "Pods"
         self._seen: dict[str, tuple] = {}                 # row key -> (pod, now, palette) it was drawn for
         self._now: datetime | None = None                 # the last snapshot's time and palette, for
         self._pal: dict[str, str] = {}                    # rows that scroll into view later
@@ -192,7 +203,8 @@ class PodsPane(LazyChildren, Vertical):
         title = "Pods"
         if snapshot.context:
             title += f" · {snapshot.context}"
-        set_border_text(self, title=title)     # names from the cluster, not markup
+        self._title = title
+        set_border_text(self, title=self._full_title())     # names from the cluster, not markup
         visible = [p for p in snapshot.pods if not (self.hide_healthy and p.level == Level.OK)]
         self.hidden_count = len(snapshot.pods) - len(visible)
         subtitle = snapshot.error or snapshot.summary
@@ -223,6 +235,12 @@ class PodsPane(LazyChildren, Vertical):
         else:
             wanted = _CLASS_FOR.get(snapshot.level, "-unknown")
         set_only_class(self, wanted, _LEVEL_CLASSES)
+
+    def _full_title(self) -> str:
+        # A namespace column given up for room: the one namespace of every row is said here.
+        if "namespace" in self._dropped and len(self._namespaces) == 1:
+            return f"{self._title} · {next(iter(self._namespaces))}"
+        return self._title
 
     def _palette(self) -> dict[str, str]:
         """Cell styles from the theme's colours (cells are Rich Text, which cannot use $variables)."""
@@ -269,6 +287,7 @@ class PodsPane(LazyChildren, Vertical):
         pal = self._palette()
         self._now, self._pal = now, pal
         wanted: dict[str, PodStatus] = {p.key: p for p in pods}
+        self._namespaces = {p.namespace for p in pods}
         gone = [k for k in self._cells if k not in wanted]
         # DataTable.remove_row is O(rows): past a handful, rebuilding is far cheaper.
         if len(gone) > max(32, len(self._cells) // 10):
@@ -333,8 +352,9 @@ class PodsPane(LazyChildren, Vertical):
 
     def _fit_columns(self) -> bool:
         """Size every column to what its rows want now, and when the total is wider than the
-        pane, cut the columns of SHRINK_ORDER so the table fits (no horizontal scrollbar, no
-        clipped AGE). True if the cut of a column changed (its cells need drawing again)."""
+        pane, make the table fit (no horizontal scrollbar, no clipped AGE): cut the columns of
+        SHRINK_ORDER, then the steps of SHORT_LABELS, STATUS_FLOOR and dropped columns, one
+        after the other. True if a column's cut or drop changed (its cells need drawing again)."""
         if not self.is_mounted or self.existing_child("table") is None:
             return False
         table = self.table
@@ -344,36 +364,65 @@ class PodsPane(LazyChildren, Vertical):
         rows_room = table.size.height - 1 if table.size.height else self.size.height - 1
         room = width - (2 if table.row_count > rows_room else 0)
         pad = 2 * table.cell_padding
-        widths = {key: max([cell_len(label), *self._wants[key]]) for key, label in COLUMNS}
-        over = sum(w + pad for w in widths.values()) - room
-        limits: dict[str, int] = {}
-        for key, floor in SHRINK_ORDER:
+        one_namespace = len(self._namespaces) <= 1
+        steps: list[tuple[bool, int | None, frozenset[str]]] = [
+            (False, None, frozenset()), (True, None, frozenset()), (True, STATUS_FLOOR, frozenset())]
+        if one_namespace:
+            steps.append((True, STATUS_FLOOR, frozenset({"namespace"})))
+        steps.append((True, STATUS_FLOOR, frozenset({"namespace", "node"} if one_namespace else {"node"})))
+        for short, status_floor, dropped in steps:
+            over, widths, limits, labels = self._plan(room, pad, short, status_floor, dropped)
             if over <= 0:
                 break
-            cut = min(over, max(0, widths[key] - max(floor, cell_len(dict(COLUMNS)[key]))))
-            if cut:
-                widths[key] -= cut
-                limits[key] = widths[key]
-                over -= cut
         for key, _ in COLUMNS:
             column = table.columns[ColumnKey(key)]
+            if column.label.plain != labels[key]:
+                column.label = Text(labels[key])
+                table._require_update_dimensions = True
             if column.content_width != widths[key] or column.auto_width:
                 column.auto_width = False
                 column.width = column.content_width = widths[key]
                 table._require_update_dimensions = True
         if table._require_update_dimensions:
             table.refresh()
-        changed = limits != self._limits
-        self._limits = limits
+        changed = limits != self._limits or dropped != self._dropped
+        self._limits, self._dropped = limits, dropped
+        set_border_text(self, title=self._full_title())
         return changed
+
+    def _plan(self, room: int, pad: int, short: bool, status_floor: int | None,
+              dropped: frozenset[str]) -> tuple[int, dict[str, int], dict[str, int], dict[str, str]]:
+        """One way to lay the columns out: (how far over the room it is, widths, cuts, headers)."""
+        labels = {key: "" if key in dropped else SHORT_LABELS.get(key, label) if short else label
+                  for key, label in COLUMNS}
+        # A dropped column keeps its padding (DataTable has no hiding a column): 2 blank cells.
+        widths = {key: 0 if key in dropped else max([cell_len(labels[key]), *self._wants[key]])
+                  for key, _ in COLUMNS}
+        over = sum(w + pad for w in widths.values()) - room
+        limits: dict[str, int] = {}
+        order = SHRINK_ORDER + ((("status", status_floor),) if status_floor is not None else ())
+        for key, floor in order:
+            if over <= 0:
+                break
+            if key in dropped:
+                continue
+            cut = min(over, max(0, widths[key] - max(floor, cell_len(labels[key]))))
+            if cut:
+                widths[key] -= cut
+                limits[key] = widths[key]
+                over -= cut
+        return over, widths, limits, labels
 
     def _draw_row(self, table: DataTable, key: str, p: PodStatus, now: datetime, pal: dict[str, str]) -> bool:
         """Put the pod's cells as of ``now`` in its row (only the cells that differ). True if the row is new."""
         self._seen[key] = (p, now, pal)
         cells = self._cells_for(p, now, pal)
+        # What a row wants is measured on its whole cells, also of a column dropped for now.
         self._want(key, tuple(min(cell_len(p.name), NAME_MAX) if col == "name"
                               else cell_len(p.node) if col == "node" and p.node
                               else cell_len(text) for (col, _), (text, _) in zip(COLUMNS, cells)))
+        if self._dropped:
+            cells = tuple(("", "") if col in self._dropped else cell for (col, _), cell in zip(COLUMNS, cells))
         old = self._cells.get(key)
         if old is None:
             table.add_row(*(Text(t, style=s, overflow="ellipsis") for t, s in cells), key=key)
