@@ -54,6 +54,8 @@ PROCESS_ABOVE = 200
 SERVICES_PER_WORKER = 400
 MAX_WORKERS = 4
 _HEADER = 4
+# The child's collector is off while checks are in flight (see _serve), but runs at least this often.
+COLLECT_AT_LEAST_S = 5.0
 _ROOT = str(Path(__file__).resolve().parents[1])   # the folder holding the checks package
 
 
@@ -391,22 +393,26 @@ async def _serve(checker: HealthChecker, stdin: IO[bytes], stdout: IO[bytes], co
     requests: asyncio.Queue[Any] = asyncio.Queue()
     threading.Thread(target=_watch_stdin, args=(stdin, loop, requests), daemon=True).start()
     sent: list[ServiceStatus | None] = [None] * count
+    collected = time.monotonic()
     while True:
         if await requests.get() != "poll":
             continue
-        # No collections during a round: with a thousand requests in flight the
-        # collector ran every few milliseconds (0.1-0.15 s a round), on the round's
-        # critical path. Collected after the reply instead, while the parent draws it.
+        # No collections while checks are in flight: with a thousand requests in flight the
+        # collector ran every few milliseconds (0.1-0.15 s a round), on the round's critical
+        # path. A poll now returns with checks still in flight (a round is several polls), so
+        # the collector stays off between polls too, and runs once nothing is in flight (or
+        # every COLLECT_AT_LEAST_S, should something always be in flight), while the parent
+        # draws the reply.
         gc.disable()
-        try:
-            snapshot = await checker.poll()
-            changed = [(i, s) for i, s in enumerate(snapshot.services) if s is not sent[i]]
-            for i, s in changed:
-                sent[i] = s
-            _write(stdout, ("snapshot", snapshot.taken_at, snapshot.error, changed, checker.next_due_in()))
-        finally:
+        snapshot = await checker.poll()
+        changed = [(i, s) for i, s in enumerate(snapshot.services) if s is not sent[i]]
+        for i, s in changed:
+            sent[i] = s
+        _write(stdout, ("snapshot", snapshot.taken_at, snapshot.error, changed, checker.next_due_in()))
+        if not checker.in_flight or time.monotonic() - collected >= COLLECT_AT_LEAST_S:
             gc.enable()
-        gc.collect()
+            gc.collect()
+            collected = time.monotonic()
 
 
 def main() -> int:
