@@ -332,6 +332,11 @@ class HealthChecker:
             return 0.0
         return max(0.0, min(t.next_due for t in self._tracks) - self._clock())
 
+    @property
+    def in_flight(self) -> int:
+        """Checks started and not yet ended (they outlive the poll that started them)."""
+        return len(self._inflight)
+
     # -- clients --
 
     def _tls_for(self, key: VerifyKey) -> ssl.SSLContext | str:

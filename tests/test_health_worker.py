@@ -269,3 +269,30 @@ def test_one_worker_failing_to_start_still_lets_the_others_get_ready(http, monke
         assert snap.error is None and [s.state for s in snap.services] == [State.UP] * 4
     finally:
         workers.close()
+
+
+def test_a_child_with_nothing_due_is_not_asked_while_another_finishes_its_round(http):
+    from checks.health_worker import HealthProcesses
+
+    http.route("/slow", status=200, delay=0.5)
+    services = (
+        ServiceSpec(name="fast", url=http.url("/healthz"), interval=60, fail_threshold=1),
+        ServiceSpec(name="slow", url=http.url("/slow"), interval=60, fail_threshold=1),
+    )
+    workers = HealthProcesses(services, shards=2, concurrency=10)
+    asks = [0, 0]
+    for n, shard in enumerate(workers._shards):
+        def counted(proc=None, shard=shard, n=n, real=shard._ask):
+            asks[n] += 1
+            return real(proc)
+        shard._ask = counted
+    try:
+        workers.start()
+        snap = poll_until(workers, lambda snap: all(s.checked_at for s in snap.services))
+        # The fast child answered first and has nothing due for a minute: asking it again while
+        # the slow one worked was a busy loop, and its pending reply made the next round "due now".
+        assert asks == [1, 1]
+        assert [s.state for s in snap.services] == [State.UP, State.UP]
+        assert workers.next_due_in() > 30
+    finally:
+        workers.close()
