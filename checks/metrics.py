@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
 from checks.base import Event, Level, Snapshot
-from checks.promapi import ApiError, new_client, request_json
+from checks.promapi import ApiError, new_clients, request_json
 from checks.specs import MetricSpec, PrometheusSpec
 from tui.incident.model import utcnow
 
@@ -36,6 +37,8 @@ LEAD = timedelta(minutes=5)             # the sparkline starts this long before 
 BASELINE = timedelta(hours=1)
 BASELINE_STEP_S = 60
 MAX_SERIES = 10_000                     # series read from one answer; the rest are ignored
+SHARD = 5                               # metrics per connection pool (MetricsSource.client says why)
+QUERIES_PER_METRIC = 3                  # at once at most: the value, the range, the baseline
 NOT_CONFIGURED = "Prometheus not configured — add [prometheus] url and [[metrics]] to warroom.toml"
 
 
@@ -150,36 +153,50 @@ class MetricsSource:
         # name -> (asked at, start, step, history): the range is asked again only once a step has
         # passed (a long incident's step is longer than a round), or when the step changes.
         self._ranges: dict[str, tuple[float, float, float, list[float | None]]] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._took: dict[int, float] = {}     # metric index -> how long its queries took last round
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """Made on first use, so on the poll loop."""
-        if self._client is None:
-            self._client = new_client(self.spec.headers)
-        return self._client
+    def client(self, index: int) -> httpx.AsyncClient:
+        """The client of the metric at ``index`` in ``metrics``; all made on first use, so on the poll loop.
 
-    async def _get(self, path: str, params: dict[str, str]) -> Any:
-        answer = await request_json(self.client, "GET", self.spec.url.rstrip("/") + path, params=params,
+        Every SHARD metrics share one client (one connection pool), each metric's queries having a
+        connection of their own that is kept between rounds. One pool for all of them cost more
+        than the slowest query: httpcore's pool walks every connection for every idle one each
+        time a request starts or ends (cubic in its size), and with fewer keep-alive connections
+        than a round needs it reconnected most of them every round (tests/bench/bench_signals.py:
+        a 50-metric round took 1.6 times its slowest query, 0.2-0.3 s of CPU)."""
+        if not self._clients:
+            self._clients = new_clients(self.spec.headers, max(1, math.ceil(len(self.metrics) / SHARD)),
+                                        SHARD * QUERIES_PER_METRIC)
+        return self._clients[index // SHARD]
+
+    async def _get(self, index: int, path: str, params: dict[str, str]) -> Any:
+        answer = await request_json(self.client(index), "GET", self.spec.url.rstrip("/") + path, params=params,
                                     timeout=self.spec.timeout)
         if not isinstance(answer, dict) or answer.get("status") != "success":
             raise ApiError("malformed answer (no success status)")
         return answer.get("data")
 
-    async def _baseline(self, spec: MetricSpec) -> float | None:
+    async def _baseline(self, index: int, spec: MetricSpec) -> float | None:
         if spec.name in self._baselines:
             return self._baselines[spec.name]
         end = self.started.timestamp()
         start = end - BASELINE.total_seconds()
         points = int(BASELINE.total_seconds() // BASELINE_STEP_S) + 1
-        data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
-                                                       "end": f"{end:.3f}", "step": str(BASELINE_STEP_S)})
+        data = await self._get(index, "/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
+                                                              "end": f"{end:.3f}", "step": str(BASELINE_STEP_S)})
         values = [v for v in range_values(data, start, BASELINE_STEP_S, points, spec.better) if v is not None]
         baseline = sum(values) / len(values) if values else None
         self._baselines[spec.name] = baseline
         return baseline
 
-    async def _row(self, spec: MetricSpec, now: datetime) -> MetricRow:
+    async def _timed(self, index: int, spec: MetricSpec, now: datetime) -> MetricRow:
+        began = time.monotonic()
+        row = await self._row(index, spec, now)
+        self._took[index] = time.monotonic() - began
+        return row
+
+    async def _row(self, index: int, spec: MetricSpec, now: datetime) -> MetricRow:
         row = _SpecFields(name=spec.name, unit=spec.unit, warn=spec.warn, crit=spec.crit, better=spec.better)
         end = now.timestamp()
         start = (self.started - LEAD).timestamp()
@@ -191,14 +208,14 @@ class MetricsSource:
         async def history() -> list[float | None]:
             if kept is not None and not fresh_range:   # not fresh_range implies a kept range
                 return kept[3]
-            data = await self._get("/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
-                                                           "end": f"{end:.3f}", "step": f"{step:g}"})
+            data = await self._get(index, "/api/v1/query_range", {"query": spec.query, "start": f"{start:.3f}",
+                                                                  "end": f"{end:.3f}", "step": f"{step:g}"})
             return range_values(data, start, step, points, spec.better)
 
         try:
             data, hist, baseline = await asyncio.gather(
-                self._get("/api/v1/query", {"query": spec.query, "time": f"{end:.3f}"}), history(),
-                self._baseline(spec))
+                self._get(index, "/api/v1/query", {"query": spec.query, "time": f"{end:.3f}"}), history(),
+                self._baseline(index, spec))
             values = instant_values(data)
         except ApiError as exc:
             reason = exc.reason
@@ -215,7 +232,12 @@ class MetricsSource:
 
     async def poll(self) -> MetricsSnapshot:
         now = self.clock()
-        rows = tuple(await asyncio.gather(*(self._row(m, now) for m in self.metrics)))
+        # The slowest queries of last round go out first: sending a hundred requests takes a
+        # while, and the round ends with the slowest answer, so it must not wait to be asked.
+        order = sorted(range(len(self.metrics)), key=lambda i: -self._took.get(i, 0.0))
+        answers = await asyncio.gather(*(self._timed(i, self.metrics[i], now) for i in order))
+        by_index = dict(zip(order, answers))
+        rows = tuple(by_index[i] for i in range(len(self.metrics)))
         level = max((r.level for r in rows), default=Level.UNKNOWN)
         failed = [r for r in rows if r.value is None and r.reason and r.reason != "no data"]
         error = None
@@ -225,8 +247,9 @@ class MetricsSource:
         return MetricsSnapshot(taken_at=now, level=level, summary=error or summarize(rows), error=error, rows=rows)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
+        self._clients = []
 
 
 def format_value(value: float | None, unit: str) -> str:

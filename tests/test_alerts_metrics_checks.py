@@ -95,6 +95,24 @@ async def test_metrics_value_history_baseline_and_promql_errors(prom_stack):
         await source.aclose()
 
 
+async def test_many_metrics_share_small_pools_and_rows_keep_their_order(prom_stack):
+    # Every SHARD metrics share a client; last round's slowest metrics are asked first, yet the
+    # rows stay in the configured order.
+    specs = tuple(MetricSpec(name=f"m{i}", query=f"warroom_test_latency_ms + {i}", unit="ms") for i in range(12))
+    source = MetricsSource(PrometheusSpec(url=prom_stack.prom_url), specs, incident_started=utcnow())
+    try:
+        first = await source.poll()
+        assert [r.value for r in first.rows] == [42 + i for i in range(12)]
+        assert len(source._clients) == 3 and source.client(4) is source.client(0) is not source.client(5)
+        source._took = {11: 9.0, 3: 5.0}      # as if these were slowest last round
+        second = await source.poll()
+        assert [r.name for r in second.rows] == [s.name for s in specs]
+        assert [r.value for r in second.rows] == [42 + i for i in range(12)]
+    finally:
+        await source.aclose()
+    assert source._clients == []
+
+
 async def test_a_stopped_prometheus_turns_every_row_red_and_it_recovers(prom_stack):
     source = MetricsSource(PrometheusSpec(url=prom_stack.prom_url, timeout=2),
                            (MetricSpec(name="latency", query="warroom_test_latency_ms", unit="ms"),),
