@@ -170,6 +170,22 @@ async def test_hostile_alertmanager_answers_are_bounded_and_become_reasons():
             await source.aclose()
 
 
+async def test_the_same_alerts_answer_is_not_grouped_again():
+    alert = {"labels": {"alertname": "A", "severity": "critical"}, "status": {"state": "active"},
+             "startsAt": "2026-12-03T09:00:00Z", "annotations": {"summary": "s"}}
+    with LocalHTTPServer() as srv:
+        source = AlertsSource(AlertmanagerSpec(url=srv.base_url, timeout=1.0))
+        try:
+            srv.routes["/api/v2/alerts"] = _json_route([alert])
+            first, second = await source.poll(), await source.poll()
+            assert second.groups is first.groups and second.taken_at >= first.taken_at
+            srv.routes["/api/v2/alerts"] = _json_route([alert, {**alert, "labels": {"alertname": "B"}}])
+            third = await source.poll()
+            assert [g.name for g in third.groups] == ["A", "B"]
+        finally:
+            await source.aclose()
+
+
 async def test_hostile_prometheus_answers_and_an_unreachable_server():
     with LocalHTTPServer() as srv:
         spec = PrometheusSpec(url=srv.base_url, timeout=1.0)
