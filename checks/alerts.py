@@ -12,13 +12,14 @@ leaves for the terminal or a file (tui/incident/safe_text.py).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from checks.base import Event, Level, Snapshot
-from checks.promapi import ApiError, new_client, request_json
+from checks.promapi import ApiError, new_client, request_bytes, request_json
 from checks.specs import AlertmanagerSpec
 from tui.incident.model import utcnow
 
@@ -170,6 +171,7 @@ class AlertsSource:
         self.spec = spec
         self.clock = clock
         self._client: httpx.AsyncClient | None = None
+        self._last: tuple[bytes, AlertsSnapshot] | None = None     # the last answer and its snapshot
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -185,18 +187,30 @@ class AlertsSource:
         params = [("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true")]
         params += [("filter", m) for m in self.spec.filter]
         try:
-            answer = await request_json(self.client, "GET", self._url("/api/v2/alerts"), params=params,
-                                        timeout=self.spec.timeout)
+            raw = await request_bytes(self.client, "GET", self._url("/api/v2/alerts"), params=params,
+                                      timeout=self.spec.timeout)
         except ApiError as exc:
             why = f"Alertmanager: {exc.reason}"
+            return AlertsSnapshot(taken_at=self.clock(), level=Level.CRIT, summary=why, error=why)
+        if self._last is not None and raw == self._last[0]:
+            # The same answer as last poll (Alertmanager's alerts change at rule evaluations, a
+            # poll comes every few seconds): its groups as they were, not 1,000 alerts parsed and
+            # grouped again; the same objects also let the display edge reuse their masked copies.
+            return replace(self._last[1], taken_at=self.clock())
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            why = "Alertmanager: malformed answer (not JSON)"
             return AlertsSnapshot(taken_at=self.clock(), level=Level.CRIT, summary=why, error=why)
         if not isinstance(answer, list):
             why = "Alertmanager: malformed answer (not a list of alerts)"
             return AlertsSnapshot(taken_at=self.clock(), level=Level.CRIT, summary=why, error=why)
         groups, firing = group_alerts(answer)
         level, summary = summarize(groups, firing)
-        return AlertsSnapshot(taken_at=self.clock(), level=level, summary=summary, groups=groups, firing=firing,
-                              truncated=max(0, len(answer) - MAX_ALERTS))
+        snapshot = AlertsSnapshot(taken_at=self.clock(), level=level, summary=summary, groups=groups, firing=firing,
+                                  truncated=max(0, len(answer) - MAX_ALERTS))
+        self._last = (raw, snapshot)
+        return snapshot
 
     async def silence(self, group: AlertGroup, *, minutes: float, created_by: str, comment: str) -> str:
         """Silence every alert of ``group`` (its alertname and shared labels) for ``minutes``;

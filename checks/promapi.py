@@ -35,12 +35,32 @@ class ApiError(Exception):
         self.message = message
 
 
-def new_client(headers: tuple[tuple[str, str], ...]) -> "httpx.AsyncClient":
-    """One client per source, made on the source's own loop: connections are kept across rounds
-    (a round of 50 metrics is ~100 requests at once). httpx's own transport: checks.asyncio_net,
-    the health checks' cheaper one, made these rounds twice as long in tests/bench/bench_signals.py."""
+def new_client(headers: tuple[tuple[str, str], ...], *, connections: int = 100, keepalive: int = 20,
+               verify: Any = True) -> "httpx.AsyncClient":
+    """A client made on the source's own loop: connections are kept across rounds. httpx's own
+    transport (one request a poll: alerts, node_exporter). ``verify`` may be one SSL context
+    shared by several clients (loading the CA bundle is milliseconds a client)."""
     return httpx.AsyncClient(headers=[("Accept-Encoding", "identity"), *headers], follow_redirects=False,
-                             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+                             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=keepalive),
+                             verify=verify)
+
+
+def new_clients(headers: tuple[tuple[str, str], ...], count: int, size: int) -> list["httpx.AsyncClient"]:
+    """``count`` clients of ``size`` connections each, all kept alive between rounds, sharing one
+    SSL context (checks.metrics: several small pools instead of one large one). On
+    checks.asyncio_net's transport unless the environment names a proxy (httpx's own transport
+    routes through it): with every connection kept, its pool asks each idle connection whether
+    it is readable every time a request starts or ends, which anyio answers by building a dict
+    of the socket's attributes (a third of a round's CPU)."""
+    from checks import asyncio_net
+
+    verify = httpx.create_ssl_context()
+    if asyncio_net.environment_proxies():
+        return [new_client(headers, connections=size, keepalive=size, verify=verify) for _ in range(count)]
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    return [httpx.AsyncClient(headers=[("Accept-Encoding", "identity"), *headers], follow_redirects=False,
+                              transport=asyncio_net.AsyncioTransport(ssl_context=verify, limits=limits))
+            for _ in range(count)]
 
 
 def _short(text: str) -> str:

@@ -95,6 +95,24 @@ async def test_metrics_value_history_baseline_and_promql_errors(prom_stack):
         await source.aclose()
 
 
+async def test_many_metrics_share_small_pools_and_rows_keep_their_order(prom_stack):
+    # Every SHARD metrics share a client; last round's slowest metrics are asked first, yet the
+    # rows stay in the configured order.
+    specs = tuple(MetricSpec(name=f"m{i}", query=f"warroom_test_latency_ms + {i}", unit="ms") for i in range(12))
+    source = MetricsSource(PrometheusSpec(url=prom_stack.prom_url), specs, incident_started=utcnow())
+    try:
+        first = await source.poll()
+        assert [r.value for r in first.rows] == [42 + i for i in range(12)]
+        assert len(source._clients) == 3 and source.client(4) is source.client(0) is not source.client(5)
+        source._took = {11: 9.0, 3: 5.0}      # as if these were slowest last round
+        second = await source.poll()
+        assert [r.name for r in second.rows] == [s.name for s in specs]
+        assert [r.value for r in second.rows] == [42 + i for i in range(12)]
+    finally:
+        await source.aclose()
+    assert source._clients == []
+
+
 async def test_a_stopped_prometheus_turns_every_row_red_and_it_recovers(prom_stack):
     source = MetricsSource(PrometheusSpec(url=prom_stack.prom_url, timeout=2),
                            (MetricSpec(name="latency", query="warroom_test_latency_ms", unit="ms"),),
@@ -148,6 +166,22 @@ async def test_hostile_alertmanager_answers_are_bounded_and_become_reasons():
             (group,) = snap.groups
             assert group.name == "Evil" and group.severity == "7" and group.starts_at is None
             assert len(group.summary) == 300 and group.summary.startswith("\x1b]52")
+        finally:
+            await source.aclose()
+
+
+async def test_the_same_alerts_answer_is_not_grouped_again():
+    alert = {"labels": {"alertname": "A", "severity": "critical"}, "status": {"state": "active"},
+             "startsAt": "2026-12-03T09:00:00Z", "annotations": {"summary": "s"}}
+    with LocalHTTPServer() as srv:
+        source = AlertsSource(AlertmanagerSpec(url=srv.base_url, timeout=1.0))
+        try:
+            srv.routes["/api/v2/alerts"] = _json_route([alert])
+            first, second = await source.poll(), await source.poll()
+            assert second.groups is first.groups and second.taken_at >= first.taken_at
+            srv.routes["/api/v2/alerts"] = _json_route([alert, {**alert, "labels": {"alertname": "B"}}])
+            third = await source.poll()
+            assert [g.name for g in third.groups] == ["A", "B"]
         finally:
             await source.aclose()
 
