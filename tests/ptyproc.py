@@ -40,7 +40,9 @@ class PtyProcess:
         """``ignore_sighup``: started as under ``nohup`` (SIGHUP ignored, inherited over exec)."""
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        # COLUMNS / LINES would override the pty's size in Textual (a test runner may set them).
+        inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        full_env = {**inherited, "TERM": "xterm-256color", **(env or {})}
         if ignore_sighup:
             full_env["_PTY_IGNORE_HUP"] = "1"
         try:

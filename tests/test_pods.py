@@ -32,7 +32,7 @@ TOKEN = "s3cret-token"
 FAST = (0.05, 0.3)   # backoff for tests: retries come quickly
 
 
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02, what: str = "condition"):
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, what: str = "condition"):
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
