@@ -57,7 +57,7 @@ postgres:
 
 # The design's rules first (seconds), then the suite.
 test: lint postgres alert-servers
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests $(ARGS)
+	$(BIN)/python -m pytest -q tests $(ARGS)
 
 # ruff (pyflakes, bugbear, isort), mypy (strict for tui/incident and checks), the layer
 # contracts (import-linter); all configured in pyproject.toml. `make fix` sorts imports.
