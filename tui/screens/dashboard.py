@@ -107,13 +107,6 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         """The hosting app, as far as the screen uses it (dashboard_host.py)."""
         return cast(DashboardHost, self.app)
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """A toast that is never parsed as markup: the dashboard's toasts quote outside text
-        (an error from the store, a commit subject, a webhook's answer), where a ``[/]`` or a
-        ``[link=…]`` would crash the app or dress itself up. ``markup`` is ignored on purpose."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
-
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
