@@ -22,16 +22,12 @@ from tui.screens.action_confirm import ConfirmActionScreen, ReplicasScreen
 from tui.screens.action_output import MAX_LINES, ActionOutputScreen
 from tui.sources import build_panes, build_sources
 
+from .pilot_wait import wait_for
+
 POD = "payments-5d8f7c9b6-abcde"
 HOSTILE = ["x;rm -rf ~", "$(touch pwned)", "a\nb", "--all"]
 
 
-async def wait_for(pilot, predicate, timeout=20.0, step=0.05):
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ from tui.incident.specs import NotifySpec
 from tui.screens.update import UpdateScreen
 
 from .conftest import fixed_clock, seed_incident
+from .pilot_wait import wait_for
 from .test_notify import Receiver
-
-
-async def wait_for(pilot, predicate, timeout=10.0, step=0.05):
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 async def test_post_update_logs_exact_text_and_resets_countdown(store):

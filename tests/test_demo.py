@@ -9,14 +9,12 @@ from tui.demo import build_app
 from tui.demo.scenario import CRASHER, Demo
 from tui.incident.model import Kind, Status
 
+from .pilot_wait import wait_for as _wait_for
 
-async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.1) -> bool:
-    """Await a condition on the running app (bounded); returns whether it became true."""
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
+
+def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.1):
+    """tests/pilot_wait.py's, with this file's longer bound."""
+    return _wait_for(pilot, predicate, timeout=timeout, step=step)
 
 
 def _port_closed(port: int) -> bool:

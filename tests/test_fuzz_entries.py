@@ -23,6 +23,7 @@ from tui.incident.store import Store
 from widgets.timeline import TimelineView
 
 from .conftest import FIXED_NOW, fixed_clock, seed_incident
+from .pilot_wait import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -195,12 +196,6 @@ ZWJ = "\u200d"
 TYPED = f"[bold]rollback[/] [link=https://evil.example]ok[/link] \\[x] :fire: שלום 👩{ZWJ}🚒 e\u0301 漢字 %s {{0}} $(id)"
 
 
-async def wait_for(pilot, predicate, timeout: float = 10.0, step: float = 0.05) -> bool:
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 async def test_hostile_text_typed_in_the_prompt_is_stored_and_shown_literally(store):

@@ -32,6 +32,7 @@ from tui.config import Config
 from tui.incident.model import Kind, Severity
 from tui.sources import build_live
 
+from .pilot_wait import wait_for
 from .servers import LocalHTTPServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -435,12 +436,6 @@ async def test_all_hostile_at_once_leave_the_healthy_one_up(hostile_world):
 
 # --- the dashboard stays usable ------------------------------------------------------------------
 
-async def wait_for(pilot, predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 async def test_dashboard_stays_responsive_while_endpoints_misbehave(hostile_world, store, tmp_path):

@@ -39,6 +39,7 @@ from tui.incident.store import Store
 from tui.sources import build_panes, build_sources
 
 from .gitrepos import commit, init_repo
+from .pilot_wait import wait_for
 from .servers import LocalHTTPServer, Route
 
 # Retitles the window, writes the clipboard, blanks the screen.
@@ -65,13 +66,6 @@ def screen_text(app: WarroomApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for(pilot, predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 def seed_hostile(store: Store):

@@ -14,15 +14,8 @@ from tui.incident.model import Kind, Severity
 from tui.sources import build_live, build_panes, build_sources
 
 from .gitrepos import commit, init_repo
+from .pilot_wait import wait_for
 from .servers import LocalHTTPServer
-
-
-async def wait_for(pilot, predicate, timeout=15.0, step=0.05):
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from tui.demo.scenario import Demo
 from tui.detector import Damper
 from tui.messages import SnapshotReady
 
+from .pilot_wait import wait_for as _wait_for
+
 pytestmark = pytest.mark.timeout(120)
 
 SPEED = 30                  # the 115 s scenario in under 4 s
@@ -52,12 +54,10 @@ async def run_for(pilot, seconds: float, step: float = 0.25) -> None:
         await pilot.pause(step)
 
 
-async def wait_for(pilot, predicate, timeout: float = 60.0, step: float = 0.1) -> bool:
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
+
+def wait_for(pilot, predicate, timeout: float = 60.0, step: float = 0.1):
+    """tests/pilot_wait.py's, with this file's longer bound."""
+    return _wait_for(pilot, predicate, timeout=timeout, step=step)
 
 
 def alive_bytes(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:

@@ -19,15 +19,11 @@ from tui.screens.pod_log import PodLogScreen
 from tui.sources import build_panes, build_sources
 from widgets.log_lines import LogLines
 
+from .pilot_wait import wait_for
+
 HOSTILE = "\x1b]0;pwned\x07[bold red]not markup[/] token=abc Authorization: Bearer sekrit-token-123"
 
 
-async def wait_for(pilot, predicate, timeout=15.0, step=0.05):
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await pilot.pause(step)
-    return predicate()
 
 
 @pytest.fixture
