@@ -14,3 +14,9 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 20
             return True
         await pilot.pause(step)
     return bool(predicate())
+
+
+def screen_ready(app: Any, screen_type: type) -> bool:
+    """The app shows a ``screen_type`` whose mount has run: its widgets exist and its input has
+    focus, so a query or a key press reaches it (an ``isinstance`` alone can see it mid-compose)."""
+    return isinstance(app.screen, screen_type) and bool(app.screen.is_mounted)

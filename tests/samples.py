@@ -26,6 +26,7 @@ from tui.incident.store import Store
 from tui.messages import SnapshotReady
 
 from .conftest import FIXED_NOW, fixed_clock, seed_incident
+from .pilot_wait import screen_ready, wait_for
 
 __all__ = [
     "INCIDENT_STARTED",
@@ -248,11 +249,8 @@ async def feed_samples(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
     from tui.screens.dashboard import Dashboard
 
     app = pilot.app
-    for _ in range(50):   # the dashboard is pushed from App.on_mount: normally there already
-        if isinstance(app.screen, Dashboard):
-            break
-        await pilot.pause()
-    else:
+    # the dashboard is pushed from App.on_mount: normally there already
+    if not await wait_for(pilot, lambda: screen_ready(app, Dashboard)):
         raise RuntimeError("the dashboard screen never came up")
     screen = app.screen
     for source, snapshot in sample_snapshots().items():

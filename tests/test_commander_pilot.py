@@ -13,6 +13,7 @@ from widgets.countdown import UpdateCountdown
 from widgets.timeline import TimelineView
 
 from .conftest import FIXED_NOW, fixed_clock, seed_incident
+from .pilot_wait import wait_for
 
 
 def make_app(store, incident, **kw) -> WarroomApp:
@@ -150,11 +151,8 @@ async def test_other_process_entries_appear(store, tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         with Store(store.data_dir) as other:  # a second connection stands in for `warroom log`
             other.append(inc.id, Kind.ACTION, "restarted from the other terminal", author="carol")
-        for _ in range(40):  # the store is watched every 0.25 s; wait for it, bounded
-            await pilot.pause(0.05)
-            if "restarted from the other terminal" in timeline_text(app):
-                break
-        assert "restarted from the other terminal" in timeline_text(app)
+        # the store is read on every beat: wait for it, bounded
+        assert await wait_for(pilot, lambda: "restarted from the other terminal" in timeline_text(app))
 
 
 async def test_help_lists_every_binding(store):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from tests.samples import sample_app
 from widgets.entry_prompt import EntryPrompt
 
+from .pilot_wait import screen_ready, wait_for
+
 
 async def test_ctrl_c_in_the_entry_prompt_cancels_the_line(store):
     app = sample_app(store)
@@ -53,10 +55,7 @@ async def test_ctrl_c_in_the_update_draft_keeps_the_draft(store):
     app = sample_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("U")
-        for _ in range(50):
-            if isinstance(app.screen, UpdateScreen):
-                break
-            await pilot.pause()
+        assert await wait_for(pilot, lambda: screen_ready(app, UpdateScreen))
         editor = app.screen.query_one(TextArea)
         editor.focus()
         await pilot.press("end", *"typed by hand")

@@ -22,7 +22,7 @@ from tui.screens.action_confirm import ConfirmActionScreen, ReplicasScreen
 from tui.screens.action_output import MAX_LINES, ActionOutputScreen
 from tui.sources import build_panes, build_sources
 
-from .pilot_wait import wait_for
+from .pilot_wait import screen_ready, wait_for
 
 POD = "payments-5d8f7c9b6-abcde"
 HOSTILE = ["x;rm -rf ~", "$(touch pwned)", "a\nb", "--all"]
@@ -86,14 +86,14 @@ async def test_a_command_streams_into_the_panel_and_is_written_like_warroom_run(
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(pilot, app, POD)
         await pilot.press("X", "3")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         assert runs(store, inc.id) == []                 # nothing before the confirmation
         await pilot.press(*"payments", "enter")          # not the pod's name: refused, text kept
         assert isinstance(app.screen, ConfirmActionScreen)
         assert "not 'payments-5d8f7c9b6-abcde'" in str(app.screen.query_one("#confirm-problem").render())
         app.screen.query_one("#confirm-input").value = POD
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen))
         panel = app.screen
         assert await wait_for(pilot, lambda: panel.done, timeout=60)
         log = panel.query_one("Log")
@@ -113,9 +113,9 @@ async def test_stopping_a_running_command_is_recorded(world):
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(pilot, app, POD)
         await pilot.press("X", "3")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         await pilot.press(*"yes", "enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen))
         assert await wait_for(pilot, lambda: runs(store, inc.id) and runs(store, inc.id)[0].meta["state"] == "running")
         await pilot.press("x")
         assert await wait_for(pilot, lambda: app.screen.done)
@@ -129,13 +129,13 @@ async def test_rollout_restart_shows_the_dry_run_then_patches_once_confirmed(wor
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(pilot, app, POD)
         await pilot.press("X", "1")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         shown = str(app.screen.query_one("#confirm-lines").render())
         assert "dryRun=All" in shown and "would restart all 2 pod(s) of deployment prod/payments" in shown
         assert kube.patches == [] and len(kube.dry_runs) == 1
         app.screen.query_one("#confirm-input").value = "payments"
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen) and app.screen.done)
         annotations = kube.get_deployment("prod", "payments")["spec"]["template"]["metadata"]["annotations"]
         assert RESTARTED_AT in annotations and len(kube.patches) == 1
         (entry,) = runs(store, inc.id)
@@ -149,17 +149,17 @@ async def test_scale_asks_how_many_then_dry_runs_then_scales(world):
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(pilot, app, POD)
         await pilot.press("X", "2")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ReplicasScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ReplicasScreen))
         await pilot.press("5", "enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         assert "would scale deployment prod/payments from 2 to 5 replicas" in str(app.screen.query_one("#confirm-lines").render())
         await pilot.press("escape")                     # cancelled: nothing changed, nothing written
         assert kube.get_deployment("prod", "payments")["spec"]["replicas"] == 2 and runs(store, inc.id) == []
         await pilot.press("X", "2", "5", "enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         app.screen.query_one("#confirm-input").value = "payments"
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen) and app.screen.done)
         assert kube.get_deployment("prod", "payments")["spec"]["replicas"] == 5
         (entry,) = runs(store, inc.id)
         assert "scale deployment/payments -n prod --replicas=5" in entry.text and entry.meta["exit_status"] == 0
@@ -237,18 +237,18 @@ async def test_deploys_and_health_rows_fill_sha_and_service(tmp_path, store):
             assert await wait_for(pilot, lambda: deploys.row_keys())
             deploys.table.focus()
             await pilot.press("X", "1")
-            assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+            assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
             app.screen.query_one("#confirm-input").value = sha      # confirm = type: the full sha
             await pilot.press("enter")
-            assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+            assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen) and app.screen.done)
             await pilot.press("escape")
             health = app.screen.query_one("HealthPane")
             assert await wait_for(pilot, lambda: health.row_keys)
             health.table.focus()
             await pilot.press("X", "1")
-            assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+            assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
             await pilot.press(*"yes", "enter")
-            assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+            assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen) and app.screen.done)
             assert app.screen.query_one("Log").lines[-1] == "checked payments"
     assert git(repo, "tag", "--list", "rolled-back-*").strip() == f"rolled-back-{sha}"
     entries = [e for e in store.timeline(incident.id) if e.meta.get("event") == "run"]
@@ -277,7 +277,7 @@ async def test_markup_in_an_action_or_a_title_is_shown_as_typed(world):
         option = app.screen.query_one("OptionList").get_option_at_index(2)
         assert "first [/] item: jq '.[0] [/]' '[bold]x'" in str(option.prompt)
         await pilot.press("3")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         assert "jq '.[0] [/]' '[bold]x'" in str(app.screen.query_one("#confirm-lines").render())
 
 
@@ -288,9 +288,9 @@ async def test_control_sequences_in_the_output_never_reach_the_terminal(world):
     async with app.run_test(size=(160, 48)) as pilot:
         await select_pod(pilot, app, POD)
         await pilot.press("X", "3")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmActionScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
         await pilot.press(*"yes", "enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ActionOutputScreen) and app.screen.done)
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen) and app.screen.done)
         (line,) = [x for x in app.screen.query_one("Log").lines if "hello" in x]
         assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
     (entry,) = runs(world["store"], world["incident"].id)

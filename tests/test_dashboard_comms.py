@@ -8,7 +8,7 @@ from tui.incident.specs import NotifySpec
 from tui.screens.update import UpdateScreen
 
 from .conftest import fixed_clock, seed_incident
-from .pilot_wait import wait_for
+from .pilot_wait import screen_ready, wait_for
 from .test_notify import Receiver
 
 
@@ -76,7 +76,7 @@ async def _post_with_no_answer(store, rx, pilot_keys):
         await pilot.press("U")
         await pilot.pause()
         await pilot.press("ctrl+t")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ChoiceScreen))
         # Not retried on its own: the receiver got it exactly once, and the screen asks.
         assert len(rx.bodies) == 1
         assert "may have been posted" in store.timeline(inc.id)[-1].text

@@ -10,6 +10,8 @@ import pytest
 
 from tests.ptyproc import PtyProcess, gone_within
 
+pytestmark = pytest.mark.serial  # wall-clock limits: run alone, after the parallel pass (pyproject markers)
+
 # An "app" whose event loop is stuck: its exit() is asked for and never happens. Prints
 # READY once the guard is in place.
 STUCK = textwrap.dedent("""

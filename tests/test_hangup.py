@@ -20,6 +20,8 @@ from tests.servers import refused_port
 from tui.incident.model import Kind, Severity
 from tui.incident.store import Store
 
+pytestmark = pytest.mark.serial  # wall-clock limits: run alone, after the parallel pass (pyproject markers)
+
 GONE_WITHIN_S = 2.0
 REPETITIONS = 20
 AT_ONCE = 4          # repetitions side by side, to keep the class well under a minute and a half

@@ -20,7 +20,7 @@ from tui.sources import build_panes, build_sources
 
 from .servers import LocalHTTPServer
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.serial]  # serial: wall-clock limits (pyproject markers)
 
 INTERVAL, THRESHOLD, TIMEOUT = 1.0, 2, 1.0
 WINDOW_S = 4.0

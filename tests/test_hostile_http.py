@@ -35,7 +35,7 @@ from tui.sources import build_live
 from .pilot_wait import wait_for
 from .servers import LocalHTTPServer
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.serial]  # serial: wall-clock limits (pyproject markers)
 
 BIG = 50 * 1024 * 1024                 # the "50 MB" body
 MEMORY_BOUND = 4 * 1024 * 1024         # a poll against it may peak at a few MB, never at the body's size

@@ -25,6 +25,8 @@ from checks.specs import HostSpec, RemoteHostSpec
 from tests.nodeexporter import NodeExporter, node_exporter  # noqa: F401 - a fixture
 from tests.servers import LocalHTTPServer, refused_port
 
+pytestmark = pytest.mark.serial  # wall-clock limits: run alone, after the parallel pass (pyproject markers)
+
 SAMPLE = b"""\
 # HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.
 # TYPE node_cpu_seconds_total counter

@@ -12,6 +12,8 @@ import pytest
 from tui.incident import pg_deadline
 from tui.incident.pg_deadline import deadline
 
+pytestmark = pytest.mark.serial  # wall-clock limits: run alone, after the parallel pass (pyproject markers)
+
 
 @pytest.fixture
 def silent_peer():

@@ -19,7 +19,7 @@ from tui.screens.pod_log import PodLogScreen
 from tui.sources import build_panes, build_sources
 from widgets.log_lines import LogLines
 
-from .pilot_wait import wait_for
+from .pilot_wait import screen_ready, wait_for
 
 HOSTILE = "\x1b]0;pwned\x07[bold red]not markup[/] token=abc Authorization: Bearer sekrit-token-123"
 
@@ -53,7 +53,7 @@ async def open_log(app, pilot, pod: str) -> PodLogScreen:
     assert await wait_for(pilot, lambda: pane.selected_key is not None)
     pane.table.move_cursor(row=pane.row_keys.index(f"shop/{pod}"))
     await pilot.press("l")
-    assert await wait_for(pilot, lambda: isinstance(app.screen, PodLogScreen))
+    assert await wait_for(pilot, lambda: screen_ready(app, PodLogScreen))
     return app.screen
 
 

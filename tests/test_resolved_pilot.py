@@ -12,6 +12,7 @@ from tui.incident.store import Store
 from tui.screens.choose import ChoiceScreen
 
 from .conftest import seed_incident
+from .pilot_wait import screen_ready
 from .test_live_pilot import make_app, system_entries, wait_for, world  # noqa: F401 - world is a fixture
 
 
@@ -38,7 +39,7 @@ async def test_resolving_while_red_asks_then_detector_entries_stop_and_pods_turn
 
         # Status → Resolved: a question naming what is still red; "keep it open" keeps it open.
         await pilot.press("S", "5")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ChoiceScreen))
         question = app.screen.title_text
         assert "Still red: payments DOWN" in question and "payments/payments-api-1" in question
         await pilot.press("1")
@@ -46,7 +47,7 @@ async def test_resolving_while_red_asks_then_detector_entries_stop_and_pods_turn
         assert store.incident(inc.id).status is not Status.RESOLVED
 
         await pilot.press("S", "5")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert await wait_for(pilot, lambda: screen_ready(app, ChoiceScreen))
         await pilot.press("2")
         assert await wait_for(pilot, lambda: store.incident(inc.id).status is Status.RESOLVED)
         written = len(system_entries(store, inc.id))

@@ -11,14 +11,11 @@ from tui.screens.review_form import FieldsForm
 from widgets.timeline import TimelineView
 
 from .conftest import FIXED_NOW, fixed_clock, seed_incident
+from .pilot_wait import screen_ready, wait_for
 
 
-async def _wait_for(pilot, condition, what: str, tries: int = 100) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+async def _wait_for(pilot, condition, what: str) -> None:
+    assert await wait_for(pilot, condition), f"timed out waiting for {what}"
 
 
 async def test_I_fills_impact_a_factor_and_the_resolution(store):
@@ -26,7 +23,7 @@ async def test_I_fills_impact_a_factor_and_the_resolution(store):
     app = WarroomApp(store, inc.id, author="alex", clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("I")
-        await _wait_for(pilot, lambda: isinstance(app.screen, FieldsForm), "the form")
+        await _wait_for(pilot, lambda: screen_ready(app, FieldsForm), "the form")
         await pilot.press(*"~1,200 users", "enter", "enter", *"maybe", "enter", "enter", "enter", "enter", "enter")
         # A wrong yes/no: one line in the form, nothing written, everything typed still there.
         await _wait_for(pilot, lambda: "say yes or no" in str(app.screen.query_one("#form-error").render()),
@@ -48,7 +45,7 @@ async def test_I_fills_impact_a_factor_and_the_resolution(store):
         assert "### Permanent fix\n\n- size the pool from peak load" in md
         # Opened again, the form shows what is recorded; saving it unchanged writes nothing.
         await pilot.press("I")
-        await _wait_for(pilot, lambda: isinstance(app.screen, FieldsForm), "the form again")
+        await _wait_for(pilot, lambda: screen_ready(app, FieldsForm), "the form again")
         assert app.screen.values()[:4] == ["~1,200 users", "", "no", "yes"]
         await pilot.press("ctrl+s")
         await _wait_for(pilot, lambda: not isinstance(app.screen, FieldsForm), "the form to close")
@@ -77,7 +74,7 @@ async def test_M_marks_a_milestone_now_and_A_makes_a_todo_an_action_item(store):
             await pilot.press("down")
         assert timeline.selected is not None and timeline.selected.entry_id == todo.entry_id
         await pilot.press("A")
-        await _wait_for(pilot, lambda: isinstance(app.screen, FieldsForm), "the action item form")
+        await _wait_for(pilot, lambda: screen_ready(app, FieldsForm), "the action item form")
         await pilot.press("enter", *"@carol", "enter", *"p2", "enter", *"2026-12-01", "enter")
         await _wait_for(pilot, lambda: store.timeline(inc.id)[-1].meta.get("field") == "action_item", "the item")
         md = export(store, inc.id, "md", redactor=Redactor(), now=FIXED_NOW)
