@@ -20,7 +20,9 @@ from tui.incident.model import Kind, Severity
 from tui.incident.stores import ReadOnlyStore
 from tui.screens.action_confirm import ConfirmActionScreen, ReplicasScreen
 from tui.screens.action_output import MAX_LINES, ActionOutputScreen
+from tui.screens.entry_detail import EntryDetailScreen
 from tui.sources import build_panes, build_sources
+from widgets.timeline import TimelineView
 
 from .pilot_wait import screen_ready, wait_for
 
@@ -121,6 +123,76 @@ async def test_stopping_a_running_command_is_recorded(world):
         assert await wait_for(pilot, lambda: app.screen.done)
         (entry,) = runs(store, inc.id)
         assert entry.meta["state"] == "killed" and entry.meta["signal"] == "SIGTERM"
+
+
+async def _run_talker(pilot, app, store, inc):
+    """Start an action that prints one line, then waits: its panel up, its entry "running"."""
+    await select_pod(pilot, app, POD)
+    await pilot.press("X", "3")
+    assert await wait_for(pilot, lambda: screen_ready(app, ConfirmActionScreen))
+    await pilot.press(*"yes", "enter")
+    assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen))
+    assert await wait_for(pilot, lambda: "said before hiding" in app.screen.query_one("Log").lines)
+    (entry,) = runs(store, inc.id)
+    assert entry.meta["state"] == "running"
+    return entry
+
+
+TALKER = ActionSpec("talk", ("sh", "-c", "echo said before hiding; exec sleep 60"), confirm="yes")
+
+
+async def test_a_hidden_panel_is_shown_again_by_enter_on_its_entry(world):
+    store, inc = world["store"], world["incident"]
+    app = make_app(world, [TALKER])
+    async with app.run_test(size=(160, 48)) as pilot:
+        entry = await _run_talker(pilot, app, store, inc)
+        await pilot.press("escape")                     # hidden: the command goes on
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, ActionOutputScreen))
+        view = app.screen.query_one(TimelineView)
+        view.focus()
+        assert await wait_for(pilot, lambda: any(e.entry_id == entry.entry_id for e in view.entries))
+        view.action_cursor_to(next(i for i, e in enumerate(view.entries) if e.entry_id == entry.entry_id))
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: screen_ready(app, ActionOutputScreen))
+        panel = app.screen
+        assert "said before hiding" in panel.query_one("Log").lines and not panel.done   # kept while hidden
+        await pilot.press("x")
+        assert await wait_for(pilot, lambda: panel.done)
+        assert runs(store, inc.id)[0].meta["state"] == "killed"
+        await pilot.press("escape")
+        # Ended: Enter now opens the entry's detail (its output is in the meta), not a panel.
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, ActionOutputScreen))
+        view.focus()
+        view.action_cursor_to(next(i for i, e in enumerate(view.entries) if e.entry_id == entry.entry_id))
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: screen_ready(app, EntryDetailScreen))
+        assert "said before hiding" in str(app.screen.query_one("#entry-detail").render())
+
+
+async def test_quitting_while_a_command_runs_asks_then_stops_it_and_writes_how_it_ended(world, monkeypatch):
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "QUIT_AGAIN_S", 120.0)   # a loaded machine: the second press is still "again"
+    store, inc = world["store"], world["incident"]
+    app = make_app(world, [TALKER])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _run_talker(pilot, app, store, inc)
+        await pilot.press("escape")
+        await pilot.press("ctrl+q")                      # the first press only says what runs
+        assert await wait_for(pilot, lambda: any("Still running: talk" in n.message for n in app._notifications))
+        assert app.is_running and runs(store, inc.id)[0].meta["state"] == "running"
+        await pilot.press("ctrl+q")
+        assert await wait_for(pilot, lambda: not app.is_running)
+    (entry,) = runs(store, inc.id)
+    assert entry.meta["state"] == "killed" and entry.meta["signal"] == "SIGTERM"
+    assert "said before hiding" in entry.meta["output_tail"]
+
+
+async def test_quitting_with_nothing_running_quits_at_once(world):
+    app = make_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("ctrl+q")
+        assert await wait_for(pilot, lambda: not app.is_running)
 
 
 async def test_rollout_restart_shows_the_dry_run_then_patches_once_confirmed(world):

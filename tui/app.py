@@ -37,6 +37,10 @@ HIGH_CONTRAST = Theme(
 
 
 GC_YOUNG_THRESHOLD = 10_000
+# Quitting with a dashboard command still running: a second quit within this many seconds stops
+# it (SIGTERM, SIGKILL 3 s later), waits at most QUIT_STOP_WAIT_S for its ending to be written, quits.
+QUIT_AGAIN_S = 5.0
+QUIT_STOP_WAIT_S = 5.0
 # The same unexpected error again within this many seconds is logged but not toasted again.
 REPEAT_TOAST_S = 30.0
 
@@ -78,6 +82,7 @@ class WarroomApp(GuardedDispatch, App):
         # Builds more sources (and hooks) once the first frame is drawn: a tui.sources.LiveBundle.
         self._sources_later = sources_later
         self.extra_help = list(extra_bindings)
+        self._quit_asked_at: float | None = None    # when a quit was refused because a command runs
         self.gc_paused = gc_paused      # the launcher paused the cyclic GC for start-up
         self._last_input = float("-inf")     # monotonic time of the last key, click or resize
         if config is None:
@@ -251,7 +256,30 @@ class WarroomApp(GuardedDispatch, App):
 
         return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)  # type: ignore[call-overload]
 
-    def action_interrupt(self) -> None:
+    async def action_quit(self) -> None:
+        """Ctrl+Q (and Ctrl+C outside a text field). Entries are on disk already; a command run
+        from the dashboard (X) is not: quitting under it would leave its entry "running …" for
+        ever. So the first press says what runs; a second within QUIT_AGAIN_S stops it, writes
+        how it ended, then quits."""
+        dashboard = self.screen_stack[0] if self.screen_stack else None
+        running = dashboard.running_actions() if isinstance(dashboard, Dashboard) else []
+        if not running:
+            self.exit()
+            return
+        now = time.monotonic()
+        if self._quit_asked_at is None or now - self._quit_asked_at > QUIT_AGAIN_S:
+            self._quit_asked_at = now
+            self.notify(f"Still running: {'; '.join(running)}. Quit again to stop it, write how it ended "
+                        "in the timeline, and quit", severity="warning", timeout=QUIT_AGAIN_S)
+            return
+        assert isinstance(dashboard, Dashboard)
+        self.notify("Stopping what runs, then quitting…", severity="warning")
+        left = await dashboard.stop_actions(QUIT_STOP_WAIT_S)
+        if left:    # its entry still says "running …": the trace of a command whose end is unknown
+            self.log.warning(f"quit before these ended: {left}")
+        self.exit()
+
+    async def action_interrupt(self) -> None:
         """Ctrl-C: cancels the entry prompt (a shell habit); in another text field (the
         update draft, its file name, the palette) copies the selection as Textual does, so a
         reflex never throws a draft away; anywhere else quits, like Ctrl-Q."""
@@ -268,7 +296,7 @@ class WarroomApp(GuardedDispatch, App):
             if isinstance(focused, (Input, TextArea)):
                 focused.action_copy()
                 return
-        self.exit()
+        await self.action_quit()
 
     def get_default_screen(self) -> Screen:
         # The dashboard is the first screen, not pushed over an empty default one that is
@@ -300,7 +328,8 @@ class WarroomApp(GuardedDispatch, App):
             ("p", "Log viewer (l), logs pane: pin the selected lines into the timeline as a finding"),
             ("/", "Log viewer (l): filter lines as you type (Enter keeps the filter, Esc drops it)"),
         ]
-        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk); "
+        app_keys = [("ctrl+p", "Command palette: every action by name"), ("ctrl+q, ctrl+c", "Quit (nothing is lost: every entry is already on disk; "
+                                        "a command run with X is stopped and its end written, after a second press); "
                                         "ctrl+c in the entry prompt cancels the line")]
         sections = [("Scribe", scribe), ("Commander", commander)]
         if self.extra_help:

@@ -12,15 +12,19 @@ The steps, each a refusal point where nothing has run yet:
 4. the confirmation wants the target's name typed back (or ``yes``);
 5. the "running …" entry is committed, then the command (or the API call) runs, its output
    streaming into a panel; the entry is revised with how it ended, as ``warroom run`` does.
+   The panel can be hidden (Esc) and shown again (Enter on the entry): the run keeps its
+   output. Quitting while one runs asks once more, then stops it and writes how it ended.
 
 A read-only dashboard has none of this: ``actions`` is one of the Dashboard's WRITE_ACTIONS.
 """
 from __future__ import annotations
 
+import asyncio
 import shlex
 import threading
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
@@ -45,6 +49,26 @@ class _Begun:
     kind: Kind
 
 
+@dataclass(eq=False)
+class _Run:
+    """A command or API call started here whose ending is not yet written: its output so far
+    (a hidden panel is shown again from it), its stop (None: an API call, short and unstoppable)."""
+    title: str
+    stop: threading.Event | None
+    entry_id: int | None                     # None: its "running …" entry waits in the outbox
+    lines: deque[str] = field(default_factory=lambda: _panel_lines())
+    panel: Any = None                         # the panel while it is shown
+    done_text: str | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)   # its ending is written
+
+
+def _panel_lines() -> deque[str]:
+    # The panel's module (and Textual's Log) loads with the first action, not at start.
+    from .action_output import MAX_LINES
+
+    return deque(maxlen=MAX_LINES)
+
+
 class DashboardActions:
     """`X`; mixed into the Dashboard (uses its session, panes, wapp, focused, _snapshots, write, notify)."""
 
@@ -58,6 +82,7 @@ class DashboardActions:
         app: Any
         focused: Any
         notify: Callable[..., None]
+        _action_runs: list[_Run]
         write: Callable[..., Any]
 
     # -- 1. the selected row ------------------------------------------------------------
@@ -88,7 +113,7 @@ class DashboardActions:
     def action_actions(self) -> None:
         row = self._action_row()
         if row is None:
-            self.notify("Select a row first: Tab to the Pods, Deploys or Health pane, ↑/↓ to pick, then A",
+            self.notify("Select a row first: Tab to the Pods, Deploys or Health pane, ↑/↓ to pick, then X",
                         severity="warning")
             return
         pane, values, label = row
@@ -232,6 +257,42 @@ class DashboardActions:
             self.wapp.redact(f"{what}?"), [self.wapp.redact(line) for line in lines],
             confirm="type", expected=deployment), confirmed)
 
+    # -- runs in progress: shown again, stopped on quit -----------------------------------
+
+    @property
+    def _runs(self) -> list[_Run]:
+        runs: list[_Run] | None = getattr(self, "_action_runs", None)
+        if runs is None:
+            runs = []
+            self._action_runs = runs
+        return runs
+
+    def running_actions(self) -> list[str]:
+        """What is still running (or still writing how it ended), by title."""
+        return [run.title for run in self._runs]
+
+    async def stop_actions(self, timeout: float) -> list[str]:
+        """Stop every command still running and wait, at most ``timeout`` s, for each ending to
+        be written (SIGTERM, SIGKILL 3 s later: action_runner); returns those that did not end."""
+        runs = list(self._runs)
+        for run in runs:
+            if run.stop is not None:
+                run.stop.set()
+        try:
+            await asyncio.wait_for(asyncio.gather(*(run.ended.wait() for run in runs)), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return [run.title for run in runs if not run.ended.is_set()]
+
+    def show_action_output(self, entry_id: int) -> bool:
+        """Enter on a running command's entry: its panel again, with what it printed so far."""
+        run = next((r for r in self._runs if r.entry_id == entry_id), None)
+        if run is None:
+            return False
+        if run.panel is None:
+            self._push_panel(run)
+        return True
+
     # -- 5. running, streaming, recording -------------------------------------------------
 
     def _begin_entry(self, name: str, kind: Kind, argv: list[str]) -> _Begun | None:
@@ -259,38 +320,52 @@ class DashboardActions:
         if begun is None:
             return
         stop = threading.Event()
-        panel = self._open_output(f"{name}: {shlex.join(argv)}", stop)
-        self._command_worker(argv, begun, panel, stop, kind)
+        run = self._open_output(f"{name}: {shlex.join(argv)}", stop, begun)
+        self._command_worker(argv, begun, run, stop, kind)
 
     def _start_kube(self, builtin: str, namespace: str, deployment: str, replicas: int | None, what: str) -> None:
         argv = ["kubernetes-api", *what.split()]        # how the entry shows it; never executed
         begun = self._begin_entry(what.split(" deployment/")[0], Kind.MITIGATION, argv)
         if begun is None:
             return
-        panel = self._open_output(what, None)
-        self._kube_worker(builtin, namespace, deployment, replicas, begun, panel)
+        run = self._open_output(what, None, begun)
+        self._kube_worker(builtin, namespace, deployment, replicas, begun, run)
 
-    def _open_output(self, title: str, stop: threading.Event | None) -> Any:
+    def _open_output(self, title: str, stop: threading.Event | None, begun: _Begun) -> _Run:
+        run = _Run(self.wapp.redact(title), stop, getattr(begun.entry, "entry_id", None))
+        self._runs.append(run)
+        self._push_panel(run)
+        return run
+
+    def _push_panel(self, run: _Run) -> None:
         from .action_output import ActionOutputScreen
 
-        panel = ActionOutputScreen(self.wapp.redact(title), stop.set if stop is not None else None)
-        self.app.push_screen(panel)
-        return panel
+        def hidden(_: object) -> None:
+            run.panel = None
+
+        run.panel = ActionOutputScreen(run.title, run.stop.set if run.stop is not None else None,
+                                       lines=run.lines, done_text=run.done_text)
+        self.app.push_screen(run.panel, hidden)
+
+    def _run_lines(self, run: _Run, lines: list[str]) -> None:
+        run.lines.extend(lines)
+        if run.panel is not None:
+            run.panel.add_lines(lines)
 
     @work(thread=True, group="action-run", exit_on_error=False)
-    def _command_worker(self, argv: list[str], begun: _Begun, panel: Any, stop: threading.Event,
+    def _command_worker(self, argv: list[str], begun: _Begun, run: _Run, stop: threading.Event,
                         kind: Kind) -> None:
         from ..action_runner import run_streaming
         from ..runcmd import OutputTail
 
         tail = OutputTail()
         outcome = run_streaming(argv, lambda lines: self._from_thread(
-            panel.add_lines, [self.wapp.redact(begun.redactor.text(line)) for line in lines]), tail=tail, stop=stop)
-        self._from_thread(self._action_ended, begun, outcome, tail, panel)
+            self._run_lines, run, [self.wapp.redact(begun.redactor.text(line)) for line in lines]), tail=tail, stop=stop)
+        self._from_thread(self._action_ended, begun, outcome, tail, run)
 
     @work(thread=True, group="action-run", exit_on_error=False)
     def _kube_worker(self, builtin: str, namespace: str, deployment: str, replicas: int | None,
-                     begun: _Begun, panel: Any) -> None:
+                     begun: _Begun, run: _Run) -> None:
         import time
 
         from checks.kube_actions import KubeActionError
@@ -314,10 +389,10 @@ class DashboardActions:
             kube.close()
         outcome.duration_s = time.monotonic() - started
         tail.feed(line.encode() + b"\n")
-        self._from_thread(panel.add_lines, [self.wapp.redact(line)])
-        self._from_thread(self._action_ended, begun, outcome, tail, panel)
+        self._from_thread(self._run_lines, run, [self.wapp.redact(line)])
+        self._from_thread(self._action_ended, begun, outcome, tail, run)
 
-    def _action_ended(self, begun: _Begun, outcome: Any, tail: Any, panel: Any) -> None:
+    def _action_ended(self, begun: _Begun, outcome: Any, tail: Any, run: _Run) -> None:
         from ..runcmd import ended_meta
 
         entry = begun.entry
@@ -329,8 +404,13 @@ class DashboardActions:
         else:       # the "running" entry is queued (shared store offline): the ending follows it
             self.write(self.session.store.append, self.session.incident_id, begun.kind, text, author=self.session.author,
                        source="action", meta=meta)
-        panel.finished(outcome.describe())
-        self.notify(f"{outcome.describe()}: written to the timeline",
+        run.done_text = outcome.describe()
+        if run.panel is not None:
+            run.panel.finished(run.done_text)
+        if run in self._runs:
+            self._runs.remove(run)
+        run.ended.set()
+        self.notify(f"{run.title}: {outcome.describe()}: written to the timeline",
                     severity="information" if outcome.exit_status == 0 else "warning")
 
     def _from_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -54,6 +54,7 @@ class ScribeActions(_ScreenBase):
         async def _ready(self, widget: _W) -> _W: ...
         def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
         def silence_submitted(self, reason: str) -> bool: ...
+        def show_action_output(self, entry_id: int) -> bool: ...
 
     async def action_entry(self, kind: str) -> None:
         prompt = await self._ready(self._prompt_widget())
@@ -76,6 +77,8 @@ class ScribeActions(_ScreenBase):
     def on_timeline_view_opened(self, event: TimelineView.Opened) -> None:
         from .entry_detail import EntryDetailScreen
 
+        if self.show_action_output(event.entry.entry_id):   # a command still running: its live output
+            return
         try:
             revisions = self.session.store.revisions(event.entry.entry_id)
         except StoreError as exc:
