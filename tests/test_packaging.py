@@ -111,7 +111,7 @@ def test_declare_and_draft_an_update_from_the_wheel(installed):
 
 
 _DEMO_SMOKE = """
-import asyncio, html, re
+import asyncio, html, re, time
 from tui.demo import build_app
 from tui.demo.scenario import Demo
 
@@ -124,13 +124,14 @@ async def main() -> None:
     try:
         app = build_app(demo, author="smoke")
         async with app.run_test(size=(160, 48)) as pilot:
-            # The panes drawn from their first snapshots: a service (health), the crashing
-            # pod (pods, from the stand-in), the deploy commit (deploys), the CPU gauge (host).
-            wanted = ("payments", "payments-api-7d9c8", "deploy payment", "cpu ")
-            # Each seen at some point: under load the scenario may move on (a pod recovers
-            # and is hidden) before the slowest pane's first snapshot.
+            # The panes drawn from their first snapshots: a service (health), the stand-in's
+            # cluster (pods: its title, and below the pods it listed), the deploy commit
+            # (deploys), the CPU gauge (host).
+            wanted = ("payments", "Pods · demo-cluster", "deploy payment", "cpu ")
+            # Each seen at some point, the slowest pane's first snapshot included.
             seen = set()
-            for _ in range(120):
+            deadline = time.monotonic() + 90    # a loaded machine is slow; normally a few seconds
+            while time.monotonic() < deadline:
                 text = screen_text(app)
                 seen.update(w for w in wanted if w in text)
                 if len(seen) == len(wanted):
@@ -138,6 +139,8 @@ async def main() -> None:
                 await pilot.pause(0.25)
             missing = [w for w in wanted if w not in seen]
             assert not missing, f"never shown: {missing} in {text}"
+            pods = app.screen.query_one("PodsPane").row_keys
+            assert "edge/api-gateway-6b7f-b9q4m" in pods, pods
             await pilot.press("ctrl+q")
     finally:
         demo.stop()

@@ -66,7 +66,10 @@ def run_streaming(argv: Sequence[str], on_lines: Callable[[list[str]], None], *,
                 _signal_group(proc.pid, signal.SIGTERM)
             elif killed_at is not None and time.monotonic() - killed_at > 3.0:
                 _signal_group(proc.pid, signal.SIGKILL)
-            readable, _, _ = select.select([fd], [], [], BATCH_S)
+            # Checked before the select: output written just before it ended is still read below
+            # (a poll after an empty select could see it ended with its last lines unread).
+            ended = proc.poll() is not None
+            readable, _, _ = select.select([fd], [], [], 0 if ended else BATCH_S)
             if readable:
                 data = os.read(fd, _READ_SIZE)
                 if not data:
@@ -77,8 +80,8 @@ def run_streaming(argv: Sequence[str], on_lines: Callable[[list[str]], None], *,
                 batch.extend(_text(p) for p in parts)
                 if len(batch) > 5000:          # a flood: keep only what the panel can show anyway
                     del batch[:-5000]
-            elif proc.poll() is not None:
-                break       # it ended, and what it left behind holds the pipe open: stop reading
+            elif ended:
+                break       # it ended, all it wrote is read, and what it left behind holds the pipe open
             if batch and time.monotonic() - last_sent >= BATCH_S:
                 flush()
         if partial:
