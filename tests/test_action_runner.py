@@ -6,7 +6,6 @@ import subprocess
 
 from tui import action_runner
 
-
 # The pause makes the runner's first look a wait (the command has not ended yet), the case to emulate.
 ARGV = ["sh", "-c", "sleep 0.2; echo the last words"]
 
