@@ -204,3 +204,24 @@ async def test_timeline_grows_a_scrollbar_and_keeps_following_the_newest(store):
         assert view.virtual_size.height == len(view.entries)
         last_row = view.render_line(view.scrollable_content_region.height - 1).text
         assert f"growing line {view.size.height + 4}" in last_row
+
+
+async def test_a_longer_timeline_needs_no_screen_layout(store):
+    # Others writing 100 entries a second: once the timeline scrolls, a longer one only moves its
+    # scrollbar (a layout of the whole screen per entry was most of each frame's cost), and the
+    # newest entry is still the one drawn at the bottom.
+    inc = seed_incident(store, entries=100)
+    app = make_app(store, inc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.screen.query_one(TimelineView)
+        await pilot.pause()
+        assert view.show_vertical_scrollbar and view.is_at_bottom
+        for i in range(3):
+            store.append(inc.id, Kind.NOTE, f"from elsewhere {i}", author="bob")
+            app.screen.sync.sync()
+            assert not app.screen._layout_required and not view._layout_required
+            assert view.vertical_scrollbar.window_virtual_size == len(view.entries) == view.virtual_size.height
+            await pilot.pause()
+            assert view.is_at_bottom
+            last_row = view.render_line(view.scrollable_content_region.height - 1).text
+            assert f"from elsewhere {i}" in last_row

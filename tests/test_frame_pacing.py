@@ -73,3 +73,36 @@ async def test_a_key_is_drawn_at_once_with_any_waiting_frame(store, monkeypatch)
         # Drawn at once, the header's change with it (a whole-screen repaint is the screen).
         assert frames and frames[0] & {"IncidentHeader", "Dashboard"}
         assert app.screen._frame_wait is None
+
+
+async def test_others_entries_wait_for_their_beat_while_someone_types(store, monkeypatch):
+    # 50 writers elsewhere: while the scribe types, a frame of nothing but others' entries keeps
+    # the pace it has when nobody types; the scribe's keys and own writes are drawn at once.
+    from tui.incident.model import Kind
+    from tui.incident.store import Store
+    from widgets.timeline import TimelineView
+
+    inc = seed_incident(store, entries=100)
+    app = WarroomApp(store, inc.id, author="scribe", clock=fixed_clock)
+    frames = _count_frames(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("n", "x")                 # typing: the prompt is open, input is recent
+        await pilot.pause()
+        assert app.input_recent()
+        frames.clear()
+        with Store(store.data_dir) as other:        # another process
+            other.append(inc.id, Kind.NOTE, "from elsewhere", author="bob")
+        screen.sync.poll()                          # its entry, read
+        await pilot.pause()
+        assert frames == [] and screen._frame_wait is not None and not screen.frame_is_urgent()
+        assert screen.query_one(TimelineView).entries[-1].text == "from elsewhere"
+        await pilot.press("y")                      # a key takes the waiting frame with it
+        await pilot.pause()
+        assert frames and {"Input", "TimelineView"} <= frames[0]
+        frames.clear()
+        screen.write(store.append, inc.id, Kind.NOTE, "mine", author="scribe")  # the scribe's own write
+        assert screen.frame_is_urgent()
+        await pilot.pause()
+        assert frames and "TimelineView" in frames[0]

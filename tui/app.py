@@ -188,6 +188,10 @@ class WarroomApp(GuardedDispatch, App):
         """A key, click or resize came within INPUT_RECENT_S: someone is waiting for the screen."""
         return time.monotonic() - self._last_input < INPUT_RECENT_S
 
+    def input_after(self, when: float) -> bool:
+        """A key, click or resize came after ``when`` (the loop's clock, which is time.monotonic)."""
+        return self._last_input > when
+
     def first_frame_drawn(self) -> None:
         self.first_frame_shown = True
         if self.gc_paused:

@@ -59,6 +59,7 @@ class StoreSync:
         self.last_progress: datetime | None = None     # the newest action, decision or mitigation
         self._queued_shown: dict[Any, Entry] = {}      # client id -> the stand-in shown "(queued)"
         self._between_beats: asyncio.TimerHandle | None = None
+        self._connection_shown: tuple[str, str] | None = None  # as the listener's last read found it
 
     @property
     def read_only(self) -> bool:
@@ -94,11 +95,13 @@ class StoreSync:
         """Pick up other processes' writes (cheap when nothing changed: one PRAGMA)."""
         try:
             if self.session.store.changed():
-                self.sync()
+                self.sync(polled=True)
         except StoreError as exc:
             self.view.report(str(exc), "error")
 
-    def sync(self, written: Entry | None = None) -> None:
+    def sync(self, written: Entry | None = None, *, polled: bool = False) -> None:
+        """Draw what is new after the last seq; ``written``: our own write's entry; ``polled``:
+        the store said another connection changed something."""
         self._drop_sent_stand_ins()
         if written is not None and written.seq == self.last_seq + 1 and written.incident_id == self.session.incident_id:
             # Our own write, right after the last entry seen: nothing else can be in between
@@ -111,8 +114,11 @@ class StoreSync:
             self.view.entries_changed(new)
             self._note_progress(new)
         # Incident, checklist and follow-ups change only with an entry that says so (meta "event" or a
-        # follow-up); a change with no new entry at all (a snoozed follow-up) also re-reads them.
-        if not new or any(e.meta.get("event") or e.meta.get("follow_up_at") for e in new):
+        # follow-up); a change with no new entry at all (a snoozed follow-up) also re-reads them. A
+        # shared store tells such a change from a notification of entries already read here.
+        beyond = getattr(self.session.store, "changed_beyond_entries", None) if polled else None
+        again = beyond() if beyond is not None else not new
+        if again or any(e.meta.get("event") or e.meta.get("follow_up_at") for e in new):
             self.refresh_incident()
 
     def on_beat(self) -> None:
@@ -151,7 +157,14 @@ class StoreSync:
             scheduled.clear()  # before reading: a change committed from now on schedules another
             if self._alive():
                 self.poll()
-                self.view.tick()  # the header's connection state (back to LIVE after a catch-up) at once
+                # The header's connection state (back to LIVE after a catch-up) at once; otherwise the
+                # one-second tick redraws the header. A tick per read redrew the header and the update
+                # countdown in every frame while others write (50 writers: ~30 reads a second), which
+                # made each frame dearer and delayed the user's own keys behind them.
+                connection = self.connection()
+                if connection != self._connection_shown:
+                    self._connection_shown = connection
+                    self.view.tick()
 
         store.on_change = changed_elsewhere
 

@@ -176,8 +176,20 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         size = Size(self.scrollable_content_region.width, len(self._entries))
-        if size != self.virtual_size:
-            self.virtual_size = size
+        old = self.virtual_size
+        if size == old:
+            return
+        if (size.width == old.width and size.height > old.height > self.scrollable_content_region.height
+                and self.show_vertical_scrollbar):
+            # Only longer, and already scrolling: the widget's place on screen and its scrollbar's
+            # presence stay as they are (its height is 1fr, not its content's), so no layout of the
+            # whole screen (virtual_size is a layout reactive) and no second frame for the
+            # scrollbar it repaints after one: just the scrollbar's new proportions. With others
+            # writing ~100 entries a second this was most of each frame's cost.
+            self.set_reactive(TimelineView.virtual_size, size)
+            self._scroll_update(size)
+            return
+        self.virtual_size = size
 
     def on_resize(self) -> None:
         follow = self._follow

@@ -392,9 +392,11 @@ class PgStore(Store):
                 except psycopg.OperationalError as exc:
                     if attempt == 1 and self._conn is not None and (self._conn.broken or self._conn.closed):
                         continue
+                    self._beyond_entries.set()
                     self._changed.set()
                     raise Unreachable(str(self._fail("read failed", exc, "check the server and the network"))) from None
                 except Unreachable:
+                    self._beyond_entries.set()
                     self._changed.set()
                     raise
                 except psycopg.Error as exc:
@@ -468,6 +470,7 @@ class PgStore(Store):
         self.state = "live" if self._first_listener is not None else "reconnecting"
         self._stop = threading.Event()
         self._changed = threading.Event()
+        self._beyond_entries = threading.Event()  # see changed_beyond_entries
         self.on_change: Callable[[], None] | None = None  # called from the listening thread
         self._listen_thread = threading.Thread(target=self._listen_loop, name="warroom-listen", daemon=True)
         self._listen_thread.start()
@@ -476,7 +479,9 @@ class PgStore(Store):
         if state != self.state:
             self.state, self.state_since = state, time.monotonic()
 
-    def _signal_change(self) -> None:
+    def _signal_change(self, beyond_entries: bool = True) -> None:
+        if beyond_entries:  # before the change flag: whoever sees that one sees this one
+            self._beyond_entries.set()
         self._changed.set()
         callback = self.on_change
         if callback is not None:
@@ -518,7 +523,8 @@ class PgStore(Store):
                         for note in listener.notifies(timeout=LISTEN_WAKE_S, stop_after=1):
                             heard = time.monotonic()
                             if note.channel == CHANNEL and note.pid != self._backend_pid:
-                                self._signal_change()
+                                # "incident:seq"; seq 0 is a change that adds no entry (schema triggers).
+                                self._signal_change(beyond_entries=note.payload.endswith(":0"))
                         if time.monotonic() - heard > HEARTBEAT_S:
                             with _deadline(listener, PING_TIMEOUT_S):
                                 self._ping(listener)
@@ -579,6 +585,19 @@ class PgStore(Store):
         """
         if self._changed.is_set():
             self._changed.clear()
+            return True
+        return False
+
+    def changed_beyond_entries(self) -> bool:
+        """True when, since the last call, another connection changed more than the entries (an
+        incident's row, a follow-up: notified with seq 0), the listener reconnected (anything may
+        have changed meanwhile), or a read failed (its caller re-reads everything). No I/O.
+
+        With others writing entries only, a dashboard need not re-read the incident, its checklist
+        and follow-ups on every notification whose entry it already has (50 writers: ~30 times a
+        second, three round trips and a redrawn header and checklist each)."""
+        if self._beyond_entries.is_set():
+            self._beyond_entries.clear()
             return True
         return False
 

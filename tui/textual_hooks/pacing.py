@@ -48,6 +48,13 @@ class FramePacing(_ScreenBase):
         """Someone is waiting for this frame (a key, the first frame): draw it at once."""
         return True
 
+    def dirty_only_within(self, widget: object) -> bool:
+        """All that waits to be drawn is ``widget`` (or its scrollbars) repainting: no layout,
+        no other widget. The asked-for time of such a frame is the widget's owner's to judge."""
+        dirty = self._dirty_widgets
+        return bool(dirty) and not (self._layout_required or self._recompose_required or self._scroll_required) \
+            and all(w is widget or w.parent is widget for w in dirty)
+
     def stop_frames(self) -> None:
         for handle in (self._frame_soon, self._frame_wait):
             if handle is not None:
