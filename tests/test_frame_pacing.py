@@ -82,6 +82,9 @@ async def test_others_entries_wait_for_their_beat_while_someone_types(store, mon
     from tui.incident.store import Store
     from widgets.timeline import TimelineView
 
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "INPUT_RECENT_S", 60.0)   # "recent" whatever a loaded machine's pace
     inc = seed_incident(store, entries=100)
     app = WarroomApp(store, inc.id, author="scribe", clock=fixed_clock)
     frames = _count_frames(monkeypatch)
