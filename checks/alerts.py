@@ -231,6 +231,10 @@ class AlertsSource:
             why = "Alertmanager: malformed answer (not a list of alerts)"
             return AlertsSnapshot(taken_at=self.clock(), level=Level.CRIT, summary=why, error=why)
         groups, firing = group_alerts(answer)
+        if self._last is not None:
+            # A group equal to last poll's is handed on as that very object (see MetricsSource.poll).
+            before = {g.name: g for g in self._last[1].groups}
+            groups = tuple(old if (old := before.get(g.name)) == g else g for g in groups)
         level, summary = summarize(groups, firing)
         snapshot = AlertsSnapshot(taken_at=self.clock(), level=level, summary=summary, groups=groups, firing=firing,
                                   truncated=max(0, len(answer) - MAX_ALERTS))

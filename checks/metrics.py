@@ -161,6 +161,7 @@ class MetricsSource:
         self._ranges: dict[str, tuple[float, float, float, list[float | None]]] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._took: dict[int, float] = {}     # metric index -> how long its queries took last round
+        self._rows: tuple[MetricRow, ...] = ()  # last round's
 
     def client(self, index: int) -> httpx.AsyncClient:
         """The client of the metric at ``index`` in ``metrics``; all made on first use, so on the poll loop.
@@ -247,7 +248,12 @@ class MetricsSource:
         order = sorted(range(len(self.metrics)), key=lambda i: -self._took.get(i, 0.0))
         answers = await asyncio.gather(*(self._timed(i, self.metrics[i], now) for i in order))
         by_index = dict(zip(order, answers))
-        rows = tuple(by_index[i] for i in range(len(self.metrics)))
+        # A row equal to last round's is handed on as that very object: the display edge reuses
+        # its masked copy and the pane sees at a glance that nothing changed (most rounds).
+        last = self._rows
+        rows = tuple(last[i] if i < len(last) and last[i] == by_index[i] else by_index[i]
+                     for i in range(len(self.metrics)))
+        self._rows = rows
         level = max((r.level for r in rows), default=Level.UNKNOWN)
         failed = [r for r in rows if r.value is None and r.reason and r.reason != "no data"]
         error = None
