@@ -198,3 +198,79 @@ async def test_an_unchanged_metrics_round_is_not_drawn_a_changed_value_is():
         pane.show(snap(7.0))
         await _until(pilot, lambda: renders[0] > drawn, "the changed value drawn")
         assert "7 ms" in pane.render().plain and pane.drawn == 2
+
+
+async def test_a_round_asks_only_the_new_steps_of_the_sparkline_range_and_the_whole_range_now_and_then():
+    import json
+    from datetime import datetime, timedelta, timezone
+    from urllib.parse import parse_qs, urlsplit
+
+    from checks.metrics import REFRESH_STEPS, MetricsSource
+    from checks.specs import MetricSpec, PrometheusSpec
+    from tests.servers import LocalHTTPServer, Route
+
+    asked: list[tuple[str, dict[str, float]]] = []
+
+    def answer(handler) -> None:
+        """Each sample's value is its time: the history says which instants were asked."""
+        parts = urlsplit(handler.path)
+        q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path.endswith("query_range"):
+            start, end, step = float(q["start"]), float(q["end"]), float(q["step"])
+            asked.append(("range", {"start": start, "end": end, "step": step}))
+            n = int(round((end - start) / step)) + 1
+            data = {"resultType": "matrix", "result": [{"metric": {}, "values": [
+                [start + k * step, str(start + k * step)] for k in range(n)]}]}
+        else:
+            asked.append(("instant", {"time": float(q["time"])}))
+            data = {"resultType": "vector", "result": [{"metric": {}, "value": [float(q["time"]), q["time"]]}]}
+        body = json.dumps({"status": "success", "data": data}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    started = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
+    t0 = started + timedelta(seconds=500)      # 800 s of sparkline (5 before the start): a 5 s step, 161 points
+    now = [t0]
+    with LocalHTTPServer() as srv:
+        srv.routes["/api/v1/query"] = Route(handler=answer)
+        srv.routes["/api/v1/query_range"] = Route(handler=answer)
+        source = MetricsSource(PrometheusSpec(url=srv.base_url, timeout=2.0), (MetricSpec(name="m", query="m"),),
+                               incident_started=started, clock=lambda: now[0])
+
+        def sparkline_asks() -> list[dict[str, float]]:
+            # The baseline (the hour before the start, asked once) is not the sparkline's.
+            return [a for kind, a in asked if kind == "range" and a["end"] > started.timestamp()]
+
+        try:
+            first = (await source.poll()).rows[0]
+            (whole,) = sparkline_asks()
+            assert whole["step"] == 5 and len(first.history) == 161 and first.value == now[0].timestamp()
+            now[0] += timedelta(seconds=2)            # within the step: an instant query, the same history
+            second = (await source.poll()).rows[0]
+            assert asked[-1][0] == "instant" and second.history == first.history
+            now[0] += timedelta(seconds=4)            # a step (and a second) past the whole range's end
+            third = (await source.poll()).rows[0]
+            short = sparkline_asks()[-1]
+            end = now[0].timestamp()
+            assert short["start"] == short["end"] == end            # only the new step is asked
+            assert len(third.history) == 162 and third.history[:-1] == first.history
+            assert third.history[-1] == third.value == end          # the value now, evaluated now
+            # The slots stay on the whole range's grid: 4 s on (10 s from it) is the next step.
+            now[0] += timedelta(seconds=4)
+            fourth = (await source.poll()).rows[0]
+            assert sparkline_asks()[-1]["start"] == now[0].timestamp() and len(fourth.history) == 163
+            # The whole range again REFRESH_STEPS steps after it was asked whole (the step is still 5 s).
+            now[0] = t0 + timedelta(seconds=5 * REFRESH_STEPS - 1)
+            await source.poll()
+            ask = sparkline_asks()[-1]            # not yet: the 27 steps since the last ask only
+            assert ask["end"] == now[0].timestamp() and ask["start"] == ask["end"] - 26 * 5
+            now[0] = t0 + timedelta(seconds=5 * REFRESH_STEPS)
+            last = (await source.poll()).rows[0]
+            again = sparkline_asks()[-1]
+            assert again["step"] == 5 and (again["end"] - again["start"]) / 5 + 1 == len(last.history) == 191
+            assert list(last.history) == [again["start"] + 5 * k for k in range(191)]
+        finally:
+            await source.aclose()
