@@ -61,6 +61,19 @@ class AlertsPane(SignalPane, can_focus=True):
         self.snapshot: AlertsSnapshot | None = None
         self.index = 0
         self.clock = utcnow
+        self._ages: tuple[tuple[datetime | None, ...], tuple[str, ...]] = ((), ())   # drawn: starts, "since"s
+
+    def on_mount(self) -> None:
+        # The "since" column ages while the alerts stay the same (SignalPane.show draws nothing
+        # then): once a second, redrawn only if one of the ages on screen reads differently.
+        self.set_interval(1.0, self.tick)
+
+    def tick(self) -> None:
+        starts, drawn = self._ages
+        if starts:
+            now = self.clock()
+            if tuple(_since(at, now) for at in starts) != drawn:
+                self.refresh()
 
     def show(self, snapshot: AlertsSnapshot) -> None:
         # The selection follows its group when the order changes (worst first), so `!` silences
@@ -112,6 +125,7 @@ class AlertsPane(SignalPane, can_focus=True):
         return name_w, sev_w, count_w
 
     def rows(self, snap: AlertsSnapshot, out: Text) -> Text:
+        self._ages = ((), ())
         if not snap.groups:
             out.append("no alerts firing" if not snap.error else "", style="green")
             return out
@@ -120,6 +134,8 @@ class AlertsPane(SignalPane, can_focus=True):
         start = max(0, min(self.index - height + 1, len(snap.groups) - height)) if self.index >= height else 0
         shown = snap.groups[start:start + height]
         widths = self.widths(shown, self.content_size.width)
+        starts = tuple(g.starts_at for g in shown)
+        self._ages = (starts, tuple(_since(at, now) for at in starts))
         for i, g in enumerate(shown, start):
             out.append_text(self.line(g, now, selected=i == self.index and self.has_focus, widths=widths))
             out.append("\n")

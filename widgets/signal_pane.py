@@ -6,6 +6,7 @@ Each pane renders its own rows (:meth:`SignalPane.rows`); remote text goes throu
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -37,9 +38,18 @@ class SignalPane(Widget):
         self.border_title = self.TITLE
         self.border_subtitle = WAITING
         self.snapshot: Any = None
+        self.drawn = 0          # snapshots that changed what the pane shows
+        self.unchanged = 0      # and those that did not (tests/test_signals_idle.py counts both)
 
     def show(self, snapshot: Any) -> None:
-        self.snapshot = snapshot
+        last, self.snapshot = self.snapshot, snapshot
+        if last is not None and same_but_time(last, snapshot):
+            # A round that brought what is on screen already (the same alerts, the same values:
+            # most rounds) is not drawn again; only its time is kept (what the pane says ages
+            # by, AlertsPane.tick). Cheap: the sources hand unchanged rows on as the same objects.
+            self.unchanged += 1
+            return
+        self.drawn += 1
         set_only_class(self, "-error" if snapshot.error else LEVEL_CLASS[snapshot.level], _CLASSES)
         set_border_text(self, subtitle=one_line(snapshot.error or snapshot.summary))
         self.refresh()
@@ -56,3 +66,8 @@ class SignalPane(Widget):
         if snap.error:
             out.append(f"⚠ {one_line(snap.error)}\n", style="bold red")
         return self.rows(snap, out)
+
+
+def same_but_time(last: Any, snapshot: Any) -> bool:
+    """Whether ``snapshot`` says what ``last`` said, but for when it was taken."""
+    return type(last) is type(snapshot) and replace(snapshot, taken_at=last.taken_at) == last
