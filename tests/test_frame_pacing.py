@@ -78,11 +78,10 @@ async def test_a_key_is_drawn_at_once_with_any_waiting_frame(store, monkeypatch)
 async def test_others_entries_wait_for_their_beat_while_someone_types(store, monkeypatch):
     # 50 writers elsewhere: while the scribe types, a frame of nothing but others' entries keeps
     # the pace it has when nobody types; the scribe's keys and own writes are drawn at once.
+    import tui.app
     from tui.incident.model import Kind
     from tui.incident.store import Store
     from widgets.timeline import TimelineView
-
-    import tui.app
 
     monkeypatch.setattr(tui.app, "INPUT_RECENT_S", 60.0)   # "recent" whatever a loaded machine's pace
     inc = seed_incident(store, entries=100)
