@@ -194,6 +194,10 @@ class PromStack:
         self._write_configs()
         self.start_alertmanager()
         self.start_prometheus()
+        # Every test starts from a Prometheus that has the exporter's samples: with the suite on
+        # several workers, a test can be a fresh stack's first and query before the first scrape.
+        wait_until(lambda: self.query("warroom_test_errors") and self.query("warroom_test_latency_ms"),
+                   what="Prometheus' first scrape of the exporter")
         return self
 
     def close(self) -> None:
