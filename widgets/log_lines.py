@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.incident.safe_text import one_line
+from tui.textual_hooks.scroll import resize_in_place
 
 __all__ = ["LogLines"]
 
@@ -140,11 +141,9 @@ class LogLines(ScrollView, can_focus=True):
     def _resized(self) -> None:
         size = Size(self.size.width, self.count)
         if size != self.virtual_size:
-            # Not ``self.virtual_size = size``: that reactive lays the whole screen out again, and a
-            # followed log or a filter being typed changes it several times a second. The vertical
+            # A followed log or a filter being typed changes it several times a second. The vertical
             # scrollbar is always there (CSS), so only its range and the scroll limits change.
-            self.set_reactive(ScrollView.virtual_size, size)
-            self._scroll_update(size)
+            resize_in_place(self, size)
         if self.following:
             # force: before the layout has shown the scrollbar, scrolling counts as not allowed.
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)

@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from tui.incident.safe_text import row_text
 from tui.textual_hooks.pass_style import PassStyle
+from tui.textual_hooks.scroll import resize_in_place
 
 if TYPE_CHECKING:  # widgets render incident records; they never import the store
     from tui.incident.model import Entry
@@ -182,12 +183,8 @@ class TimelineView(PassStyle, ScrollView, can_focus=True):
         if (size.width == old.width and size.height > old.height > self.scrollable_content_region.height
                 and self.show_vertical_scrollbar):
             # Only longer, and already scrolling: the widget's place on screen and its scrollbar's
-            # presence stay as they are (its height is 1fr, not its content's), so no layout of the
-            # whole screen (virtual_size is a layout reactive) and no second frame for the
-            # scrollbar it repaints after one: just the scrollbar's new proportions. With others
-            # writing ~100 entries a second this was most of each frame's cost.
-            self.set_reactive(TimelineView.virtual_size, size)
-            self._scroll_update(size)
+            # presence stay as they are (its height is 1fr, not its content's).
+            resize_in_place(self, size)
             return
         self.virtual_size = size
 

@@ -40,6 +40,7 @@ HOOKS = (
     "table",            # table.py: DataTable repaints only the rows that changed
     "pass_style",       # pass_style.py: rich_style once per render pass
     "maximize",         # maximize.py: a maximized pane takes the body's place, under the header
+    "scroll",           # scroll.py: a log or timeline that grew repaints its scrollbar, no screen layout
 )
 
 _state: dict[str, bool] | None = None
