@@ -102,7 +102,7 @@ async def test_others_entries_wait_for_their_beat_while_someone_types(store, mon
         assert screen.query_one(TimelineView).entries[-1].text == "from elsewhere"
         await pilot.press("y")                      # a key takes the waiting frame with it
         await pilot.pause()
-        assert frames and {"Input", "TimelineView"} <= frames[0]
+        assert frames and "TimelineView" in frames[0] and any(name.endswith("Input") for name in frames[0])
         frames.clear()
         screen.write(store.append, inc.id, Kind.NOTE, "mine", author="scribe")  # the scribe's own write
         assert screen.frame_is_urgent()

@@ -22,8 +22,8 @@ async def test_footer_shows_whole_keys_only(store, size):
         await feed_samples(pilot)
         await pilot.pause()
         footer = app.screen.query_one(WholeKeysFooter)
-        keys = [k for k in footer.query_children("FooterKey") if not k.has_class("-command-palette")]
-        palette = footer.query_one(".-command-palette")
+        keys = [k for k in footer.shown_keys() if not k.has_class("-command-palette")]
+        palette = next(k for k in footer.shown_keys() if k.has_class("-command-palette"))
         shown = [k for k in keys if k.display]
         assert shown and shown[0].key == "question_mark"          # ? lists every key
         for key in shown:        # whole, and clear of the palette key

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tui import store_sync
 from tui.incident.model import Kind, Severity
 from tui.incident.store_pg import PgStore
 from tui.session import Session
@@ -87,3 +88,37 @@ async def test_a_notification_of_entries_already_drawn_rereads_nothing_else(pg_u
         sync.poll()
         assert view.incident_reads == before + 1
         assert sync.followups[0].due_at > followup.due_at
+
+
+async def test_a_stream_of_notifications_is_read_at_most_once_a_gap(pg_url, tmp_path, monkeypatch):
+    """A lone entry from elsewhere is read when notified; a stream is read once per READ_GAP_S,
+    many entries a read (50 writers made 80 reads a second, one per entry or two)."""
+    monkeypatch.setattr(store_sync, "READ_GAP_S", 1.5)  # wide, so the test can tell "at once" from "after the gap"
+    with PgStore(pg_url, tmp_path / "a") as mine, PgStore(pg_url, tmp_path / "b") as theirs:
+        inc = mine.declare("x", Severity.SEV2)
+        view = RecordingView()
+        batches: list[list[str]] = []
+        changed = view.entries_changed
+
+        def entries_changed(entries) -> None:
+            batches.append([e.text for e in entries])
+            changed(entries)
+
+        view.entries_changed = entries_changed
+        sync = StoreSync(Session(mine, inc.id), view)
+        sync.load()
+        sync.listen()
+        await asyncio.sleep(1.6)  # the first read (the listener's connect) is more than a gap ago
+        batches.clear()
+        notified = time.monotonic()
+        theirs.append(inc.id, Kind.NOTE, "lone", author="bob")
+        await wait_for(lambda: batches == [["lone"]])
+        assert time.monotonic() - notified < 1.5  # not held back to the gap
+        for i in range(30):
+            theirs.append(inc.id, Kind.NOTE, f"stream {i}", author="bob")
+        await wait_for(lambda: view.entries[-1].text == "stream 29")
+        # 30 notifications inside one gap: read when the gap ends, together (two reads at most,
+        # should a commit land while that read runs)
+        assert 1 <= len(batches) - 1 <= 2
+        assert [t for batch in batches[1:] for t in batch] == [f"stream {i}" for i in range(30)]
+        sync.stop()

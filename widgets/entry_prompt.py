@@ -7,6 +7,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
+from tui.textual_hooks.scroll import prompt_input
+
 from .timeline import KIND_STYLES
 
 HINTS = {
@@ -53,7 +55,7 @@ class EntryPrompt(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(id="prompt-label")
-        yield Input(id="prompt-input")
+        yield prompt_input(id="prompt-input")
 
     def open(self, kind: str, *, value: str = "", entry_id: int | None = None, label: str | None = None) -> None:
         self.kind, self.entry_id = kind, entry_id

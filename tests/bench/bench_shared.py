@@ -1,12 +1,13 @@
 """Benchmark: the shared PostgreSQL store (issue 16), on a throwaway local server.
 
 1. Entry typed on one dashboard -> drawn on another (two apps under Pilot, one server):
-   from Enter sent through the first app's driver to the entry being in the second
-   app's timeline (before its next paint); p50 / p99 over ``typed`` entries; target
+   from Enter sent through the first app's driver to the end of the second app's first
+   frame with the entry in it (``_Drawn``); p50 / p99 over ``typed`` entries; target
    p99 <= 100 ms on loopback.
 2. ``writers`` writers at 2 entries/s each for ``seconds`` s while a dashboard watches:
-   nothing lost or duplicated (counted on the server), and the watcher's own key ->
-   drawn p99 (target <= 50 ms) while the others write.
+   nothing lost or duplicated (counted on the server), and the watcher's own entry, typed
+   a key at a time while they write, Enter -> drawn (the end of the frame showing it)
+   p99 (target <= 50 ms).
 3. Catch-up: a dashboard's store offline (TCP proxy refusing) for ``offline_s`` s while
    ``catchup`` entries are written; time from the network's return to having them all
    (target <= 1 s; the listener retries every <= 1 s, so that is included).
@@ -56,28 +57,75 @@ def _texts(url: str) -> list[str]:
         return [r[0] for r in raw.execute("SELECT text FROM entries")]
 
 
-def _send_enter(app) -> float:
-    """Enter through the app's driver, as a terminal would send it (Pilot.press also waits for
-    the process to go idle, which would be billed to the latency); returns when it was sent."""
+def _send_key(app, key: str, char: str | None) -> float:
+    """A key through the app's driver, as a terminal sends it: no waiting for the app to go idle
+    (Pilot.press waits up to 2 s a key for that, which 50 writers' traffic never allows: the keys
+    would be pressed after the writers had stopped)."""
     from textual import events
 
-    event = events.Key("enter", "\r")
+    event = events.Key(key, char)
     event.set_sender(app)
     t0 = time.perf_counter()
     app._driver.send_message(event)
     return t0
 
 
-async def _wait_drawn(app, text: str, timeout: float = 10.0) -> float:
-    from widgets.timeline import TimelineView
+def _send_enter(app) -> float:
+    """Enter through the app's driver, as a terminal would send it (Pilot.press also waits for
+    the process to go idle, which would be billed to the latency); returns when it was sent."""
+    return _send_key(app, "enter", "\r")
 
-    view = app.screen.query_one(TimelineView)
-    deadline = time.perf_counter() + timeout
-    while not any(e.text == text and not e.meta.get("queued") for e in view.entries[-500:]):
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"{text!r} never drawn")
-        await asyncio.sleep(0.0005)
-    return time.perf_counter()
+
+class _Drawn:
+    """When an entry is drawn on a dashboard: the end of the first frame begun after the entry
+    (its server copy, not a "queued" stand-in) was in the timeline. Event-driven, so timing does
+    not poll the app's loop: the timeline's ``upsert`` and the screen's frame (the ``pacing``
+    hook's ``_draw_frame``, tui/textual_hooks/pacing.py) are wrapped on the instances."""
+
+    def __init__(self, app) -> None:
+        from widgets.timeline import TimelineView
+
+        screen = app.screen
+        if not hasattr(screen, "_draw_frame"):
+            raise RuntimeError("the bench times frames through the pacing hook: run it with the hooks on")
+        self._wanted: dict[str, asyncio.Future] = {}
+        self._landed: dict[str, float] = {}
+        view = screen.query_one(TimelineView)
+        upsert, draw_frame = view.upsert, screen._draw_frame
+
+        def upserted(entries) -> None:
+            upsert(entries)
+            now = time.perf_counter()
+            for entry in entries:
+                if entry.text in self._wanted and not entry.meta.get("queued"):
+                    self._landed.setdefault(entry.text, now)
+
+        def drawn() -> None:
+            begun = time.perf_counter()
+            draw_frame()
+            end = time.perf_counter()
+            for text, landed in list(self._landed.items()):
+                if landed <= begun:
+                    del self._landed[text]
+                    future = self._wanted.pop(text)
+                    if not future.done():
+                        future.set_result(end)
+
+        view.upsert, screen._draw_frame = upserted, drawn
+
+    def expect(self, text: str) -> asyncio.Future:
+        """Before the key that writes ``text``: its future gets the time it was drawn."""
+        future = asyncio.get_running_loop().create_future()
+        self._wanted[text] = future
+        return future
+
+    async def wait(self, text: str, future: asyncio.Future, timeout: float = 10.0) -> float:
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self._wanted.pop(text, None)
+            self._landed.pop(text, None)
+            raise TimeoutError(f"{text!r} never drawn") from None
 
 
 async def _typed(url: str, tmp: Path, typed: int) -> dict:
@@ -88,20 +136,26 @@ async def _typed(url: str, tmp: Path, typed: int) -> dict:
         scribe, commander = WarroomApp(a, inc.id, author="scribe"), WarroomApp(b, inc.id, author="ic")
         times = []
         async with scribe.run_test(size=(120, 40)) as p1, commander.run_test(size=(120, 40)):
+            drawn = _Drawn(commander)
             for i in range(typed):
                 text = f"typed {i}"
                 await p1.press("n", *text)
+                future = drawn.expect(text)
                 t0 = _send_enter(scribe)
-                times.append(await _wait_drawn(commander, text) - t0)
+                times.append(await drawn.wait(text, future) - t0)
     return _ms(times)
 
 
 def _writer_process(url: str, writers: int, seconds: float, out: str) -> None:
     """The writers, in a process of their own (they are other people's machines): each thread
-    appends 2 entries/s on its own connection; the texts acknowledged go to ``out`` (JSON)."""
+    appends 2 entries/s on its own connection. "ready" goes to stdout once every writer is
+    connected; they write for at least ``seconds``, and on until stdin closes (the watcher has
+    pressed all its keys), so every key is pressed while they write. The texts acknowledged go
+    to ``out`` (JSON)."""
     import json
 
     stop = threading.Event()
+    connected = threading.Barrier(writers + 1)
     made: list[str] = []
     lock = threading.Lock()
     tmp = Path(tempfile.mkdtemp(prefix="warroom-bench-writers-"))
@@ -109,6 +163,7 @@ def _writer_process(url: str, writers: int, seconds: float, out: str) -> None:
     def writer(n: int) -> None:
         with PgStore(url, tmp / f"w{n}") as store:
             inc = store.active_incident()
+            connected.wait()
             i = 0
             next_at = time.monotonic() + n * 0.5 / writers  # spread over the half second
             stop.wait(max(0.0, next_at - time.monotonic()))
@@ -126,11 +181,37 @@ def _writer_process(url: str, writers: int, seconds: float, out: str) -> None:
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
     for t in threads:
         t.start()
-    time.sleep(seconds)
+    connected.wait()
+    started = time.monotonic()
+    print("ready", flush=True)
+    sys.stdin.read()  # until the watcher closes it
+    time.sleep(max(0.0, seconds - (time.monotonic() - started)))
     stop.set()
     for t in threads:
         t.join()
-    Path(out).write_text(json.dumps(made))
+    Path(out).write_text(json.dumps({"made": made, "seconds": round(time.monotonic() - started, 1)}))
+
+
+async def _until(condition, what: str, timeout: float = 10.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.001)
+
+
+async def _type_entry(app, text: str) -> None:
+    """``n`` and the text, a key at a time, each once the app has taken the one before (a typist's
+    keys come tens of ms apart); the Enter is the caller's, which times it."""
+    from textual.widgets import Input
+
+    field = app.screen.query_one("#prompt-input", Input)
+    _send_key(app, "n", "n")
+    await _until(lambda: field.has_focus, "the entry prompt never opened")
+    for i, ch in enumerate(text):
+        typed = text[:i + 1]
+        _send_key(app, "space" if ch == " " else ch, ch)
+        await _until(lambda typed=typed: field.value == typed, f"{typed!r} never typed")
 
 
 async def _writers(url: str, tmp: Path, writers: int, seconds: float, presses: int) -> dict:
@@ -144,35 +225,45 @@ async def _writers(url: str, tmp: Path, writers: int, seconds: float, presses: i
         inc = watch.declare("bench: 50 writers", Severity.SEV1, author="bench")
         out = tmp / "written.json"
         proc = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_shared", "--writers", url, str(writers),
-                                 str(seconds), str(out)])
+                                 str(seconds), str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         app = WarroomApp(watch, inc.id, author="ic")
         keys, timeouts = [], 0
-        async with app.run_test(size=(120, 40)) as pilot:
-            await asyncio.sleep(1.0)  # the writers are connected and writing
+        async with app.run_test(size=(120, 40)):
+            assert proc.stdout is not None and proc.stdin is not None
+            ready = await asyncio.to_thread(proc.stdout.readline)
+            if ready.strip() != "ready":
+                raise RuntimeError("the writers did not start")
+            await asyncio.sleep(1.0)  # they are writing, and the watcher drawing it
+            drawn = _Drawn(app)
             start = time.monotonic()
             interval = (seconds - 2) / max(1, presses)
             for i in range(presses):
                 text = f"ic {i}"
-                await pilot.press("n", *text)
+                await _type_entry(app, text)
+                future = drawn.expect(text)
                 t0 = _send_enter(app)
                 try:
-                    keys.append(await _wait_drawn(app, text, timeout=10) - t0)
+                    keys.append(await drawn.wait(text, future) - t0)
                 except TimeoutError:
                     timeouts += 1
                 await asyncio.sleep(max(0.0, start + (i + 1) * interval - time.monotonic()))
+            pressed_s = time.monotonic() - start
+            proc.stdin.close()  # every key is pressed: the writers may stop
             while proc.poll() is None:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)
             shown = {e.text for e in app.screen.query_one(TimelineView).entries}
-    made = json.loads(out.read_text())
+    written = json.loads(out.read_text())
+    made = written["made"]
     on_server = _texts(url)
     server_set = set(on_server)
     return {
-        "writers": writers, "seconds": seconds, "written": len(made),
+        "writers": writers, "seconds": written["seconds"], "written": len(made),
         "lost": sum(1 for t in made if t not in server_set),
         "duplicated": len(on_server) - len(server_set),
         "not_drawn": sum(1 for t in made if t not in shown),
-        "watcher_key": {**_ms(keys), "timeouts": timeouts},
+        # every key was pressed while the writers wrote: they stop only once the last is drawn
+        "watcher_key": {**_ms(keys), "timeouts": timeouts, "pressed_over_s": round(pressed_s, 1)},
     }
 
 

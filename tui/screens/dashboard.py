@@ -38,7 +38,7 @@ from ..panes import ALERTS, has_signals
 from ..scheduler import Scheduler
 from ..session import Session
 from ..snapshot_routing import DisplayEdge, SnapshotRouter
-from ..store_sync import StoreSync
+from ..store_sync import READ_GAP_S, StoreSync
 from ..textual_hooks.boundary import GuardedScreen
 from ..textual_hooks.screen import PacedScreen
 from .actions import DashboardActions
@@ -92,6 +92,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
                                      lambda: self.app.batch_update(), lambda text: self.log.error(text))
         self._overdue_rung_at: datetime | None = None
         self._written_at = float("-inf")  # time.monotonic() of the user's last store write
+        self._entries_at = float("-inf")  # time.monotonic() of the last entries read (anyone's)
         self._alerted_followups: set[int] = set()
         self.scheduler: Scheduler | None = None
         self._sources_started = False
@@ -221,7 +222,10 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         if not self._sources_started:
             return True
         if not self.wapp.input_recent():
-            return False
+            # An entry from elsewhere after a quiet spell is drawn at once (not on the beat): someone
+            # typed it for the others to see. A stream of them is read once per READ_GAP_S, and this
+            # draws it at most as often.
+            return self._entries_at > self._last_frame and time.monotonic() - self._last_frame >= READ_GAP_S
         # Someone is typing: what their keys and writes change is drawn at once, but a frame of
         # nothing but others' entries in the timeline keeps the pace it has when nobody types.
         # 50 writers made ~30 such frames a second, each drawn at once in front of the typist's Enter.
@@ -259,6 +263,7 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         self.query_one(TimelineView).set_entries(entries)
 
     def entries_changed(self, entries: list[Entry]) -> None:
+        self._entries_at = time.monotonic()
         self.query_one(TimelineView).upsert(entries)
 
     def entries_removed(self, entry_ids: Any) -> None:

@@ -97,6 +97,17 @@ class FramePacing(_ScreenBase):
         elif self._frame_wait is None and self._frame_soon is None:
             self._frame_wait = loop.call_later(self.FRAME_WAIT_S, self._draw_waited_frame)
 
+    def draw_now(self) -> None:
+        """Draw a frame at once, from inside a handler: what the user just saved is on screen
+        before the handler goes on to what costs a layout (closing the prompt, moving focus),
+        which the next frame draws. With the hook off, or inside a batch, nothing is drawn
+        here and the saved entry comes with the next frame, as in Textual."""
+        if not active("pacing") or self.app._batch_count or not self.is_current:
+            return
+        if self._layout_required or self._recompose_required:
+            return      # a frame with a layout in it is no quicker now than with the rest
+        self._draw_frame()
+
     def _draw_soon_frame(self) -> None:
         self._frame_soon = None
         if self.frame_is_urgent():
