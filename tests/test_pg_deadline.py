@@ -60,3 +60,18 @@ def test_no_thread_per_deadline(silent_peer):
         with deadline(as_conn(silent_peer), 5):
             pass
     assert threading.active_count() == before
+
+
+def test_with_nothing_armed_the_watchdog_sleeps_until_something_is(silent_peer):
+    # An idle dashboard's only deadline is its listener's heartbeat: between two, the watchdog
+    # waits on its event instead of looking every CHECK_S for nothing.
+    watchdog = pg_deadline._WATCHDOG
+    with deadline(as_conn(silent_peer), 5):
+        assert watchdog._watching.is_set()
+    deadline_at = time.monotonic() + 2 * pg_deadline.CHECK_S + 5
+    while watchdog._watching.is_set():      # its next look finds nothing armed: it stops looking
+        assert time.monotonic() < deadline_at
+        time.sleep(0.01)
+    with deadline(as_conn(silent_peer), 0.1):  # and a new deadline still cuts
+        assert watchdog._watching.is_set()
+        assert silent_peer.recv(1) == b""

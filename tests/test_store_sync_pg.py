@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,27 @@ async def test_a_stream_of_notifications_is_read_at_most_once_a_gap(pg_url, tmp_
         assert 1 <= len(batches) - 1 <= 2
         assert [t for batch in batches[1:] for t in batch] == [f"stream {i}" for i in range(30)]
         sync.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts the thread's wake-ups in /proc (Linux)")
+async def test_an_idle_listener_sleeps_until_something_comes(pg_url, tmp_path, monkeypatch):
+    """With nothing notified and no heartbeat due, the listening thread does not wake: psycopg's
+    notifies(timeout=…) looked at the socket every 0.1 s, ten wake-ups a second on an idle
+    dashboard. A thread's voluntary context switches count its wake-ups from a sleep."""
+    from tui.incident import store_pg
+
+    monkeypatch.setattr(store_pg, "HEARTBEAT_S", 60.0)
+
+    def wakeups(thread) -> int:
+        status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("voluntary_ctxt_switches")))
+
+    with PgStore(pg_url, tmp_path / "a") as mine, PgStore(pg_url, tmp_path / "b") as theirs:
+        inc = mine.declare("x", Severity.SEV2)
+        await asyncio.sleep(0.5)  # settled: its first LISTEN and ping are done
+        before = wakeups(mine._listen_thread)
+        await asyncio.sleep(2.0)
+        assert wakeups(mine._listen_thread) - before <= 3  # was ~20
+        mine._changed.clear()
+        theirs.append(inc.id, Kind.NOTE, "hello", author="bob")
+        await wait_for(mine._changed.is_set)  # and a notification still wakes it at once

@@ -29,11 +29,17 @@ class _Watchdog:
         self._armed: dict[int, tuple[float, Callable[[], None]]] = {}
         self._next = 0
         self._thread: threading.Thread | None = None
+        # Set while anything is armed: with nothing to watch the thread sleeps until something is
+        # (an idle dashboard's only deadline is its listener's heartbeat, every 3 s), rather than
+        # waking every CHECK_S for nothing.
+        self._watching = threading.Event()
 
     def arm(self, seconds: float, cut: Callable[[], None]) -> int:
         with self._lock:
             self._next += 1
             self._armed[self._next] = (time.monotonic() + seconds, cut)
+            if not self._watching.is_set():
+                self._watching.set()
             if self._thread is None:  # started on first use: a SQLite-only process never has it
                 self._thread = threading.Thread(target=self._run, name="warroom-pg-deadlines", daemon=True)
                 self._thread.start()
@@ -45,11 +51,14 @@ class _Watchdog:
 
     def _run(self) -> None:
         while True:
+            self._watching.wait()
             time.sleep(CHECK_S)
             now = time.monotonic()
             with self._lock:
                 due = [token for token, (when, _) in self._armed.items() if when <= now]
                 cuts = [self._armed.pop(token)[1] for token in due]
+                if not self._armed:
+                    self._watching.clear()
             for cut in cuts:
                 cut()
 
