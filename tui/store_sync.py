@@ -66,6 +66,7 @@ class StoreSync:
         self._queued_shown: dict[Any, Entry] = {}      # client id -> the stand-in shown "(queued)"
         self._between_beats: asyncio.TimerHandle | None = None
         self._connection_shown: tuple[str, str] | None = None  # as the listener's last read found it
+        self.listening = False      # a shared store's listening thread tells of others' changes
 
     @property
     def read_only(self) -> bool:
@@ -183,6 +184,7 @@ class StoreSync:
                     self.view.tick()
 
         store.on_change = changed_elsewhere
+        self.listening = True
 
     # -- what the header shows of the store -------------------------------------
 

@@ -263,7 +263,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
         self.query_one(TimelineView).set_entries(entries)
 
     def entries_changed(self, entries: list[Entry]) -> None:
-        self._entries_at = time.monotonic()
+        if self.sync.listening:     # told by a notification (the SQLite file's are found on the beat)
+            self._entries_at = time.monotonic()
         self.query_one(TimelineView).upsert(entries)
 
     def entries_removed(self, entry_ids: Any) -> None:
