@@ -143,3 +143,21 @@ async def test_the_timeline_keeps_four_screens_of_drawn_lines(store):
             await pilot.press("pageup")
         await pilot.pause()
         assert 0 < len(view._strips) <= 4 * view.size.height
+
+
+async def test_keys_that_arrive_with_the_n_go_into_the_prompt(store):
+    # Over a laggy SSH link, or pasted, "n" and the text after it arrive in one read. The text
+    # must land in the prompt, not run as the dashboard's keys (a: action, u: "update sent"…).
+    from textual import events
+
+    async with dashboard(store) as (app, pilot):
+        entries = len(app.screen.query_one(TimelineView).entries)
+        for key, char in [("n", "n"), *((c, c) for c in "audit"), ("space", " "), *((c, c) for c in "sS")]:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)     # all queued before the first is handled
+        field = app.screen.query_one("#prompt-input", Input)
+        assert await wait_for(pilot, lambda: field.value == "audit sS")
+        prompt = app.screen.query_one(EntryPrompt)
+        assert prompt.kind == "note" and field.has_focus
+        assert len(app.screen.query_one(TimelineView).entries) == entries    # no key ran as a command

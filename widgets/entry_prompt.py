@@ -66,7 +66,10 @@ class EntryPrompt(Horizontal):
         field.placeholder = HINTS.get("edit" if entry_id else kind, f"{kind} — Enter saves, Esc cancels")
         field.cursor_position = len(value)
         self.add_class("-open")
-        field.focus()
+        # Focused now, not at the next turn of the loop (Widget.focus defers it): keys already
+        # queued behind the one that opened the prompt (a paste, or a burst over a laggy SSH link)
+        # go into it, rather than running as the dashboard's keys (a: action, u: update sent…).
+        self.screen.set_focus(field)
 
     def close(self) -> None:
         self.remove_class("-open")

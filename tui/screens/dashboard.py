@@ -44,7 +44,7 @@ from ..textual_hooks.screen import PacedScreen
 from .actions import DashboardActions
 from .communicate import CommunicateActions
 from .dashboard_host import DashboardHost
-from .dashboard_keys import BINDINGS, HELP_TEXT, READ_ONLY_HIDDEN, WRITE_ACTIONS
+from .dashboard_keys import BINDINGS, HELP_TEXT, PROMPT_ACTIONS, READ_ONLY_HIDDEN, WRITE_ACTIONS
 from .entry_text import parse_edit, parse_follow_up, parse_role  # noqa: F401 - the names tests and callers know
 from .evidence import EvidenceActions
 from .pane_keys import PaneKeys
@@ -296,6 +296,8 @@ class Dashboard(GuardedScreen, CommunicateActions, SignalActions, DashboardActio
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.WRITE_ACTIONS and self.session.read_only:
             return False
+        if action in PROMPT_ACTIONS and self._prompt is not None and self._prompt.has_class("-open"):
+            return False    # a priority key (dashboard_keys.py): while the prompt is open it is text
         return True
 
     # -- the clock ---------------------------------------------------------------

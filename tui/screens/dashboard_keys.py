@@ -7,22 +7,27 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-__all__ = ["BINDINGS", "HELP_TEXT", "READ_ONLY_HIDDEN", "WRITE_ACTIONS"]
+__all__ = ["BINDINGS", "HELP_TEXT", "PROMPT_ACTIONS", "READ_ONLY_HIDDEN", "WRITE_ACTIONS"]
 
 BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("question_mark", "help", "Help"),
-    Binding("n", "entry('note')", "Note"),
-    Binding("a", "entry('action')", "Action"),
-    Binding("d", "entry('decision')", "Decision"),
-    Binding("f", "entry('finding')", "Finding"),
-    Binding("m", "entry('mitigation')", "Mitigation"),
-    Binding("c", "entry('comms')", "Comms", show=False),
-    Binding("t", "entry('todo')", "Todo"),
-    Binding("e", "edit", "Edit entry"),
+    # The keys that open the entry prompt are priority bindings: the app runs them itself, before
+    # it hands on the keys queued behind them, so a burst ("n" and the text, pasted or arriving
+    # together over a laggy SSH link) goes into the prompt instead of to the widget that had focus
+    # (where "a", "u", "s"… would have run as keys). While the prompt is open they are the text's
+    # (Dashboard.check_action).
+    Binding("n", "entry('note')", "Note", priority=True),
+    Binding("a", "entry('action')", "Action", priority=True),
+    Binding("d", "entry('decision')", "Decision", priority=True),
+    Binding("f", "entry('finding')", "Finding", priority=True),
+    Binding("m", "entry('mitigation')", "Mitigation", priority=True),
+    Binding("c", "entry('comms')", "Comms", show=False, priority=True),
+    Binding("t", "entry('todo')", "Todo", priority=True),
+    Binding("e", "edit", "Edit entry", priority=True),
     Binding("s", "severity", "Severity"),
     Binding("S", "status", "Status"),
     Binding("p", "phase", "Phase", show=False),
-    Binding("R", "role", "Set role", show=False),
+    Binding("R", "role", "Set role", show=False, priority=True),
     Binding("u", "update_sent", "Update sent"),
     Binding("U", "update_draft", "Draft update"),
     Binding("x", "export", "Export postmortem", show=False),
@@ -42,6 +47,9 @@ BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("A", "action_item", "Action item", show=False),
     Binding("X", "actions", "Actions on row", show=False),
 ]
+
+# The actions of the priority keys above: each opens the entry prompt.
+PROMPT_ACTIONS = frozenset({"entry", "edit", "role"})
 
 HELP_TEXT: dict[str, str] = {
     "entry('note')": "Add a note (one-line prompt; Enter saves, Esc cancels)",
