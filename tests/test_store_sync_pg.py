@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 class RecordingView:
     def __init__(self) -> None:
         self.entries: list = []
+        self.batches: list[list[str]] = []   # the texts of each entries_changed
         self.incident_reads = 0
         self.ticks = 0
 
@@ -29,6 +30,7 @@ class RecordingView:
 
     def entries_changed(self, entries) -> None:
         self.entries.extend(entries)
+        self.batches.append([e.text for e in entries])
 
     def entries_removed(self, entry_ids) -> None:
         pass
@@ -43,6 +45,14 @@ class RecordingView:
         self.ticks += 1
 
 
+def loaded(store, incident_id: int) -> tuple[StoreSync, RecordingView]:
+    """A StoreSync of ``store``'s incident that has loaded it, and the view it tells."""
+    view = RecordingView()
+    sync = StoreSync(Session(store, incident_id), view)
+    sync.load()
+    return sync, view
+
+
 async def wait_for(condition, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -53,9 +63,7 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
 async def test_reads_of_others_entries_do_not_redraw_the_header(pg_url, tmp_path):
     with PgStore(pg_url, tmp_path / "a") as mine, PgStore(pg_url, tmp_path / "b") as theirs:
         inc = mine.declare("x", Severity.SEV2)
-        view = RecordingView()
-        sync = StoreSync(Session(mine, inc.id), view)
-        sync.load()
+        sync, view = loaded(mine, inc.id)
         sync.listen()
         for i in range(20):
             text = theirs.append(inc.id, Kind.NOTE, f"note {i}", author="bob").text
@@ -69,9 +77,7 @@ async def test_reads_of_others_entries_do_not_redraw_the_header(pg_url, tmp_path
 async def test_a_notification_of_entries_already_drawn_rereads_nothing_else(pg_url, tmp_path):
     with PgStore(pg_url, tmp_path / "a") as mine, PgStore(pg_url, tmp_path / "b") as theirs:
         inc = mine.declare("x", Severity.SEV2)
-        view = RecordingView()
-        sync = StoreSync(Session(mine, inc.id), view)
-        sync.load()
+        sync, view = loaded(mine, inc.id)
         reads = view.incident_reads
         for i in range(3):
             theirs.append(inc.id, Kind.NOTE, f"note {i}", author="bob")
@@ -97,17 +103,8 @@ async def test_a_stream_of_notifications_is_read_at_most_once_a_gap(pg_url, tmp_
     monkeypatch.setattr(store_sync, "READ_GAP_S", 1.5)  # wide, so the test can tell "at once" from "after the gap"
     with PgStore(pg_url, tmp_path / "a") as mine, PgStore(pg_url, tmp_path / "b") as theirs:
         inc = mine.declare("x", Severity.SEV2)
-        view = RecordingView()
-        batches: list[list[str]] = []
-        changed = view.entries_changed
-
-        def entries_changed(entries) -> None:
-            batches.append([e.text for e in entries])
-            changed(entries)
-
-        view.entries_changed = entries_changed
-        sync = StoreSync(Session(mine, inc.id), view)
-        sync.load()
+        sync, view = loaded(mine, inc.id)
+        batches = view.batches
         sync.listen()
         await asyncio.sleep(1.6)  # the first read (the listener's connect) is more than a gap ago
         batches.clear()

@@ -86,6 +86,8 @@ class WholeKeysFooter(Footer):
         if signature != self._shown:
             keys = self._sets.pop(signature, None)
             if keys is None:
+                if not self._sets:  # keys the stock way (before, or after grouped ones) go first
+                    await self.query_children("*").exclude("FooterKeySet").remove()
                 keys = FooterKeySet(*self.compose())
                 await self.mount(keys)
             self._sets[signature] = keys     # the newest last: the oldest is dropped first

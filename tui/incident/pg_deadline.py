@@ -38,8 +38,7 @@ class _Watchdog:
         with self._lock:
             self._next += 1
             self._armed[self._next] = (time.monotonic() + seconds, cut)
-            if not self._watching.is_set():
-                self._watching.set()
+            self._watching.set()
             if self._thread is None:  # started on first use: a SQLite-only process never has it
                 self._thread = threading.Thread(target=self._run, name="warroom-pg-deadlines", daemon=True)
                 self._thread.start()

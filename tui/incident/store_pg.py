@@ -93,7 +93,7 @@ OP_TIMEOUT_S = 15.0   # a read or write on the main connection that hangs this l
 # channel of the thread's own. Between notifications the thread sleeps until its next heartbeat
 # is due: looking up every 0.5 s to see whether to stop cost an idle dashboard on PostgreSQL
 # two wake-ups a second that the same dashboard on SQLite has not.
-LISTEN_WAKE_S = 0.5
+CLOSE_WAIT_S = 2.0
 OFFLINE_AFTER_S = 10  # RECONNECTING for longer than this is OFFLINE
 PRESENCE_PREFIX = "warroom-listen:"
 
@@ -328,7 +328,7 @@ class PgStore(Store):
                     self._conn.execute("SELECT pg_notify(%s, '')", (self._wake_channel,))
             except psycopg.Error:
                 pass  # it looks up from notifies() when its heartbeat is due anyway
-        self._listen_thread.join(timeout=LISTEN_WAKE_S * 4)
+        self._listen_thread.join(timeout=CLOSE_WAIT_S)
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
