@@ -294,3 +294,20 @@ def test_a_closed_terminal_ends_the_command_and_warroom_records_it(tmp_path, env
     assert not sleeper.is_running()
     last = run_entries(tmp_path)[-1]
     assert last.meta["state"] == "killed" and last.meta["signal"] == "SIGHUP"
+
+
+def test_a_signal_that_lands_before_the_pid_is_known_is_still_passed_on(monkeypatch):
+    """A closed terminal's SIGHUP can arrive between posix_spawnp's return and warroom
+    learning the pid (Python runs handlers right after a call): it must still reach the command."""
+    import tui.runcmd as runcmd
+
+    real_spawn = os.posix_spawnp
+
+    def spawn_then_hang_up(*args, **kwargs):
+        pid = real_spawn(*args, **kwargs)
+        signal.raise_signal(signal.SIGHUP)      # handled here, before run() has the pid
+        return pid
+
+    monkeypatch.setattr(runcmd.os, "posix_spawnp", spawn_then_hang_up)
+    outcome = runcmd.run(["sleep", "30"])      # unforwarded, it would end by itself, exit 0
+    assert outcome.signal == signal.SIGHUP and outcome.forwarded == [signal.SIGHUP]

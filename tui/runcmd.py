@@ -271,14 +271,23 @@ def run(argv: Sequence[str], *, on_started: Callable[[int], None] | None = None,
     started = time.monotonic()
     pid = 0
     previous: dict[int, Any] = {}
+    # Signals that came before the command's pid was known: a closed terminal's SIGHUP can land
+    # between posix_spawnp's return and the assignment (Python runs handlers right after a call).
+    early: list[int] = []
+
+    def forward(signum: int) -> None:
+        outcome.forwarded.append(signum)
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
 
     def on_signal(signum: int, _frame: object) -> None:
-        if pid and signum in _FORWARDED:
-            outcome.forwarded.append(signum)
-            try:
-                os.kill(pid, signum)
-            except OSError:
-                pass
+        if signum in _FORWARDED:
+            if pid:
+                forward(signum)
+            else:
+                early.append(signum)
 
     def on_winch(_signum: int, _frame: object) -> None:
         for ch in channels:
@@ -304,6 +313,8 @@ def run(argv: Sequence[str], *, on_started: Callable[[int], None] | None = None,
             for ch in channels:
                 os.close(ch.child_fd)
                 ch.child_fd = -1
+        while early:
+            forward(early.pop(0))
         if on_started is not None:
             on_started(pid)
         status = _pump(pid, channels, tail)
