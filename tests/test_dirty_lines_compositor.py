@@ -79,6 +79,23 @@ def _fill(table: Table) -> None:
         table.add_row(f"pod-{i:02d}", f"{i}s", key=f"r{i}")
 
 
+async def _settle(pilot, table: Table) -> None:
+    """Until the table is painted at the render counter it keeps. Under load one pause can end
+    before the idle-time measuring, the layout after it, or the Resize after that (which moves
+    the counter): the changes a test then makes would share a frame with a whole-table paint."""
+    seen = None
+    for _ in range(200):
+        await pilot.pause()
+        rendered_at = getattr(table, "_rendered_at", table._update_count)    # the table hook's
+        now = (rendered_at, table._update_count, table._require_update_dimensions)
+        if now == seen and rendered_at == table._update_count and not table._require_update_dimensions:
+            return
+        if rendered_at != table._update_count:
+            table.refresh()
+        seen = now
+    raise AssertionError("the table never settled")
+
+
 def _record_both(monkeypatch, app: App) -> list[tuple[str, str]]:
     """For every partial update drawn: (what this compositor sent, what Textual's would have)."""
     pairs: list[tuple[str, str]] = []
@@ -103,8 +120,7 @@ async def test_partial_updates_send_what_textual_sends(monkeypatch):
     async with app.run_test(size=(90, 30)) as pilot:
         screen = app.screen
         _fill(screen.query_one(Table))
-        await pilot.pause()
-        await pilot.pause()
+        await _settle(pilot, screen.query_one(Table))
         table = screen.query_one(Table)
         # Changes far apart on the screen, one frame: the clock (top right), a table row
         # (left pane), a line of the right pane, and the footer under the overlay layer.
@@ -128,8 +144,7 @@ async def test_only_widgets_under_a_dirty_region_render_and_only_its_lines():
     async with app.run_test(size=(90, 30)) as pilot:
         screen = app.screen
         _fill(screen.query_one(Table))
-        await pilot.pause()
-        await pilot.pause()
+        await _settle(pilot, screen.query_one(Table))
         lines: Counter[str] = Counter()
         original = Widget.render_lines
 

@@ -93,6 +93,43 @@ async def test_cell_update_rerenders_only_its_row(monkeypatch):
         assert len(rendered) > 2
 
 
+@hooked
+async def test_a_cell_updated_after_a_resize_is_drawn():
+    """DataTable bumps its render counter on Resize, after the frame that laid it out, and
+    asks for no repaint: a cell updated then must still reach the screen (a latency frozen
+    after the terminal was resized is a pane that lies)."""
+    from textual import events
+    from textual.widget import Widget
+
+    app = TableApp()
+    async with app.run_test(size=(60, 40)) as pilot:
+        table = app.query_one(Table)
+        while table._rendered_at != table._update_count or table._require_update_dimensions:
+            await pilot.pause()                 # painted, at the counter it has settled on
+        table.post_message(events.Resize(table.size, table.virtual_size, table.container_size))
+        while table._rendered_at == table._update_count:
+            await pilot.pause()                 # the counter moved, after the paint
+        drawn: list[str] = []
+        original = Widget.render_lines
+
+        def recording(self, crop):
+            strips = original(self, crop)
+            if self is table:
+                drawn.extend(strip.text for strip in strips)
+            return strips
+
+        Widget.render_lines = recording
+        try:
+            table.update_cell("r5", "age", Text("99m"))
+            for _ in range(50):                  # a frame or two; never, before the fix
+                await pilot.pause()
+                if any("99m" in line for line in drawn):
+                    break
+        finally:
+            Widget.render_lines = original
+        assert any("99m" in line for line in drawn), "the updated cell was never painted"
+
+
 async def test_updates_then_sort_and_scroll_stay_consistent():
     app = TableApp()
     async with app.run_test(size=(60, 12)) as pilot:

@@ -106,10 +106,15 @@ class RowRepaint(_Mixin):
 
     def _repaint_row(self, index: int) -> None:
         """Mark one row's lines for painting, cheaply: a poll may update thousands of cells."""
-        if self._full_repaint_pending or self._rendered_at != self._update_count:
-            return      # the whole table is to be painted anyway (a sort, a new row since the last paint)
-        if not self._single_height or len(self._stale_rows) > _ROWS_BEFORE_FULL_REPAINT:
-            # DataTable.refresh_row measures every row above this one (O(rows)); past a few
+        if self._full_repaint_pending:
+            return      # the whole table is to be painted anyway
+        if (self._rendered_at != self._update_count or not self._single_height
+                or len(self._stale_rows) > _ROWS_BEFORE_FULL_REPAINT):
+            # The counter moved since the last paint: every cached render is dead, so the whole
+            # table is painted. Not assumed to be on its way already: a sort or a new row asks
+            # for it, but DataTable's _on_resize bumps the counter after the frame that laid the
+            # table out and asks for nothing, and the cell would stay stale on screen.
+            # And DataTable.refresh_row measures every row above this one (O(rows)); past a few
             # rows one whole repaint is cheaper, and the unchanged rows come from the caches.
             self._full_repaint_pending = True
             self.refresh()
