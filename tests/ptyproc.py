@@ -12,7 +12,6 @@ import fcntl
 import os
 import select
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -109,16 +108,25 @@ class PtyProcess:
         me = self._root = self._root or psutil.Process(self.pid)
         return [me, *me.children(recursive=True)]
 
-    def listening_ports(self) -> set[int]:
-        ports: set[int] = set()
+    def listening_sockets(self) -> dict[int, int]:
+        """The listening TCP sockets the process tree holds: socket inode → port.
+
+        By inode, not by port: once closed, a port number can be taken by anyone (a client's
+        TIME_WAIT, another test's server), which says nothing about this process's sockets."""
+        inodes: set[int] = set()
         for process in self.tree():
             try:
-                for conn in process.net_connections(kind="inet"):
-                    if conn.status == psutil.CONN_LISTEN:
-                        ports.add(conn.laddr.port)
-            except psutil.NoSuchProcess:
-                pass
-        return ports
+                fds = os.listdir(f"/proc/{process.pid}/fd")
+            except OSError:          # gone meanwhile
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(f"/proc/{process.pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+        return {inode: port for inode, (port, state) in tcp_sockets().items() if inode in inodes and state == _LISTEN}
 
     def exit_code(self, timeout: float = 5.0) -> int | None:
         """The exit status, whoever reaped the process (Popen, or psutil in gone_within)."""
@@ -170,14 +178,25 @@ def _running(process: psutil.Process) -> bool:
         return False
 
 
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+_LISTEN = "0A"     # TCP_LISTEN, as /proc/net/tcp writes it
+
+
+def tcp_sockets() -> dict[int, tuple[int, str]]:
+    """Every TCP socket with an owner in this network namespace: inode → (local port, state).
+
+    A socket that no process holds any more (closed, or in TIME_WAIT) is not listed."""
+    found: dict[int, tuple[int, str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            sock.bind(("127.0.0.1", port))
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
-            return False
-    return True
+            continue
+        for line in lines:
+            fields = line.split()
+            inode = int(fields[9])
+            if inode:
+                found[inode] = (int(fields[1].rsplit(":", 1)[1], 16), fields[3])
+    return found
 
 
 class CpuLoad:
