@@ -234,6 +234,28 @@ async def test_diffstat_of_a_commit_subject_with_markup(store, tmp_path):
         assert_frame_safe(frame(app))
 
 
+async def test_every_toast_path_shows_markup_as_written_even_when_asked_to_parse_it(store):
+    """The one edge for toasts is WarroomApp.notify: a screen's, a widget's or the app's own
+    notify, with Textual's default markup=True or an explicit one, all end there unparsed."""
+    inc = seed_hostile(store)
+    app = WarroomApp(store, inc.id, panes={}, config=Config(), author="scribe", clock=later)
+    hostile = "[link=http://evil]x[/link] [/] [@click=app.quit]q[/]" + OSC
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        app.screen.notify("screen " + hostile)
+        app.screen.query("*").first().notify("widget " + hostile, markup=True)
+        app.notify("app " + hostile, title="title " + hostile, markup=True)
+        from textual.widgets._toast import Toast
+
+        def drawn() -> str:      # each toast as rendered (the screen wraps them, narrow as they are)
+            return " ".join(t.render().plain for t in app.screen.query(Toast))
+
+        shown = visible(hostile)
+        assert await wait_for(pilot, lambda: all(f"{who} {shown}" in drawn()
+                                                 for who in ("screen", "widget", "app", "title")))
+        assert app.is_running
+        assert_frame_safe(frame(app))
+
+
 # -- the bytes a real terminal gets ----------------------------------------------------
 
 
